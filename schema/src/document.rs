@@ -1,0 +1,339 @@
+//! The result document: one JSON file per run (see results/SCHEMA.md).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::fact::Fact;
+
+/// The schema version this build writes. The loader reads this version and
+/// every older one it knows; a newer one is refused with a clear error.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One run of hwbench: what ran, on what machine, and every measured record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultDocument {
+    /// Version of this document's shape; see [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The program that wrote the document.
+    pub tool: Tool,
+    /// What was run, when, and how it ended.
+    pub run: Run,
+    /// Provenance: what the machine and its software were.
+    pub machine: Machine,
+    /// Hardware topology: caches, cores, NUMA nodes, tiers.
+    pub topology: Topology,
+    /// Each energy meter or counter source: "available" or why not.
+    #[serde(default)]
+    pub sensors: BTreeMap<String, SensorStatus>,
+    /// One record per measured point.
+    pub benchmarks: Vec<Record>,
+}
+
+/// The program that produced a document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    /// Always "hwbench" for documents this project writes.
+    pub name: String,
+    /// Crate version of the binary.
+    pub version: String,
+    /// Git commit of the build, with "-dirty" when the tree had changes.
+    pub git_sha: Fact<String>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Every selected benchmark ran (some may be skipped or failed).
+    Complete,
+    /// Stopped early (Ctrl-C); the document holds what was measured.
+    Interrupted,
+}
+
+/// What was run and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    /// Unique id of the run (UTC timestamp plus random suffix).
+    pub id: String,
+    /// Free-text label given with `--label`.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Suite name, or "custom" when benchmark ids were given.
+    pub suite: String,
+    /// The command line, one element per argument.
+    pub command: Vec<String>,
+    /// RFC 3339 UTC time the run started.
+    pub started_at: String,
+    /// RFC 3339 UTC time the run ended.
+    pub finished_at: String,
+    /// Whether the run completed or was interrupted.
+    pub status: RunStatus,
+    /// Warnings raised during the run (interference, placement, ...).
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// Provenance of the machine and its software. Every fact is a value or
+/// `{"unknown": "reason"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    pub hostname: Fact<String>,
+    pub cpu_vendor: Fact<String>,
+    pub cpu_model: Fact<String>,
+    pub cpu_family: Fact<u32>,
+    pub cpu_model_number: Fact<u32>,
+    pub cpu_stepping: Fact<u32>,
+    pub microcode: Fact<String>,
+    /// CPU feature flags relevant to the kernels (avx2, avx512f, ...).
+    pub cpu_flags: Fact<Vec<String>>,
+    pub sockets: Fact<u32>,
+    pub cores: Fact<u32>,
+    pub threads: Fact<u32>,
+    pub smt: Fact<bool>,
+    pub memory_bytes: Fact<u64>,
+    pub kernel: Fact<String>,
+    pub kernel_cmdline: Fact<String>,
+    pub os: Fact<String>,
+    pub cpufreq_driver: Fact<String>,
+    pub cpufreq_governor: Fact<String>,
+    pub boost: Fact<bool>,
+    pub thp_enabled: Fact<String>,
+    pub thp_defrag: Fact<String>,
+    /// /proc/sys/kernel/numa_balancing (0 off, 1 normal, 2 tiering).
+    pub numa_balancing: Fact<u32>,
+    /// /sys/kernel/mm/numa/demotion_enabled.
+    pub demotion_enabled: Fact<bool>,
+    pub hypervisor: Fact<String>,
+    pub rustc: Fact<String>,
+    /// 1, 5 and 15 minute load averages when the run started.
+    pub load_average: Fact<[f64; 3]>,
+}
+
+/// Hardware topology: what hwloc reports plus what only sysfs knows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Topology {
+    /// Where the figures came from (hwloc version, sysfs root).
+    pub source: String,
+    pub packages: u32,
+    pub cores: Vec<Core>,
+    /// One entry per cache instance.
+    pub caches: Vec<Cache>,
+    pub nodes: Vec<NumaNode>,
+    /// Kernel memory tiers (/sys/devices/virtual/memory_tiering).
+    #[serde(default)]
+    pub memory_tiers: Vec<MemoryTier>,
+}
+
+/// A physical core and the PUs (hardware threads) it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Core {
+    /// Logical index of the core across the machine.
+    pub index: u32,
+    /// Logical index of the package (socket) holding it.
+    pub package: u32,
+    /// OS indices of its PUs.
+    pub pus: Vec<u32>,
+}
+
+/// The kind of a cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheKind {
+    Data,
+    Instruction,
+    Unified,
+}
+
+/// One cache instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cache {
+    pub level: u8,
+    pub kind: CacheKind,
+    pub size_bytes: u64,
+    pub line_bytes: u32,
+    /// Ways of associativity; 0 when unknown, -1 when fully associative.
+    pub associativity: i32,
+    /// OS indices of the PUs that share this instance.
+    pub shared_by_pus: Vec<u32>,
+}
+
+/// A NUMA node: DRAM, a remote socket, CXL or other far memory, HBM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumaNode {
+    pub os_index: u32,
+    pub memory_bytes: u64,
+    /// OS indices of the PUs local to this node; empty for CPU-less nodes.
+    pub cpus: Vec<u32>,
+    /// True when no CPU is local to the node (how CXL memory appears).
+    pub cpu_less: bool,
+    /// SLIT distances to every node, keyed by the target's OS index.
+    #[serde(default)]
+    pub distances: BTreeMap<u32, u32>,
+    /// Firmware (ACPI HMAT) performance figures, per access class.
+    #[serde(default)]
+    pub hmat: Vec<HmatFigures>,
+    /// Kernel memory tier id, when memory tiering is present.
+    #[serde(default)]
+    pub memory_tier: Option<u32>,
+    /// hwloc's subtype (e.g. "CXL-DRAM", "HBM", "NVM"), when it gives one.
+    #[serde(default)]
+    pub subtype: Option<String>,
+    /// The tier hwbench classified the node as, with the evidence.
+    #[serde(default)]
+    pub tier: Option<TierLabel>,
+}
+
+/// HMAT figures of one access class of a memory node, as sysfs gives them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HmatFigures {
+    /// 0: best initiators of any kind; 1: best initiators that are CPUs.
+    pub access_class: u32,
+    /// OS indices of the initiator nodes the figures apply to.
+    pub initiators: Vec<u32>,
+    pub read_latency_ns: Option<u64>,
+    pub write_latency_ns: Option<u64>,
+    /// MB/s as the kernel reports it.
+    pub read_bandwidth_mbps: Option<u64>,
+    pub write_bandwidth_mbps: Option<u64>,
+}
+
+/// A kernel memory tier and its nodes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemoryTier {
+    pub id: u32,
+    pub nodes: Vec<u32>,
+}
+
+/// What kind of memory a node is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    LocalDram,
+    RemoteDram,
+    Cxl,
+    Hbm,
+    Persistent,
+    Unknown,
+}
+
+/// A tier classification and the evidence it rests on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierLabel {
+    pub tier: Tier,
+    pub evidence: Vec<String>,
+}
+
+/// Whether a sensor (energy meter, counter source) works here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SensorStatus {
+    /// True when the source can be read.
+    pub available: bool,
+    /// Why not, and the fix, when unavailable; details when available.
+    #[serde(default)]
+    pub detail: String,
+}
+
+/// Outcome of one benchmark point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordStatus {
+    Ok,
+    Skipped,
+    Failed,
+}
+
+/// Which direction of a metric is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Better {
+    Lower,
+    Higher,
+}
+
+/// A parameter value: integer, float, string or bool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+}
+
+impl std::fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParamValue::Int(v) => write!(f, "{v}"),
+            ParamValue::Float(v) => write!(f, "{v}"),
+            ParamValue::Bool(v) => write!(f, "{v}"),
+            ParamValue::Str(v) => f.write_str(v),
+        }
+    }
+}
+
+/// One measured point: (id, params) is the key comparisons join on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Dotted, stable benchmark id (e.g. "memory.latency").
+    pub id: String,
+    pub params: BTreeMap<String, ParamValue>,
+    pub status: RecordStatus,
+    /// Why a record was skipped or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub metrics: Vec<Metric>,
+    /// Where the memory was and whether that was verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
+    /// Benchmark-specific facts that are not params (e.g. byte counting
+    /// convention, page size obtained, workgroup size chosen).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub info: BTreeMap<String, serde_json::Value>,
+    /// Energy measured around the record, when a meter exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub energy: Option<serde_json::Value>,
+    /// Hardware and software counters around the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counters: Option<serde_json::Value>,
+}
+
+/// One metric of a record with every raw sample kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    pub name: String,
+    /// Explicit unit string: ns, GB/s, GFLOP/s, J/GB, pJ/FLOP, W, ...
+    pub unit: String,
+    /// The headline figure; `statistic` says which one it is.
+    pub value: f64,
+    /// How `value` was derived from `samples` ("median", "max", "min",
+    /// "derived" for figures computed from other metrics).
+    #[serde(default = "default_statistic")]
+    pub statistic: String,
+    /// Every sample kept after warm-up, in measurement order.
+    #[serde(default)]
+    pub samples: Vec<f64>,
+    pub better: Better,
+}
+
+fn default_statistic() -> String {
+    "median".to_string()
+}
+
+/// Placement of a record's memory and its verification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Placement {
+    /// The NUMA node the memory was bound to, when one was asked for.
+    pub node: Option<u32>,
+    /// Fraction of the checked pages found on `node` (move_pages).
+    pub on_node_fraction: Option<f64>,
+    /// Pages checked for the fraction.
+    pub pages_checked: u64,
+    /// Page size asked for: "4k", "thp" or "2m".
+    pub page_requested: String,
+    /// Page size obtained, from /proc/self/smaps: "4k", "2m" or "mixed".
+    pub page_obtained: String,
+    /// Bytes backed by transparent huge pages (smaps AnonHugePages).
+    pub huge_bytes: u64,
+}

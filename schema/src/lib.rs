@@ -1,0 +1,15 @@
+//! The hwbench result document: serde types, schema version, units,
+//! loading with clear errors and atomic writing. Depends on serde only, so
+//! report builders and other consumers need nothing else.
+
+mod document;
+mod fact;
+mod load;
+pub mod time;
+pub mod units;
+mod write;
+
+pub use document::*;
+pub use fact::Fact;
+pub use load::{load, parse, LoadError};
+pub use write::{write_atomic, write_document, WriteError};

@@ -1,0 +1,102 @@
+//! Loading result documents: the good one, and every kind of bad file.
+
+use std::path::{Path, PathBuf};
+
+use hwbench_schema::{load, write_document, LoadError, RecordStatus, SCHEMA_VERSION};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/results/minimal-v1.json")
+}
+
+fn write_tmp(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hwbench-schema-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn loads_the_minimal_fixture() {
+    let doc = load(&fixture()).unwrap();
+    assert_eq!(doc.schema_version, SCHEMA_VERSION);
+    assert_eq!(doc.benchmarks[0].id, "memory.latency");
+    assert_eq!(doc.benchmarks[0].status, RecordStatus::Ok);
+    assert_eq!(doc.benchmarks[0].metrics[0].samples, vec![1.0, 1.1, 1.2]);
+    assert_eq!(doc.machine.microcode.known(), None);
+    assert_eq!(doc.topology.nodes[0].distances[&0], 10);
+}
+
+#[test]
+fn a_written_document_loads_back_identically() {
+    let doc = load(&fixture()).unwrap();
+    let path = write_tmp("roundtrip.json", b"");
+    write_document(&path, &doc).unwrap();
+    assert_eq!(load(&path).unwrap(), doc);
+}
+
+fn error_for(name: &str, bytes: &[u8]) -> (PathBuf, LoadError) {
+    let path = write_tmp(name, bytes);
+    let err = load(&path).unwrap_err();
+    (path, err)
+}
+
+#[test]
+fn empty_file_is_named_and_explained() {
+    let (path, err) = error_for("empty.json", b"");
+    assert!(matches!(err, LoadError::Empty { .. }));
+    assert!(err.to_string().starts_with(&path.display().to_string()), "{err}");
+}
+
+#[test]
+fn truncated_json_is_reported_as_truncated() {
+    let full = std::fs::read(fixture()).unwrap();
+    let (_, err) = error_for("truncated.json", &full[..full.len() / 2]);
+    assert!(matches!(err, LoadError::Truncated { .. }), "{err}");
+    assert!(err.to_string().contains("truncated"));
+}
+
+#[test]
+fn a_json_array_is_not_a_result() {
+    let (_, err) = error_for("array.json", b"[1, 2, 3]");
+    assert!(matches!(err, LoadError::NotAResult { .. }), "{err}");
+    assert!(err.to_string().contains("an array"), "{err}");
+}
+
+#[test]
+fn garbage_is_not_json() {
+    let (_, err) = error_for("garbage.json", b"hello world");
+    assert!(matches!(err, LoadError::NotJson { .. }), "{err}");
+}
+
+#[test]
+fn a_newer_schema_version_is_refused_with_both_versions() {
+    let text = std::fs::read_to_string(fixture()).unwrap().replace("\"schema_version\": 1", "\"schema_version\": 999");
+    let (_, err) = error_for("v999.json", text.as_bytes());
+    assert!(matches!(err, LoadError::NewerVersion { found: 999, .. }), "{err}");
+    assert!(err.to_string().contains("999"));
+}
+
+#[test]
+fn another_tools_json_is_refused() {
+    let text = std::fs::read_to_string(fixture()).unwrap().replace("\"name\": \"hwbench\"", "\"name\": \"stream\"");
+    let (_, err) = error_for("other-tool.json", text.as_bytes());
+    assert!(err.to_string().contains("written by 'stream'"), "{err}");
+    let (_, err) = error_for("no-version.json", br#"{"hello": 1}"#);
+    assert!(err.to_string().contains("no schema_version"), "{err}");
+}
+
+#[test]
+fn a_missing_required_field_is_named() {
+    let text = std::fs::read_to_string(fixture()).unwrap().replace("\"suite\": \"custom\",", "");
+    let (_, err) = error_for("no-suite.json", text.as_bytes());
+    assert!(matches!(err, LoadError::Invalid { .. }), "{err}");
+    assert!(err.to_string().contains("suite"), "{err}");
+}
+
+#[test]
+fn a_metric_without_unit_is_invalid() {
+    let text = std::fs::read_to_string(fixture()).unwrap().replace("\"unit\": \"ns\"", "\"unit\": \"\"");
+    let (_, err) = error_for("no-unit.json", text.as_bytes());
+    assert!(err.to_string().contains("has no unit"), "{err}");
+}
