@@ -1,1 +1,48 @@
-fn main() {}
+//! hwbench: characterize a machine's memory tiers, GPU throughput and energy
+//! per operation, and compare machines. This binary is glue: it parses the
+//! command line, calls the libraries, and is the one error boundary.
+
+mod cli;
+mod commands;
+mod interrupt;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit codes of DESIGN.md.
+pub mod exit {
+    /// A regression was found (compare, check).
+    pub const REGRESSION: u8 = 1;
+    /// Bad input or usage.
+    pub const BAD_INPUT: u8 = 2;
+    /// Interrupted; the partial result was saved.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                _ => ExitCode::from(exit::BAD_INPUT),
+            };
+        }
+    };
+    match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            // One line: the outermost context and its causes, joined.
+            eprintln!("hwbench: error: {}", one_line(&e));
+            ExitCode::from(exit::BAD_INPUT)
+        }
+    }
+}
+
+/// Joins an error chain into a single line.
+fn one_line(e: &anyhow::Error) -> String {
+    e.chain().map(|c| c.to_string().replace('\n', " ")).collect::<Vec<_>>().join(": ")
+}

@@ -1,0 +1,47 @@
+//! The command line of DESIGN.md, as clap derive types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Hardware characterization: memory tiers, GPU throughput, energy per
+/// operation; self-describing JSON results and comparisons.
+#[derive(Debug, Parser)]
+#[command(name = "hwbench", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Read sysfs and procfs under this root instead of / (fixture trees).
+    #[arg(long, global = true, env = "HWBENCH_SYSFS_ROOT", value_name = "PATH")]
+    pub sysfs_root: Option<PathBuf>,
+    /// No progress bar and no summary table.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// More detail on stderr.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// What the machine is: caches, cores, NUMA nodes, tiers, GPUs.
+    Topology(crate::commands::topology::TopologyArgs),
+    /// Which energy meters and counters work here, and why not.
+    Sensors(crate::commands::sensors::SensorsArgs),
+    /// Benchmarks and suites.
+    List,
+    /// Measure; write one result document.
+    Run(crate::commands::run::RunArgs),
+    /// Plotted report (HTML + SVG + Markdown + CSV) over result documents.
+    Report(crate::commands::report::ReportArgs),
+    /// Statistical comparison of two results; exit 1 on regression.
+    Compare(crate::commands::compare::CompareArgs),
+}

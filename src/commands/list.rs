@@ -1,0 +1,8 @@
+//! `hwbench list`.
+
+use std::process::ExitCode;
+
+/// Lists benchmarks and suites.
+pub fn run() -> anyhow::Result<ExitCode> {
+    anyhow::bail!("list: not built yet")
+}

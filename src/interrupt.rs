@@ -1,0 +1,1 @@
+//! Ctrl-C handling.
