@@ -1,7 +1,28 @@
-//! The machine as it is: topology (hwloc + sysfs), provenance, placement,
-//! energy meters and counters. Every sysfs/procfs read goes through a
-//! [`SysRoot`] so tests can use fixture trees.
+//! The machine as it is: topology (hwloc + sysfs), provenance, placement
+//! and thread binding. Every sysfs/procfs read about the machine goes
+//! through a [`SysRoot`] so tests can use fixture trees.
 
+pub mod binding;
+pub mod placement;
+pub mod provenance;
 pub mod sysroot;
+pub mod tiers;
+pub mod topology;
 
 pub use sysroot::{SysRoot, SysfsError};
+
+use thiserror::Error;
+
+/// A probe that could not read the machine.
+#[derive(Debug, Error)]
+pub enum ProbeError {
+    /// hwloc failed to load or answer.
+    #[error("{0}")]
+    Hwloc(String),
+    /// A sysfs/procfs file was missing or malformed.
+    #[error(transparent)]
+    Sysfs(#[from] SysfsError),
+    /// Thread binding failed.
+    #[error("{0}")]
+    Binding(String),
+}

@@ -1,0 +1,410 @@
+//! Memory placement: allocate with a page policy, bind to a NUMA node
+//! (mbind MPOL_BIND, strict), first-touch, then verify where the pages
+//! landed (move_pages) and which page size was obtained (/proc/self/smaps).
+
+use std::ptr::NonNull;
+
+use hwbench_schema::Placement;
+use thiserror::Error;
+
+use crate::sysroot::SysRoot;
+
+const HUGE_2M: usize = 2 << 20;
+const SMALL_PAGE: usize = 4096;
+/// Pages sampled by [`Region::verify_node`] at most (evenly spread).
+const MAX_PAGES_CHECKED: usize = 1 << 16;
+
+/// Why memory could not be placed as asked.
+#[derive(Debug, Error)]
+pub enum PlacementError {
+    #[error("cannot map {bytes} bytes: {source}")]
+    Map { bytes: usize, source: std::io::Error },
+    #[error("no 2 MiB huge pages available for {bytes} bytes ({source}); reserve them with: echo N > /proc/sys/vm/nr_hugepages")]
+    NoHugePages { bytes: usize, source: std::io::Error },
+    #[error("node {node} has {free} bytes free, cannot hold {bytes} bytes bound to it")]
+    NodeTooSmall { node: u32, bytes: u64, free: u64 },
+    #[error("cannot read free memory of node {node}: {why}")]
+    NodeUnknown { node: u32, why: String },
+    #[error("mbind to node {node} failed: {source}")]
+    Bind { node: u32, source: std::io::Error },
+    #[error("unknown page policy '{0}': use 4k, thp or 2m")]
+    UnknownPolicy(String),
+}
+
+/// Which pages to back a region with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PagePolicy {
+    /// 4 KiB pages only (THP explicitly refused with MADV_NOHUGEPAGE).
+    Small,
+    /// Transparent huge pages requested with MADV_HUGEPAGE.
+    Transparent,
+    /// Explicit hugetlb 2 MiB pages (MAP_HUGETLB); needs reserved pages.
+    Huge2M,
+}
+
+impl PagePolicy {
+    /// The names accepted on the command line.
+    pub const NAMES: [&'static str; 3] = ["4k", "thp", "2m"];
+
+    /// Parses "4k", "thp" or "2m".
+    pub fn parse(s: &str) -> Result<Self, PlacementError> {
+        match s {
+            "4k" => Ok(PagePolicy::Small),
+            "thp" => Ok(PagePolicy::Transparent),
+            "2m" => Ok(PagePolicy::Huge2M),
+            other => Err(PlacementError::UnknownPolicy(other.to_string())),
+        }
+    }
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            PagePolicy::Small => "4k",
+            PagePolicy::Transparent => "thp",
+            PagePolicy::Huge2M => "2m",
+        }
+    }
+}
+
+/// An anonymous memory mapping, unmapped on drop.
+#[derive(Debug)]
+pub struct Region {
+    base: NonNull<u8>,
+    map_len: usize,
+    ptr: NonNull<u8>,
+    len: usize,
+    policy: PagePolicy,
+    node: Option<u32>,
+}
+
+// SAFETY: the region owns its mapping; callers coordinate access to the
+// bytes (threads write disjoint chunks or only read).
+unsafe impl Send for Region {}
+unsafe impl Sync for Region {}
+
+impl Drop for Region {
+    fn drop(&mut self) {
+        // SAFETY: base/map_len are exactly what mmap returned.
+        unsafe {
+            libc::munmap(self.base.as_ptr().cast(), self.map_len);
+        }
+    }
+}
+
+impl Region {
+    /// Maps `len` bytes with `policy`, bound strictly to `node` when given.
+    /// Pages are not touched yet: call [`Region::first_touch`] from a thread
+    /// running near the node. Refuses a node without room for `len` bytes
+    /// (read from the node's meminfo under `root`) instead of letting the
+    /// kernel fall back or kill the process.
+    pub fn allocate(root: &SysRoot, len: usize, policy: PagePolicy, node: Option<u32>) -> Result<Self, PlacementError> {
+        let len = len.max(1);
+        if let Some(node) = node {
+            let free = node_free_bytes(root, node)?;
+            if len as u64 > free {
+                return Err(PlacementError::NodeTooSmall { node, bytes: len as u64, free });
+            }
+        }
+        let (base, map_len, ptr) = map(len, policy)?;
+        let region = Region { base, map_len, ptr, len, policy, node };
+        if let Some(node) = node {
+            bind(ptr, round_up(len, page_size_of(policy)), node)?;
+        }
+        Ok(region)
+    }
+
+    /// Start of the usable bytes (aligned to the page size of the policy).
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// Usable length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Always false: a region holds at least one byte.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The page policy asked for.
+    pub fn policy(&self) -> PagePolicy {
+        self.policy
+    }
+
+    /// Writes one byte per 4 KiB page of `[offset, offset+len)` so the
+    /// pages are faulted in by the calling thread (first touch).
+    pub fn first_touch(&self, offset: usize, len: usize) {
+        let end = (offset + len).min(self.len);
+        let mut at = offset;
+        while at < end {
+            // SAFETY: at < self.len, inside the mapping.
+            unsafe { self.ptr.as_ptr().add(at).write_volatile(0) };
+            at += SMALL_PAGE;
+        }
+    }
+
+    /// Fraction of the pages of the first `len` bytes that are on `node`,
+    /// sampling at most 65536 pages evenly. Pages not yet faulted count as
+    /// not on the node.
+    pub fn verify_node(&self, len: usize, node: u32) -> Result<NodeCheck, std::io::Error> {
+        let pages = len.min(self.len).div_ceil(SMALL_PAGE).max(1);
+        let step = pages.div_ceil(MAX_PAGES_CHECKED);
+        let addrs: Vec<*mut libc::c_void> = (0..pages)
+            .step_by(step)
+            // SAFETY: inside the mapping.
+            .map(|p| unsafe { self.ptr.as_ptr().add(p * SMALL_PAGE) }.cast())
+            .collect();
+        let mut status = vec![0i32; addrs.len()];
+        // SAFETY: move_pages with nodes=NULL only queries; arrays sized alike.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_move_pages,
+                0,
+                addrs.len(),
+                addrs.as_ptr(),
+                std::ptr::null::<i32>(),
+                status.as_mut_ptr(),
+                0,
+            )
+        };
+        if rc < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let on_node = status.iter().filter(|&&s| s == node as i32).count();
+        Ok(NodeCheck { pages_checked: status.len() as u64, on_node: on_node as u64 })
+    }
+
+    /// The page size obtained for this region, from /proc/self/smaps.
+    pub fn page_info(&self) -> Result<PageInfo, std::io::Error> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps")?;
+        let start = self.ptr.as_ptr() as usize;
+        Ok(page_info_from_smaps(&smaps, start, start + self.len))
+    }
+
+    /// The placement record for the first `len` bytes: page policy asked and
+    /// obtained, and when a node was asked for, the verified fraction on it.
+    pub fn placement(&self, len: usize) -> Placement {
+        let info = self.page_info().unwrap_or(PageInfo { obtained: "unknown".into(), huge_bytes: 0 });
+        let check = self.node.map(|n| self.verify_node(len, n));
+        let (fraction, checked) = match check {
+            Some(Ok(c)) => (Some(c.fraction()), c.pages_checked),
+            _ => (None, 0),
+        };
+        Placement {
+            node: self.node,
+            on_node_fraction: fraction,
+            pages_checked: checked,
+            page_requested: self.policy.name().to_string(),
+            page_obtained: info.obtained,
+            huge_bytes: info.huge_bytes,
+        }
+    }
+}
+
+/// Result of a placement check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeCheck {
+    /// Pages queried.
+    pub pages_checked: u64,
+    /// Pages found on the intended node.
+    pub on_node: u64,
+}
+
+impl NodeCheck {
+    /// on_node / pages_checked.
+    pub fn fraction(&self) -> f64 {
+        if self.pages_checked == 0 {
+            0.0
+        } else {
+            self.on_node as f64 / self.pages_checked as f64
+        }
+    }
+}
+
+/// The page size a region got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageInfo {
+    /// "4k", "2m" or "mixed" (some THP, some 4 KiB).
+    pub obtained: String,
+    /// Bytes backed by huge pages.
+    pub huge_bytes: u64,
+}
+
+/// Sums the smaps entries overlapping `[start, end)`.
+pub fn page_info_from_smaps(smaps: &str, start: usize, end: usize) -> PageInfo {
+    let (mut rss, mut anon_huge, mut hugetlb) = (0u64, 0u64, 0u64);
+    let mut inside = false;
+    let mut kernel_page = 0u64;
+    for line in smaps.lines() {
+        if let Some((range, _)) = line.split_once(' ') {
+            if let Some((a, b)) = range.split_once('-') {
+                if let (Ok(a), Ok(b)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16)) {
+                    inside = a < end && b > start;
+                    continue;
+                }
+            }
+        }
+        if !inside {
+            continue;
+        }
+        let kib = |l: &str| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) * 1024;
+        if line.starts_with("Rss:") {
+            rss += kib(line);
+        } else if line.starts_with("AnonHugePages:") {
+            anon_huge += kib(line);
+        } else if line.starts_with("KernelPageSize:") {
+            kernel_page = kib(line);
+        } else if line.starts_with("Private_Hugetlb:") || line.starts_with("Shared_Hugetlb:") {
+            hugetlb += kib(line);
+        }
+    }
+    let obtained = if kernel_page >= HUGE_2M as u64 {
+        "2m"
+    } else if anon_huge == 0 {
+        "4k"
+    } else if anon_huge >= rss {
+        "2m"
+    } else {
+        "mixed"
+    };
+    PageInfo { obtained: obtained.to_string(), huge_bytes: anon_huge + hugetlb }
+}
+
+/// Free bytes of a node, from nodeN/meminfo MemFree.
+pub fn node_free_bytes(root: &SysRoot, node: u32) -> Result<u64, PlacementError> {
+    let file = format!("/sys/devices/system/node/node{node}/meminfo");
+    let text = root.read(&file).map_err(|e| PlacementError::NodeUnknown { node, why: e.to_string() })?;
+    crate::topology::meminfo_field(&text, "MemFree")
+        .ok_or_else(|| PlacementError::NodeUnknown { node, why: format!("no MemFree in {file}") })
+}
+
+fn page_size_of(policy: PagePolicy) -> usize {
+    match policy {
+        PagePolicy::Small => SMALL_PAGE,
+        PagePolicy::Transparent | PagePolicy::Huge2M => HUGE_2M,
+    }
+}
+
+fn round_up(x: usize, to: usize) -> usize {
+    x.div_ceil(to) * to
+}
+
+/// Maps memory for `len` bytes; returns (base, map_len, aligned start).
+fn map(len: usize, policy: PagePolicy) -> Result<(NonNull<u8>, usize, NonNull<u8>), PlacementError> {
+    let prot = libc::PROT_READ | libc::PROT_WRITE;
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
+    // SAFETY: anonymous mappings with no address hint; results checked.
+    unsafe {
+        match policy {
+            PagePolicy::Huge2M => {
+                let map_len = round_up(len, HUGE_2M);
+                let p = libc::mmap(std::ptr::null_mut(), map_len, prot, flags | libc::MAP_HUGETLB | (21 << libc::MAP_HUGE_SHIFT), -1, 0);
+                if p == libc::MAP_FAILED {
+                    return Err(PlacementError::NoHugePages { bytes: len, source: std::io::Error::last_os_error() });
+                }
+                let base = NonNull::new_unchecked(p.cast());
+                Ok((base, map_len, base))
+            }
+            PagePolicy::Small | PagePolicy::Transparent => {
+                // Over-map by 2 MiB so the usable start is 2 MiB aligned: THP
+                // can then back the whole region.
+                let map_len = round_up(len, SMALL_PAGE) + HUGE_2M;
+                let p = libc::mmap(std::ptr::null_mut(), map_len, prot, flags, -1, 0);
+                if p == libc::MAP_FAILED {
+                    return Err(PlacementError::Map { bytes: len, source: std::io::Error::last_os_error() });
+                }
+                let base = NonNull::new_unchecked(p.cast::<u8>());
+                let aligned = round_up(p as usize, HUGE_2M);
+                let ptr = NonNull::new_unchecked(aligned as *mut u8);
+                let advice = if policy == PagePolicy::Transparent { libc::MADV_HUGEPAGE } else { libc::MADV_NOHUGEPAGE };
+                // Advice failing (THP compiled out) is visible later in smaps.
+                libc::madvise(ptr.as_ptr().cast(), round_up(len, SMALL_PAGE), advice);
+                Ok((base, map_len, ptr))
+            }
+        }
+    }
+}
+
+/// mbind(MPOL_BIND, MPOL_MF_STRICT) of `[ptr, ptr+len)` to one node.
+fn bind(ptr: NonNull<u8>, len: usize, node: u32) -> Result<(), PlacementError> {
+    const MPOL_BIND: libc::c_long = 2;
+    const MPOL_MF_STRICT: libc::c_long = 1;
+    const MASK_WORDS: usize = 16;
+    if node as usize >= MASK_WORDS * 64 {
+        return Err(PlacementError::Bind { node, source: std::io::Error::from_raw_os_error(libc::EINVAL) });
+    }
+    let mut mask = [0u64; MASK_WORDS];
+    mask[node as usize / 64] |= 1 << (node % 64);
+    // SAFETY: the range is our mapping; mask outlives the call.
+    let rc = unsafe {
+        libc::syscall(libc::SYS_mbind, ptr.as_ptr(), len, MPOL_BIND, mask.as_ptr(), MASK_WORDS * 64 + 1, MPOL_MF_STRICT)
+    };
+    if rc != 0 {
+        return Err(PlacementError::Bind { node, source: std::io::Error::last_os_error() });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMAPS: &str = "\
+7f0000000000-7f0000400000 rw-p 00000000 00:00 0
+Size:               4096 kB
+KernelPageSize:        4 kB
+Rss:                4096 kB
+AnonHugePages:      2048 kB
+7f0000400000-7f0000600000 rw-p 00000000 00:00 0
+Size:               2048 kB
+KernelPageSize:        4 kB
+Rss:                2048 kB
+AnonHugePages:         0 kB
+";
+
+    #[test]
+    fn smaps_sums_only_overlapping_mappings() {
+        let first = page_info_from_smaps(SMAPS, 0x7f00_0000_0000, 0x7f00_0040_0000);
+        assert_eq!(first, PageInfo { obtained: "mixed".into(), huge_bytes: 2 << 20 });
+        let second = page_info_from_smaps(SMAPS, 0x7f00_0040_0000, 0x7f00_0060_0000);
+        assert_eq!(second.obtained, "4k");
+    }
+
+    #[test]
+    fn small_pages_are_really_small_and_on_node_zero() {
+        let root = SysRoot::default();
+        let region = Region::allocate(&root, 8 << 20, PagePolicy::Small, Some(0)).unwrap();
+        region.first_touch(0, region.len());
+        let p = region.placement(region.len());
+        assert_eq!(p.page_obtained, "4k");
+        assert_eq!(p.huge_bytes, 0);
+        assert_eq!(p.on_node_fraction, Some(1.0));
+        assert_eq!(p.pages_checked, 2048);
+    }
+
+    #[test]
+    fn untouched_pages_are_not_counted_as_placed() {
+        let region = Region::allocate(&SysRoot::default(), 1 << 20, PagePolicy::Small, Some(0)).unwrap();
+        region.first_touch(0, 512 << 10);
+        let check = region.verify_node(1 << 20, 0).unwrap();
+        assert_eq!(check, NodeCheck { pages_checked: 256, on_node: 128 });
+    }
+
+    #[test]
+    fn a_node_without_room_is_refused_before_mapping() {
+        let err = Region::allocate(&SysRoot::default(), usize::MAX / 4, PagePolicy::Small, Some(0)).unwrap_err();
+        assert!(matches!(err, PlacementError::NodeTooSmall { node: 0, .. }), "{err}");
+        let err = Region::allocate(&SysRoot::default(), 4096, PagePolicy::Small, Some(999)).unwrap_err();
+        assert!(matches!(err, PlacementError::NodeUnknown { node: 999, .. }), "{err}");
+    }
+
+    #[test]
+    fn policies_parse_and_name_round_trip() {
+        for name in PagePolicy::NAMES {
+            assert_eq!(PagePolicy::parse(name).unwrap().name(), name);
+        }
+        assert!(PagePolicy::parse("1g").is_err());
+    }
+}
