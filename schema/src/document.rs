@@ -272,6 +272,30 @@ impl std::fmt::Display for ParamValue {
     }
 }
 
+impl From<i64> for ParamValue {
+    fn from(v: i64) -> Self {
+        ParamValue::Int(v)
+    }
+}
+
+impl From<u64> for ParamValue {
+    fn from(v: u64) -> Self {
+        ParamValue::Int(v as i64)
+    }
+}
+
+impl From<u32> for ParamValue {
+    fn from(v: u32) -> Self {
+        ParamValue::Int(i64::from(v))
+    }
+}
+
+impl From<&str> for ParamValue {
+    fn from(v: &str) -> Self {
+        ParamValue::Str(v.to_string())
+    }
+}
+
 /// One measured point: (id, params) is the key comparisons join on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {

@@ -1,0 +1,29 @@
+//! Errors of planning and measuring.
+
+use thiserror::Error;
+
+/// Why a benchmark could not be planned or measured.
+#[derive(Debug, Error)]
+pub enum BenchError {
+    /// Bad input found while planning: the run stops before measuring (exit 2).
+    #[error("{0}")]
+    BadInput(String),
+    /// The point cannot be measured here (no device, no huge pages, ...):
+    /// the record is "skipped" with this reason and the run goes on.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The measurement ran but failed (validation, placement): the record
+    /// is "failed" with this reason, never a number.
+    #[error("{0}")]
+    Failed(String),
+    /// The user interrupted the run; the current point is dropped.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl BenchError {
+    /// A bad-input error naming the benchmark and parameter.
+    pub fn bad_param(id: &str, param: &str, why: impl std::fmt::Display) -> Self {
+        BenchError::BadInput(format!("{id}: {param}: {why}"))
+    }
+}

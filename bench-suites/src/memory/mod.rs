@@ -1,0 +1,6 @@
+//! Memory benchmarks.
+
+pub mod chase;
+pub mod latency;
+pub mod levels;
+pub mod sweep;

@@ -1,0 +1,55 @@
+//! Working-set sizes for a latency curve: a log sweep from 4 KiB to at
+//! least 4x the last-level cache, plus points around each cache size.
+
+/// Sizes from `min` to the first step at or past `max`, `per_octave` points
+/// per doubling, plus 0.75x, 0.9x, 1.1x and 1.25x of each cache size in
+/// range; each rounded to `align` and deduplicated (within 2%).
+pub fn sizes(min: u64, max: u64, per_octave: u32, cache_sizes: &[u64], align: u64) -> Vec<u64> {
+    let per_octave = per_octave.max(1);
+    let mut out = Vec::new();
+    let mut k = 0u32;
+    loop {
+        let size = (min as f64 * 2f64.powf(f64::from(k) / f64::from(per_octave))).round() as u64;
+        out.push(size);
+        if size >= max {
+            break;
+        }
+        k += 1;
+    }
+    let top = *out.last().unwrap_or(&max);
+    for &cache in cache_sizes {
+        for factor in [0.75, 0.9, 1.1, 1.25] {
+            let s = (cache as f64 * factor) as u64;
+            if s > min && s < top {
+                out.push(s);
+            }
+        }
+    }
+    let mut out: Vec<u64> = out.into_iter().map(|s| (s / align).max(1) * align).collect();
+    out.sort_unstable();
+    out.dedup_by(|b, a| (*b as f64) < *a as f64 * 1.02);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sweeps_log_spaced_past_four_times_the_llc_with_points_near_caches() {
+        let caches = [48 << 10, 2 << 20, 480 << 20];
+        let llc4 = 4 * (480u64 << 20);
+        let s = sizes(4096, llc4, 3, &caches, 64);
+        assert_eq!(s[0], 4096);
+        assert!(*s.last().unwrap() >= llc4);
+        assert!(s.windows(2).all(|w| w[0] < w[1]));
+        assert!(s.iter().all(|x| x % 64 == 0));
+        // At least 6 points per decade across the whole range.
+        let decades = (*s.last().unwrap() as f64 / 4096.0).log10();
+        assert!(s.len() as f64 >= 6.0 * decades, "{} points over {decades:.1} decades", s.len());
+        for c in caches {
+            assert!(s.iter().any(|&x| x > c && (x as f64) < c as f64 * 1.3), "nothing just above {c}");
+            assert!(s.iter().any(|&x| x < c && (x as f64) > c as f64 * 0.7), "nothing just below {c}");
+        }
+    }
+}
