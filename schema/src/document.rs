@@ -317,10 +317,10 @@ pub struct Record {
     pub info: BTreeMap<String, serde_json::Value>,
     /// Energy measured around the record, when a meter exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub energy: Option<serde_json::Value>,
+    pub energy: Option<crate::energy::EnergyRecord>,
     /// Hardware and software counters around the record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub counters: Option<serde_json::Value>,
+    pub counters: Option<crate::energy::CountersRecord>,
 }
 
 /// One metric of a record with every raw sample kept.

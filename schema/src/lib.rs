@@ -3,6 +3,7 @@
 //! report builders and other consumers need nothing else.
 
 mod document;
+mod energy;
 mod fact;
 mod load;
 pub mod time;
@@ -10,6 +11,7 @@ pub mod units;
 mod write;
 
 pub use document::*;
+pub use energy::*;
 pub use fact::Fact;
 pub use load::{load, parse, LoadError};
 pub use write::{write_atomic, write_document, WriteError};
