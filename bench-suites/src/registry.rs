@@ -63,7 +63,8 @@ pub fn help_text() -> String {
         out.push_str(&format!("{:<24} {}\n", b.id, b.summary));
         out.push_str(&format!("{:<24}   metrics: {}\n", "", b.metrics));
         for p in b.params {
-            out.push_str(&format!("{:<24}   {}={:<14} {} (default: {})\n", "", p.name, p.values(), p.help, p.default));
+            let setting = format!("{}={}", p.name, p.values());
+            out.push_str(&format!("{:<24}   {setting:<22} {} (default: {})\n", "", p.help, p.default));
         }
     }
     out

@@ -21,7 +21,7 @@ pub enum PlacementError {
     Map { bytes: usize, source: std::io::Error },
     #[error("no 2 MiB huge pages available for {bytes} bytes ({source}); reserve them with: echo N > /proc/sys/vm/nr_hugepages")]
     NoHugePages { bytes: usize, source: std::io::Error },
-    #[error("node {node} has {free} bytes free, cannot hold {bytes} bytes bound to it")]
+    #[error("node {node} has {free} bytes free or reclaimable, cannot hold {bytes} bytes bound to it")]
     NodeTooSmall { node: u32, bytes: u64, free: u64 },
     #[error("cannot read free memory of node {node}: {why}")]
     NodeUnknown { node: u32, why: String },
@@ -272,12 +272,15 @@ pub fn page_info_from_smaps(smaps: &str, start: usize, end: usize) -> PageInfo {
     PageInfo { obtained: obtained.to_string(), huge_bytes: anon_huge + hugetlb }
 }
 
-/// Free bytes of a node, from nodeN/meminfo MemFree.
+/// Bytes a node can give without swapping: MemFree plus its reclaimable
+/// page cache and slab (FilePages, SReclaimable), as MemAvailable counts.
 pub fn node_free_bytes(root: &SysRoot, node: u32) -> Result<u64, PlacementError> {
     let file = format!("/sys/devices/system/node/node{node}/meminfo");
     let text = root.read(&file).map_err(|e| PlacementError::NodeUnknown { node, why: e.to_string() })?;
-    crate::topology::meminfo_field(&text, "MemFree")
-        .ok_or_else(|| PlacementError::NodeUnknown { node, why: format!("no MemFree in {file}") })
+    let free = crate::topology::meminfo_field(&text, "MemFree")
+        .ok_or_else(|| PlacementError::NodeUnknown { node, why: format!("no MemFree in {file}") })?;
+    let reclaimable: u64 = ["FilePages", "SReclaimable"].iter().filter_map(|f| crate::topology::meminfo_field(&text, f)).sum();
+    Ok(free + reclaimable)
 }
 
 fn page_size_of(policy: PagePolicy) -> usize {

@@ -16,6 +16,19 @@ const FAR_LATENCY_RATIO: f64 = 1.3;
 /// HMAT bandwidth at least this many times the reference's marks HBM.
 const HBM_BANDWIDTH_RATIO: f64 = 2.0;
 
+/// The node hwbench measures from: the one holding the first CPU this
+/// process may run on; else the first node with CPUs; else the first node.
+pub fn reference_node(topology: &Topology) -> u32 {
+    let allowed = crate::binding::allowed_cpus();
+    let with_cpus = || topology.nodes.iter().find(|n| !n.cpu_less);
+    allowed
+        .first()
+        .and_then(|cpu| topology.nodes.iter().find(|n| n.cpus.contains(cpu)))
+        .or_else(with_cpus)
+        .or(topology.nodes.first())
+        .map_or(0, |n| n.os_index)
+}
+
 /// Labels every node of `topology` in place. `reference` is the OS index of
 /// the node the measuring CPUs belong to; `measured_latency_ns` maps node ->
 /// measured idle latency from that reference, when a matrix was run.

@@ -1,17 +1,91 @@
-//! `hwbench topology`.
-// Placeholder while the foundation is written.
+//! `hwbench topology`: what the machine is.
 
 use std::process::ExitCode;
 
 use clap::Args;
+use hwbench_schema::{units::format_bytes, Cache, Topology};
 
 use crate::cli::GlobalArgs;
 
 /// Arguments of `hwbench topology`.
 #[derive(Debug, Args)]
-pub struct TopologyArgs {}
+pub struct TopologyArgs {
+    /// Print the topology as JSON (sizes in bytes).
+    #[arg(long)]
+    pub json: bool,
+}
 
-/// Runs the command.
-pub fn run(_args: &TopologyArgs, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("topology: not built yet")
+/// Prints the topology.
+pub fn run(args: &TopologyArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let root = super::sysroot(global);
+    let topology = hwbench_probes::topology::probe_classified(&root)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&topology)?);
+    } else {
+        print!("{}", render(&topology));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The human-readable view.
+fn render(t: &Topology) -> String {
+    use hwbench_probes::sysroot::format_list;
+    let pus: usize = t.cores.iter().map(|c| c.pus.len()).sum();
+    let mut out = format!("{} package(s), {} core(s), {} PU(s)   [{}]\n\nCaches\n", t.packages, t.cores.len(), pus, t.source);
+    out.push_str("  level  kind         size  line  ways  instances  PUs per instance\n");
+    let mut groups: Vec<(&Cache, usize)> = Vec::new();
+    for c in &t.caches {
+        match groups.iter_mut().find(|(g, _)| g.level == c.level && g.kind == c.kind && g.size_bytes == c.size_bytes) {
+            Some((_, n)) => *n += 1,
+            None => groups.push((c, 1)),
+        }
+    }
+    for (c, n) in groups {
+        out.push_str(&format!(
+            "  L{:<5} {:<11} {:>9} {:>5} {:>5} {:>10}  {}\n",
+            c.level,
+            format!("{:?}", c.kind).to_lowercase(),
+            format_bytes(c.size_bytes),
+            c.line_bytes,
+            c.associativity,
+            n,
+            c.shared_by_pus.len()
+        ));
+    }
+    out.push_str("\nNUMA nodes\n  node     memory  cpus        tier         distances  HMAT (read latency, read bandwidth)\n");
+    for n in &t.nodes {
+        let distances: Vec<String> = n.distances.values().map(u32::to_string).collect();
+        let hmat: Vec<String> = n
+            .hmat
+            .iter()
+            .map(|h| {
+                format!(
+                    "access{} from {}: {} ns, {} MB/s",
+                    h.access_class,
+                    format_list(&h.initiators),
+                    h.read_latency_ns.map_or("?".into(), |v| v.to_string()),
+                    h.read_bandwidth_mbps.map_or("?".into(), |v| v.to_string())
+                )
+            })
+            .collect();
+        let tier = n.tier.as_ref().map_or("unknown".to_string(), |t| format!("{:?}", t.tier));
+        let cpus = if n.cpu_less { "(none)".to_string() } else { format_list(&n.cpus) };
+        out.push_str(&format!(
+            "  {:<4} {:>10}  {:<11} {:<12} {:<10} {}\n",
+            n.os_index,
+            format_bytes(n.memory_bytes),
+            cpus,
+            tier,
+            distances.join(" "),
+            hmat.join("; ")
+        ));
+        if let Some(label) = &n.tier {
+            out.push_str(&format!("       evidence: {}\n", label.evidence.join("; ")));
+        }
+    }
+    if !t.memory_tiers.is_empty() {
+        let tiers: Vec<String> = t.memory_tiers.iter().map(|m| format!("tier {}: nodes {}", m.id, format_list(&m.nodes))).collect();
+        out.push_str(&format!("\nMemory tiers: {}\n", tiers.join("; ")));
+    }
+    out
 }

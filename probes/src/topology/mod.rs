@@ -67,6 +67,15 @@ pub fn probe(root: &SysRoot) -> Result<Topology, ProbeError> {
     Ok(topology)
 }
 
+/// Reads the topology and labels each node's tier as seen from the node
+/// hwbench runs on (no measured latencies yet).
+pub fn probe_classified(root: &SysRoot) -> Result<Topology, ProbeError> {
+    let mut topology = probe(root)?;
+    let reference = crate::tiers::reference_node(&topology);
+    crate::tiers::classify(&mut topology, reference, &Default::default());
+    Ok(topology)
+}
+
 /// hwloc's API version as "major.minor.patch".
 fn hwloc_version() -> String {
     let v = hwlocality::hwloc_api_version();
