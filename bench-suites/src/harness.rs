@@ -81,6 +81,11 @@ impl SamplerConfig {
         let target = self.effective_target().as_secs_f64();
         let mut iterations: u64 = 1;
         loop {
+            if iterations > MAX_ITERATIONS {
+                return Err(BenchError::Failed(format!(
+                    "calibration: {MAX_ITERATIONS} iterations still take under half the {target} s target; the work is not being done"
+                )));
+            }
             if stop.load(Ordering::Relaxed) {
                 return Err(BenchError::Interrupted);
             }
@@ -109,6 +114,10 @@ impl SamplerConfig {
         Ok(SampleSet { iterations, seconds, window: started.elapsed() })
     }
 }
+
+/// Beyond this many iterations a workload's time does not grow with its
+/// iterations: the work was optimised away or is missing.
+const MAX_ITERATIONS: u64 = 1 << 48;
 
 fn scale(iterations: u64, factor: f64) -> u64 {
     ((iterations as f64 * factor).ceil() as u64).max(1)
@@ -171,6 +180,13 @@ mod tests {
             assert!(t >= cfg.target && t < cfg.target * 2, "{per_iteration:?}: {n} iterations = {t:?}");
             assert!(w.runs.len() < 12, "{} calibration runs", w.runs.len());
         }
+    }
+
+    #[test]
+    fn work_that_does_not_grow_with_iterations_fails_calibration() {
+        let mut w = Linear { per_iteration: Duration::ZERO, fixed: Duration::from_nanos(40), runs: vec![] };
+        let err = SamplerConfig::default().calibrate(&mut w, &AtomicBool::new(false)).unwrap_err();
+        assert!(matches!(err, BenchError::Failed(ref m) if m.contains("not being done")), "{err}");
     }
 
     #[test]
