@@ -181,3 +181,19 @@ fn ctrl_c_saves_what_was_measured_as_interrupted_and_exits_130() {
     assert!(doc.benchmarks.len() < 20, "ran to the end: {}", doc.benchmarks.len());
     assert!(doc.benchmarks.iter().all(|r| r.status == RecordStatus::Ok && r.metrics[0].samples.len() == 10));
 }
+
+#[test]
+fn explicit_huge_pages_without_a_reservation_are_skipped_with_the_fix() {
+    let reserved: u64 = std::fs::read_to_string("/proc/sys/vm/nr_hugepages").unwrap().trim().parse().unwrap();
+    if reserved > 0 {
+        eprintln!("skipped: this machine reserves {reserved} huge pages");
+        return;
+    }
+    let file = tmp_dir("hugetlb").join("r.json");
+    let out = hwbench(&["run", "memory.latency", "--set", "bytes=1MiB", "--set", "page=2m", "--out", file.to_str().unwrap(), "--quiet"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = &load(&file).unwrap().benchmarks[0];
+    assert_eq!(r.status, RecordStatus::Skipped);
+    assert!(r.reason.as_deref().unwrap().contains("nr_hugepages"), "{:?}", r.reason);
+    assert!(r.metrics.is_empty());
+}
