@@ -3,6 +3,8 @@
 //! through a [`SysRoot`] so tests can use fixture trees.
 
 pub mod binding;
+pub mod counters;
+pub mod energy;
 pub mod placement;
 pub mod provenance;
 pub mod sysroot;

@@ -1,25 +1,36 @@
-//! `hwbench sensors`: which meters and counters work.
-// Placeholder until the reports crate lands (issue 6); never committed as done.
+//! `hwbench sensors`: which energy meters and counters work here, and why
+//! the others do not (with the fix).
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use hwbench_probes::energy::{self, DiscoverOptions};
 
 use crate::cli::GlobalArgs;
 
-/// Arguments of `hwbench report`.
+/// Arguments of `hwbench sensors`.
 #[derive(Debug, Args)]
 pub struct SensorsArgs {
-    /// Result documents or directories (searched recursively).
-    #[arg(required = true)]
-    pub inputs: Vec<PathBuf>,
-    /// Output directory.
+    /// Print the sources as JSON: {"<source>": {"available", "detail"}}.
     #[arg(long)]
-    pub out: PathBuf,
+    pub json: bool,
+    /// Also try whole-node power through `ipmitool dcmi power reading`.
+    #[arg(long)]
+    pub ipmi: bool,
 }
 
-/// Writes the report.
-pub fn run(_args: &SensorsArgs, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("sensors: not built yet")
+/// Discovers every source and prints its status.
+pub fn run(args: &SensorsArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let root = super::sysroot(global);
+    let status = energy::discover(&root, DiscoverOptions { ipmi: args.ipmi }).report();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+    } else {
+        let width = status.keys().map(String::len).max().unwrap_or(0);
+        for (name, s) in &status {
+            let state = if s.available { "available" } else { "unavailable" };
+            println!("{name:<width$}  {state:<11}  {}", s.detail);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,179 @@
+//! Energy meters (METHODS.md, "Energy per operation"): each source is
+//! discovered at start and either yields a [`Source`] or says why not.
+//!
+//! A meter reads its domains; a [`window`] polls every meter between a
+//! start and a stop and integrates the readings into joules per domain;
+//! [`report`] turns a window into the record's energy object and its
+//! `power`, `energy` and `energy_per_op` metrics, gross and net of idle.
+
+pub mod hwmon;
+pub mod ipmi;
+pub mod nvml;
+pub mod perf_power;
+pub mod powercap;
+pub mod report;
+pub mod window;
+mod wrap;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hwbench_schema::{DomainRole, SensorStatus};
+
+use crate::SysRoot;
+
+pub use report::{energy_metrics, energy_record, IdlePower};
+pub use window::{EnergyMeasurement, EnergyMeters, EnergyWindow};
+
+/// One domain a meter reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Domain {
+    /// Name in records, e.g. "package-0", "dram-0", "gpu0".
+    pub name: String,
+    /// How it relates to the other domains (decides what is summed).
+    pub role: DomainRole,
+}
+
+impl Domain {
+    /// A domain called `name` with `role`.
+    pub fn new(name: impl Into<String>, role: DomainRole) -> Self {
+        Domain { name: name.into(), role }
+    }
+}
+
+/// One reading of one domain.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reading {
+    /// A cumulative energy counter, in raw units.
+    Counter {
+        /// The counter as read.
+        raw: u64,
+        /// Joules per raw unit.
+        joules_per_unit: f64,
+        /// The value the counter wraps at, when the source gives one.
+        wrap: Option<u64>,
+    },
+    /// Power now (or averaged by the device over a short interval), W.
+    Power(f64),
+}
+
+/// How to read the domains of one source.
+pub trait Meter: Send {
+    /// Reads every domain now, in the order of its [`Source::domains`]; a
+    /// failed domain gives its error as text naming what and where.
+    fn read(&mut self) -> Vec<Result<Reading, String>>;
+    /// The shortest useful time between two reads.
+    fn poll_interval(&self) -> Duration {
+        Duration::from_millis(100)
+    }
+}
+
+/// A source found at discovery: its name, its domains and its meter.
+pub struct Source {
+    /// Name in records and `hwbench sensors`: "powercap", "hwmon", ...
+    pub name: &'static str,
+    /// The domains the meter reads.
+    pub domains: Vec<Domain>,
+    /// Reads them.
+    pub meter: Box<dyn Meter>,
+}
+
+/// What discovering a source gave: the source, or why there is none.
+pub type Discovered = Result<Source, String>;
+
+/// Which optional sources to try.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiscoverOptions {
+    /// Whole-node power through `ipmitool dcmi power reading` (slow, needs
+    /// a BMC): off by default.
+    pub ipmi: bool,
+}
+
+/// Every energy source found at start, and each source's status.
+pub struct Sensors {
+    /// The sources a window reads.
+    pub sources: Vec<Source>,
+    /// Each source, keyed "energy.<source>": available or why not.
+    pub status: BTreeMap<String, SensorStatus>,
+}
+
+/// Discovers every energy source under `root`. RAPL is read once: through
+/// powercap when it works, else through the perf `power` PMU.
+pub fn discover(root: &SysRoot, options: DiscoverOptions) -> Sensors {
+    let mut sensors = Sensors { sources: Vec::new(), status: BTreeMap::new() };
+    let rapl = sensors.add("powercap", powercap::discover(root));
+    let perf = perf_power::discover(root);
+    match (rapl, perf) {
+        (true, Ok(source)) => {
+            let detail = format!("works ({}), not used: powercap reads the same RAPL counters", names(&source));
+            sensors.status.insert("energy.perf_power".into(), SensorStatus { available: true, detail });
+        }
+        (_, perf) => {
+            sensors.add("perf_power", perf);
+        }
+    }
+    sensors.add("hwmon", hwmon::discover(root));
+    sensors.add("nvml", live_only(root, nvml::discover));
+    let ipmi = if options.ipmi {
+        live_only(root, ipmi::discover)
+    } else {
+        Err("off by default (whole-node power through the BMC, slow to read); enable with --ipmi".into())
+    };
+    sensors.add("ipmi", ipmi);
+    sensors
+}
+
+impl Sensors {
+    /// Every energy source's status and every counter's (keyed
+    /// "counters.<name>"): the result document's `sensors`.
+    pub fn report(&self) -> BTreeMap<String, SensorStatus> {
+        let mut all = self.status.clone();
+        all.extend(crate::counters::status());
+        all
+    }
+
+    /// Records a source's outcome; true when it gave a meter.
+    fn add(&mut self, source: &str, found: Discovered) -> bool {
+        let status = match found {
+            Ok(source) => {
+                let status = SensorStatus { available: true, detail: names(&source) };
+                self.sources.push(source);
+                status
+            }
+            Err(why) => SensorStatus { available: false, detail: why },
+        };
+        self.status.insert(format!("energy.{source}"), status);
+        self.status[&format!("energy.{source}")].available
+    }
+}
+
+/// Sources that are not sysfs (a library, a BMC) would describe the live
+/// machine, not a fixture: they are only read on the live root.
+fn live_only(root: &SysRoot, discover: fn() -> Discovered) -> Discovered {
+    if root.is_live() {
+        discover()
+    } else {
+        Err(format!("not read with a fixture root ({}): this source is not sysfs", root.root().display()))
+    }
+}
+
+/// "package-0 (component), core-0 (subdomain)" for status lines.
+fn names(source: &Source) -> String {
+    source.domains.iter().map(|d| format!("{} ({})", d.name, role_name(d.role))).collect::<Vec<_>>().join(", ")
+}
+
+/// The role's name as records spell it.
+pub fn role_name(role: DomainRole) -> &'static str {
+    match role {
+        DomainRole::Component => "component",
+        DomainRole::Subdomain => "subdomain",
+        DomainRole::System => "system",
+        DomainRole::Unknown => "unknown",
+    }
+}
+
+/// The fixture tree with every sysfs energy source (static values).
+#[cfg(test)]
+pub(crate) fn sensors_fixture() -> SysRoot {
+    SysRoot::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/powercap/sensors"))
+}
