@@ -5,6 +5,7 @@
 
 pub mod context;
 pub mod error;
+pub mod gpu;
 pub mod harness;
 pub mod memory;
 pub mod params;

@@ -49,7 +49,13 @@ pub struct BenchmarkSpec {
 }
 
 /// Every benchmark, in the order `list` shows them.
-pub static BENCHMARKS: &[BenchmarkSpec] = &[crate::memory::latency::SPEC];
+pub static BENCHMARKS: &[BenchmarkSpec] = &[
+    crate::memory::latency::SPEC,
+    crate::gpu::compute::SPEC,
+    crate::gpu::memory::SPEC,
+    crate::gpu::transfer::SPEC,
+    crate::gpu::dispatch::SPEC,
+];
 
 /// The benchmark with this id.
 pub fn find(id: &str) -> Option<&'static BenchmarkSpec> {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::error::BenchError;
 
 /// The suites shipped with hwbench: (name, TOML text).
-const SUITES: &[(&str, &str)] = &[("quick", include_str!("../suites/quick.toml"))];
+const SUITES: &[(&str, &str)] = &[("quick", include_str!("../suites/quick.toml")), ("gpu", include_str!("../suites/gpu.toml"))];
 
 /// A named list of benchmarks with their settings.
 #[derive(Debug, Clone, Deserialize)]

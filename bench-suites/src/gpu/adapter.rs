@@ -1,0 +1,255 @@
+//! The adapters wgpu sees on this machine, described for `hwbench
+//! topology` and for the provenance of every GPU record, and the choice of
+//! which ones a run measures.
+
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+/// Features hwbench requests when an adapter has them.
+pub const WANTED_FEATURES: wgpu::Features = wgpu::Features::TIMESTAMP_QUERY
+    .union(wgpu::Features::SHADER_F16)
+    .union(wgpu::Features::SHADER_F64)
+    .union(wgpu::Features::SHADER_INT64)
+    .union(wgpu::Features::SUBGROUP);
+
+/// The process-wide wgpu instance (backends from `WGPU_BACKEND` when set).
+pub fn instance() -> &'static wgpu::Instance {
+    static INSTANCE: OnceLock<wgpu::Instance> = OnceLock::new();
+    INSTANCE.get_or_init(|| wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle().with_env()))
+}
+
+/// Every adapter of every compiled-in backend, in wgpu's order; the
+/// position in this list is the adapter's index.
+pub fn enumerate() -> &'static [wgpu::Adapter] {
+    static ADAPTERS: OnceLock<Vec<wgpu::Adapter>> = OnceLock::new();
+    ADAPTERS.get_or_init(|| pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all())))
+}
+
+/// An adapter as hwbench records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdapterInfo {
+    /// Position in the enumeration: what `--set adapter=INDEX` selects.
+    pub index: usize,
+    /// The driver's name for the device.
+    pub name: String,
+    /// Backend-specific vendor id (PCI vendor id on Vulkan for PCI devices).
+    pub vendor: u32,
+    /// The vendor's name when the id is a known one, else "unknown".
+    pub vendor_name: String,
+    /// Backend-specific device id (PCI device id on Vulkan).
+    pub device: u32,
+    /// PCI bus id when the backend gives one, else empty.
+    pub pci_bus_id: String,
+    /// Driver name (e.g. "llvmpipe", "NVIDIA").
+    pub driver: String,
+    /// Driver version text.
+    pub driver_info: String,
+    /// vulkan, metal, dx12, ...
+    pub backend: String,
+    /// discrete_gpu, integrated_gpu, virtual_gpu, cpu or other.
+    pub device_type: String,
+    /// The limits that bound the benchmarks.
+    pub limits: KeyLimits,
+    /// Every feature the adapter offers, as wgpu names them (kebab-case).
+    pub features: Vec<String>,
+}
+
+/// The adapter limits the GPU benchmarks depend on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyLimits {
+    pub max_buffer_size: u64,
+    pub max_storage_buffer_binding_size: u64,
+    pub max_compute_invocations_per_workgroup: u32,
+    pub max_compute_workgroup_size_x: u32,
+    pub max_compute_workgroups_per_dimension: u32,
+    pub max_compute_workgroup_storage_size: u32,
+}
+
+impl KeyLimits {
+    /// The key subset of wgpu's limits.
+    pub fn of(l: &wgpu::Limits) -> Self {
+        KeyLimits {
+            max_buffer_size: l.max_buffer_size,
+            max_storage_buffer_binding_size: l.max_storage_buffer_binding_size,
+            max_compute_invocations_per_workgroup: l.max_compute_invocations_per_workgroup,
+            max_compute_workgroup_size_x: l.max_compute_workgroup_size_x,
+            max_compute_workgroups_per_dimension: l.max_compute_workgroups_per_dimension,
+            max_compute_workgroup_storage_size: l.max_compute_workgroup_storage_size,
+        }
+    }
+}
+
+impl AdapterInfo {
+    /// Describes adapter `index` of the enumeration.
+    pub fn of(index: usize, adapter: &wgpu::Adapter) -> Self {
+        let i = adapter.get_info();
+        AdapterInfo {
+            index,
+            name: i.name,
+            vendor: i.vendor,
+            vendor_name: vendor_name(i.vendor).to_string(),
+            device: i.device,
+            pci_bus_id: i.device_pci_bus_id,
+            driver: i.driver,
+            driver_info: i.driver_info,
+            backend: i.backend.to_str().to_string(),
+            device_type: device_type_name(i.device_type).to_string(),
+            limits: KeyLimits::of(&adapter.limits()),
+            features: adapter.features().iter().filter_map(|f| f.as_str()).map(str::to_string).collect(),
+        }
+    }
+
+    /// True for software rasterizers running on the CPU (lavapipe, WARP).
+    pub fn is_software(&self) -> bool {
+        self.device_type == "cpu"
+    }
+
+    /// The provenance facts every GPU record carries in `info`.
+    pub fn provenance(&self) -> serde_json::Value {
+        serde_json::json!({
+            "index": self.index,
+            "name": self.name,
+            "vendor": format!("0x{:04x}", self.vendor),
+            "vendor_name": self.vendor_name,
+            "device": format!("0x{:04x}", self.device),
+            "driver": self.driver,
+            "driver_info": self.driver_info,
+            "backend": self.backend,
+            "device_type": self.device_type,
+        })
+    }
+}
+
+/// Every adapter wgpu finds, described; empty when there is none (see
+/// [`no_adapter_reason`]).
+pub fn adapters() -> Vec<AdapterInfo> {
+    enumerate().iter().enumerate().map(|(i, a)| AdapterInfo::of(i, a)).collect()
+}
+
+/// Why no adapter was found, naming the loader overrides in effect.
+pub fn no_adapter_reason() -> String {
+    let mut reason = format!("no GPU adapter found by wgpu (backends tried: {})", backends_tried());
+    for var in ["VK_DRIVER_FILES", "VK_ICD_FILENAMES", "WGPU_BACKEND"] {
+        if let Ok(value) = std::env::var(var) {
+            reason.push_str(&format!("; {var}={value}"));
+        }
+    }
+    reason
+}
+
+fn backends_tried() -> String {
+    let backends = wgpu::Instance::enabled_backend_features() & wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
+    backends.iter().map(|b| backend_name(b)).collect::<Vec<_>>().join(", ")
+}
+
+fn backend_name(b: wgpu::Backends) -> &'static str {
+    match b {
+        wgpu::Backends::VULKAN => "vulkan",
+        wgpu::Backends::METAL => "metal",
+        wgpu::Backends::DX12 => "dx12",
+        wgpu::Backends::GL => "gl",
+        _ => "other",
+    }
+}
+
+/// The adapters a run measures when none is named: every one that is not a
+/// software device, or the software ones when nothing else exists. The same
+/// device seen through two backends is taken once (the first listed).
+pub fn default_selection(all: &[AdapterInfo]) -> Vec<usize> {
+    let hardware: Vec<&AdapterInfo> = all.iter().filter(|a| !a.is_software()).collect();
+    let pool: Vec<&AdapterInfo> = if hardware.is_empty() { all.iter().collect() } else { hardware };
+    let mut seen: Vec<(&str, u32, u32)> = Vec::new();
+    let mut chosen = Vec::new();
+    for a in pool {
+        let key = (a.name.as_str(), a.vendor, a.device);
+        if !seen.contains(&key) {
+            seen.push(key);
+            chosen.push(a.index);
+        }
+    }
+    chosen
+}
+
+/// Resolves `--set adapter=INDEX|NAME` (a name matches case-insensitively
+/// as a substring) to one adapter index.
+pub fn resolve(all: &[AdapterInfo], wanted: &str) -> Result<usize, String> {
+    let listing = || all.iter().map(|a| format!("{}: {}", a.index, a.name)).collect::<Vec<_>>().join(", ");
+    if let Ok(index) = wanted.parse::<usize>() {
+        return if index < all.len() { Ok(index) } else { Err(format!("no adapter {index} (adapters: {})", listing())) };
+    }
+    let needle = wanted.to_lowercase();
+    let matches: Vec<&AdapterInfo> = all.iter().filter(|a| a.name.to_lowercase().contains(&needle)).collect();
+    match matches.as_slice() {
+        [one] => Ok(one.index),
+        [] => Err(format!("no adapter named '{wanted}' (adapters: {})", listing())),
+        _ => Err(format!("'{wanted}' matches several adapters; give an index ({})", listing())),
+    }
+}
+
+fn device_type_name(t: wgpu::DeviceType) -> &'static str {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => "discrete_gpu",
+        wgpu::DeviceType::IntegratedGpu => "integrated_gpu",
+        wgpu::DeviceType::VirtualGpu => "virtual_gpu",
+        wgpu::DeviceType::Cpu => "cpu",
+        wgpu::DeviceType::Other => "other",
+    }
+}
+
+/// Known vendor ids: PCI vendor ids, and Khronos ids for vendors without one.
+fn vendor_name(id: u32) -> &'static str {
+    match id {
+        0x10de => "NVIDIA",
+        0x1002 | 0x1022 => "AMD",
+        0x8086 => "Intel",
+        0x106b => "Apple",
+        0x13b5 => "ARM",
+        0x5143 => "Qualcomm",
+        0x1414 => "Microsoft",
+        0x10005 => "Mesa",
+        _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(index: usize, name: &str, device_type: &str) -> AdapterInfo {
+        AdapterInfo {
+            index,
+            name: name.into(),
+            vendor: 0x10de,
+            vendor_name: "NVIDIA".into(),
+            device: 0x2330,
+            pci_bus_id: String::new(),
+            driver: String::new(),
+            driver_info: String::new(),
+            backend: "vulkan".into(),
+            device_type: device_type.into(),
+            limits: KeyLimits::of(&wgpu::Limits::default()),
+            features: vec![],
+        }
+    }
+
+    #[test]
+    fn the_default_skips_software_devices_unless_alone_and_duplicates() {
+        let soft = info(0, "llvmpipe (LLVM 15.0.6, 256 bits)", "cpu");
+        let gpu = info(1, "NVIDIA H100", "discrete_gpu");
+        let twin = AdapterInfo { index: 2, backend: "dx12".into(), ..gpu.clone() };
+        assert_eq!(default_selection(&[soft.clone(), gpu.clone(), twin]), vec![1]);
+        assert_eq!(default_selection(&[soft]), vec![0]);
+        assert!(default_selection(&[]).is_empty());
+    }
+
+    #[test]
+    fn adapters_resolve_by_index_or_name() {
+        let all = [info(0, "llvmpipe", "cpu"), info(1, "NVIDIA H100 80GB HBM3", "discrete_gpu"), info(2, "NVIDIA A100", "discrete_gpu")];
+        assert_eq!(resolve(&all, "1"), Ok(1));
+        assert_eq!(resolve(&all, "h100"), Ok(1));
+        assert!(resolve(&all, "3").unwrap_err().contains("no adapter 3"));
+        assert!(resolve(&all, "nvidia").unwrap_err().contains("several"));
+        assert!(resolve(&all, "radeon").unwrap_err().contains("0: llvmpipe"));
+    }
+}

@@ -1,0 +1,150 @@
+//! A device opened once per adapter and reused by every GPU benchmark of
+//! the run: the adapter's own limits, the wanted features it has, errors
+//! captured instead of panicking, and blocking helpers for submit and
+//! read-back.
+
+use std::collections::HashMap;
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use super::adapter::{self, AdapterInfo, WANTED_FEATURES};
+use crate::error::BenchError;
+
+/// The longest hwbench waits for the device to finish one submission.
+pub const GPU_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// An opened device and what it offers.
+pub struct GpuContext {
+    /// The adapter, as records describe it.
+    pub adapter: AdapterInfo,
+    /// The device, with [`Self::features`] and [`Self::limits`] enabled.
+    pub device: wgpu::Device,
+    /// Its queue.
+    pub queue: wgpu::Queue,
+    /// Features enabled: the wanted ones the adapter has.
+    pub features: wgpu::Features,
+    /// Limits enabled: the adapter's own.
+    pub limits: wgpu::Limits,
+    errors: Arc<Mutex<Vec<String>>>,
+}
+
+impl GpuContext {
+    /// Opens `adapter` with its own limits and the wanted features it has.
+    pub fn open(index: usize, adapter: &wgpu::Adapter) -> Result<Self, BenchError> {
+        let info = AdapterInfo::of(index, adapter);
+        let features = adapter.features() & WANTED_FEATURES;
+        let limits = adapter.limits();
+        let desc = wgpu::DeviceDescriptor {
+            label: Some("hwbench"),
+            required_features: features,
+            required_limits: limits.clone(),
+            ..Default::default()
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&desc))
+            .map_err(|e| BenchError::Unavailable(format!("adapter {index} ({}): cannot open a device: {e}", info.name)))?;
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&errors);
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| sink.lock().expect("error sink").push(e.to_string())));
+        let sink = Arc::clone(&errors);
+        device.set_device_lost_callback(move |reason, message| {
+            sink.lock().expect("error sink").push(format!("device lost ({reason:?}): {message}"));
+        });
+        Ok(GpuContext { adapter: info, device, queue, features, limits, errors })
+    }
+
+    /// The shared context of adapter `index`, opened on first use.
+    pub fn shared(index: usize) -> Result<Arc<GpuContext>, BenchError> {
+        static OPENED: OnceLock<Mutex<HashMap<usize, Arc<GpuContext>>>> = OnceLock::new();
+        let mut opened = OPENED.get_or_init(Default::default).lock().expect("context cache");
+        if let Some(ctx) = opened.get(&index) {
+            return Ok(Arc::clone(ctx));
+        }
+        let adapter = adapter::enumerate()
+            .get(index)
+            .ok_or_else(|| BenchError::Unavailable(format!("adapter {index}: {}", adapter::no_adapter_reason())))?;
+        let ctx = Arc::new(GpuContext::open(index, adapter)?);
+        opened.insert(index, Arc::clone(&ctx));
+        Ok(ctx)
+    }
+
+    /// True when the device has `feature` enabled.
+    pub fn has(&self, feature: wgpu::Features) -> bool {
+        self.features.contains(feature)
+    }
+
+    /// Nanoseconds per timestamp tick, when timestamp queries work.
+    pub fn timestamp_period_ns(&self) -> Option<f64> {
+        let period = f64::from(self.queue.get_timestamp_period());
+        (self.has(wgpu::Features::TIMESTAMP_QUERY) && period > 0.0).then_some(period)
+    }
+
+    /// Fails with every device error raised since the last check.
+    pub fn check(&self) -> Result<(), BenchError> {
+        let mut errors = self.errors.lock().expect("error sink");
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let all = std::mem::take(&mut *errors).join("; ");
+        Err(BenchError::Failed(format!("{}: {all}", self.adapter.name)))
+    }
+
+    /// Blocks until `submission` has finished on the device.
+    pub fn wait(&self, submission: wgpu::SubmissionIndex) -> Result<(), BenchError> {
+        self.device
+            .poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: Some(GPU_TIMEOUT) })
+            .map_err(|e| BenchError::Failed(format!("{}: waiting for the device: {e}", self.adapter.name)))?;
+        self.check()
+    }
+
+    /// Maps a MAP_READ buffer, hands its bytes to `read`, and unmaps it.
+    pub fn read_mapped<T>(&self, buffer: &wgpu::Buffer, read: impl FnOnce(&[u8]) -> T) -> Result<T, BenchError> {
+        let (tx, rx) = mpsc::channel();
+        buffer.map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = tx.send(r);
+        });
+        self.device
+            .poll(wgpu::PollType::Wait { submission_index: None, timeout: Some(GPU_TIMEOUT) })
+            .map_err(|e| BenchError::Failed(format!("{}: waiting for a buffer map: {e}", self.adapter.name)))?;
+        self.check()?;
+        match rx.try_recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(BenchError::Failed(format!("{}: mapping a buffer: {e}", self.adapter.name))),
+            Err(_) => return Err(BenchError::Failed(format!("{}: a buffer map never completed", self.adapter.name))),
+        }
+        let out = {
+            let view = buffer
+                .get_mapped_range(..)
+                .map_err(|e| BenchError::Failed(format!("{}: reading a mapped buffer: {e}", self.adapter.name)))?;
+            read(&view)
+        };
+        buffer.unmap();
+        Ok(out)
+    }
+
+    /// Copies `bytes` bytes of `source` (COPY_SRC) to the host.
+    pub fn download(&self, source: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>, BenchError> {
+        let staging = self.buffer("hwbench download", bytes, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        encoder.copy_buffer_to_buffer(source, 0, &staging, 0, bytes);
+        self.wait(self.queue.submit([encoder.finish()]))?;
+        self.read_mapped(&staging, <[u8]>::to_vec)
+    }
+
+    /// Creates a buffer that is not mapped at creation.
+    pub fn buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size, usage, mapped_at_creation: false })
+    }
+
+    /// Compiles a WGSL module, failing with the compiler's message.
+    pub fn shader(&self, label: &str, source: &str) -> Result<wgpu::ShaderModule, BenchError> {
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(label),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
+        match pollster::block_on(scope.pop()) {
+            None => Ok(module),
+            Some(e) => Err(BenchError::Failed(format!("{}: shader {label}: {e}", self.adapter.name))),
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! `gpu.memory`: device memory bandwidth by the BabelStream kernels (copy,
+//! mul, add, triad, dot; memory.wgsl) over three f32 arrays as large as the
+//! binding limit allows. Every record's output is read back and checked
+//! element by element against the host's gold value before a figure is kept.
+
+use std::sync::atomic::AtomicBool;
+
+use hwbench_schema::{units::format_bytes, Better};
+
+use super::context::GpuContext;
+use super::pass::{grid, Binding, Kernel, TimedPass};
+use super::point::{self, choices, ADAPTER};
+use super::timing::{self, sample, GpuSamples, Headline};
+use crate::context::{physical_memory_bytes, Context};
+use crate::error::BenchError;
+use crate::harness::SamplerConfig;
+use crate::params::{ParamKind, ParamSpec, Params};
+use crate::registry::{Benchmark, BenchmarkSpec, Measured};
+
+const ID: &str = "gpu.memory";
+const SOURCE: &str = include_str!("memory.wgsl");
+/// Workgroup size of memory.wgsl (its `WG`).
+pub const WORKGROUP: u32 = 256;
+/// Start values of the arrays and the scalar (BabelStream's a, b and
+/// scalar; c starts at 0.7 so that every kernel changes its output).
+const START: [f32; 3] = [0.1, 0.2, 0.7];
+const SCALAR: f32 = 0.4;
+
+/// An array of the kernels' bind group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Array {
+    A,
+    B,
+    C,
+    Sums,
+}
+
+/// A BabelStream kernel: name (its WGSL entry point), arrays of `n`
+/// elements it moves (STREAM counting), the array it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamKernel {
+    /// Param value and entry point.
+    pub name: &'static str,
+    /// Arrays read plus written per element.
+    pub arrays_moved: u32,
+    output: Array,
+}
+
+/// The kernels, in BabelStream's order.
+pub const KERNELS: [StreamKernel; 5] = [
+    StreamKernel { name: "copy", arrays_moved: 2, output: Array::C },
+    StreamKernel { name: "mul", arrays_moved: 2, output: Array::B },
+    StreamKernel { name: "add", arrays_moved: 3, output: Array::C },
+    StreamKernel { name: "triad", arrays_moved: 3, output: Array::A },
+    StreamKernel { name: "dot", arrays_moved: 2, output: Array::Sums },
+];
+
+/// The kernel names, for the param.
+pub const KERNEL_NAMES: [&str; 5] = ["copy", "mul", "add", "triad", "dot"];
+
+impl StreamKernel {
+    /// The kernel of this name.
+    pub fn named(name: &str) -> Option<StreamKernel> {
+        KERNELS.iter().copied().find(|k| k.name == name)
+    }
+
+    /// Every output element's expected value (f32 arithmetic as the kernel
+    /// does it), or the whole sum for dot.
+    fn gold(&self, n: u32) -> f64 {
+        let [a, b, c] = START;
+        match self.name {
+            "copy" => f64::from(a),
+            "mul" => f64::from(SCALAR * c),
+            "add" => f64::from(a + b),
+            "triad" => f64::from(b + SCALAR * c),
+            _ => f64::from(a * b) * f64::from(n),
+        }
+    }
+}
+
+/// The table row.
+pub const SPEC: BenchmarkSpec = BenchmarkSpec {
+    id: ID,
+    summary: "GPU device memory bandwidth: BabelStream copy, mul, add, triad, dot, validated on the host",
+    metrics: "bandwidth GB/s (max of samples), bandwidth_host",
+    params: &[
+        ADAPTER,
+        ParamSpec { name: "kernel", kind: ParamKind::Choice(&KERNEL_NAMES), default: "all", help: "BabelStream kernel" },
+        ParamSpec { name: "bytes", kind: ParamKind::Bytes, default: "the binding limit", help: "size of each of the three arrays" },
+    ],
+    make: || Box::new(Memory::default()),
+};
+
+/// The benchmark; keeps the arrays of the last adapter and size.
+#[derive(Default)]
+pub struct Memory {
+    arrays: Option<(usize, u64, Stream)>,
+}
+
+/// The largest array a device allows: one binding, one buffer, and an
+/// eighth of host memory (the host reads it back); whole workgroups.
+pub fn largest_array(limits: &super::adapter::KeyLimits) -> u64 {
+    let bytes = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size).min(physical_memory_bytes() / 8).min(u64::from(u32::MAX));
+    bytes / (u64::from(WORKGROUP) * 4) * (u64::from(WORKGROUP) * 4)
+}
+
+impl Benchmark for Memory {
+    fn points(&mut self, params: &Params, _ctx: &Context) -> Result<Vec<Params>, BenchError> {
+        let kernels: Vec<Params> = choices(params, "kernel", &KERNEL_NAMES).into_iter().map(|k| Params::default().with("kernel", k)).collect();
+        let all = super::adapter::adapters();
+        let mut points = point::for_adapters(ID, params, kernels)?;
+        for p in &mut points {
+            let Some(adapter) = p.uint("adapter").and_then(|i| all.get(i as usize)) else { continue };
+            let largest = largest_array(&adapter.limits);
+            let bytes = match params.uint("bytes") {
+                Some(b) if b > largest => {
+                    return Err(BenchError::bad_param(
+                        ID,
+                        "bytes",
+                        format!("{} is more than adapter {} ({}) allows per array: {}", format_bytes(b), adapter.index, adapter.name, format_bytes(largest)),
+                    ))
+                }
+                Some(b) if b < u64::from(WORKGROUP) * 4 => return Err(BenchError::bad_param(ID, "bytes", format!("{b} is less than one workgroup of {WORKGROUP} floats"))),
+                Some(b) => b / 4 * 4,
+                None => largest,
+            };
+            p.set("bytes", bytes.into());
+        }
+        Ok(points)
+    }
+
+    fn measure(&mut self, point: &Params, ctx: &mut Context) -> Result<Measured, BenchError> {
+        let gpu = point::context_of(point)?;
+        let kernel = point.text("kernel").and_then(StreamKernel::named).unwrap_or(KERNELS[0]);
+        let bytes = point.uint("bytes").unwrap_or(1 << 20);
+        let index = gpu.adapter.index;
+        if !matches!(&self.arrays, Some((i, b, _)) if *i == index && *b == bytes) {
+            self.arrays = None;
+            self.arrays = Some((index, bytes, Stream::new(&gpu, bytes)?));
+        }
+        let stream = &self.arrays.as_ref().expect("made above").2;
+        let samples = stream.sample(&gpu, kernel, &timing::sampler(ctx), &ctx.stop)?;
+        let mut measured = stream.finish(&gpu, kernel, &samples)?;
+        measured.info.extend(point::provenance(&gpu));
+        Ok(measured)
+    }
+}
+
+/// The three arrays, the partial sums, and a kernel per entry point.
+pub struct Stream {
+    n: u32,
+    a: wgpu::Buffer,
+    b: wgpu::Buffer,
+    c: wgpu::Buffer,
+    sums: wgpu::Buffer,
+    init: Kernel,
+    kernels: Vec<Kernel>,
+}
+
+impl Stream {
+    /// Allocates three arrays of `bytes` bytes (rounded down to whole f32)
+    /// on `gpu` and builds the kernels.
+    pub fn new(gpu: &GpuContext, bytes: u64) -> Result<Self, BenchError> {
+        let n = u32::try_from(bytes / 4).map_err(|_| BenchError::Unavailable(format!("{bytes} bytes is more than 2^32 floats")))?;
+        let groups = grid(gpu, u64::from(n), WORKGROUP)?;
+        let size = u64::from(n) * 4;
+        let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let [a, b, c] = ["gpu.memory a", "gpu.memory b", "gpu.memory c"].map(|label| gpu.buffer(label, size, usage));
+        let sums = gpu.buffer("gpu.memory sums", u64::from(groups[0]) * u64::from(groups[1]) * 4, usage);
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(BenchError::Unavailable(format!("{}: three arrays of {}: {e}", gpu.adapter.name, format_bytes(size))));
+        }
+        #[repr(C)]
+        #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+        struct Params {
+            n: u32,
+            scalar: f32,
+            start: [f32; 3],
+            _pad: [u32; 3],
+        }
+        let params = gpu.buffer("gpu.memory params", std::mem::size_of::<Params>() as u64, wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST);
+        gpu.queue.write_buffer(&params, 0, bytemuck::bytes_of(&Params { n, scalar: SCALAR, start: START, _pad: [0; 3] }));
+        let module = gpu.shader(ID, SOURCE)?;
+        let bindings = [Binding::Uniform(&params), Binding::Storage(&a), Binding::Storage(&b), Binding::Storage(&c), Binding::Storage(&sums)];
+        let init = Kernel::new(gpu, &module, "init", &bindings, groups)?;
+        let kernels = KERNELS.iter().map(|k| Kernel::new(gpu, &module, k.name, &bindings, groups)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Stream { n, a, b, c, sums, init, kernels })
+    }
+
+    /// Elements per array.
+    pub fn elements(&self) -> u32 {
+        self.n
+    }
+
+    /// The buffer `kernel` writes.
+    pub fn output(&self, kernel: StreamKernel) -> &wgpu::Buffer {
+        match kernel.output {
+            Array::A => &self.a,
+            Array::B => &self.b,
+            Array::C => &self.c,
+            Array::Sums => &self.sums,
+        }
+    }
+
+    fn kernel(&self, kernel: StreamKernel) -> &Kernel {
+        &self.kernels[KERNELS.iter().position(|k| *k == kernel).expect("listed")]
+    }
+
+    /// Bytes one dispatch of `kernel` moves (STREAM counting).
+    pub fn bytes_moved(&self, kernel: StreamKernel) -> f64 {
+        f64::from(kernel.arrays_moved) * f64::from(self.n) * 4.0
+    }
+
+    /// Resets the arrays to their start values, then samples `kernel`.
+    pub fn sample(&self, gpu: &GpuContext, kernel: StreamKernel, cfg: &SamplerConfig, stop: &AtomicBool) -> Result<GpuSamples, BenchError> {
+        self.init.run(gpu, 1)?;
+        sample(cfg, &mut TimedPass::new(gpu, self.kernel(kernel)), stop)
+    }
+
+    /// Checks every element `kernel` wrote against the gold value: within
+    /// 4 ulp (a fused triad differs from the host's by at most 1), and the
+    /// dot product within 1e-5 relative (partial sums in f32).
+    pub fn validate(&self, gpu: &GpuContext, kernel: StreamKernel) -> Result<(), BenchError> {
+        let gold = kernel.gold(self.n);
+        let out = self.output(kernel);
+        let bytes = gpu.download(out, out.size())?;
+        let values: &[f32] = bytemuck::cast_slice(&bytes);
+        let fail = |what: String| Err(BenchError::Failed(format!("{}: {} output {what} (gold {gold})", gpu.adapter.name, kernel.name)));
+        if kernel.output == Array::Sums {
+            let sum: f64 = values.iter().map(|&v| f64::from(v)).sum();
+            if ((sum - gold) / gold).abs() > 1e-5 {
+                return fail(format!("sums to {sum}"));
+            }
+            return Ok(());
+        }
+        let tolerance = 4.0 * f64::from(f32::EPSILON) * gold.abs();
+        match values.iter().position(|&v| (f64::from(v) - gold).abs() > tolerance) {
+            Some(i) => fail(format!("element {i} of {} is {}", self.n, values[i])),
+            None => Ok(()),
+        }
+    }
+
+    /// Validates `kernel`'s output, then makes the record's figures.
+    pub fn finish(&self, gpu: &GpuContext, kernel: StreamKernel, samples: &GpuSamples) -> Result<Measured, BenchError> {
+        self.validate(gpu, kernel)?;
+        let moved = self.bytes_moved(kernel) * samples.iterations as f64;
+        let metrics = samples.metrics("bandwidth", "GB/s", Better::Higher, Headline::Best, |secs| moved / secs / 1e9);
+        let mut info = samples.info();
+        info.insert("elements".into(), self.n.into());
+        info.insert("bytes_per_array".into(), (u64::from(self.n) * 4).into());
+        info.insert("workgroup_size".into(), WORKGROUP.into());
+        info.insert("max_storage_buffer_binding_size".into(), gpu.limits.max_storage_buffer_binding_size.into());
+        info.insert(
+            "byte_counting".into(),
+            "BabelStream/STREAM: arrays read plus written x elements x 4 bytes (copy, mul, dot 2; add, triad 3); GB/s = 1e9 B/s".into(),
+        );
+        info.insert("validated".into(), "every output element against the host's gold value".into());
+        Ok(Measured { metrics, placement: None, info })
+    }
+}

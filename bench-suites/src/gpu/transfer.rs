@@ -1,0 +1,146 @@
+//! `gpu.transfer`: host-to-device bandwidth (queue.write_buffer, submit,
+//! wait) and device-to-host bandwidth (copy into a MAP_READ buffer, map,
+//! copy out of the mapping) for a few sizes, timed on the host; the data is
+//! checked after sampling.
+
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use hwbench_schema::{units::format_bytes, Better};
+
+use super::context::GpuContext;
+use super::point::{self, choices, ADAPTER};
+use super::timing;
+use crate::context::{physical_memory_bytes, Context};
+use crate::error::BenchError;
+use crate::harness::{best_metric, SamplerConfig, Workload};
+use crate::params::{ParamKind, ParamSpec, Params};
+use crate::registry::{Benchmark, BenchmarkSpec, Measured};
+
+const ID: &str = "gpu.transfer";
+/// Directions, as param values.
+pub const DIRECTIONS: [&str; 2] = ["h2d", "d2h"];
+/// Sizes measured when none is given (those the device allows).
+pub const SIZES: [u64; 4] = [64 << 10, 1 << 20, 16 << 20, 256 << 20];
+
+/// The table row.
+pub const SPEC: BenchmarkSpec = BenchmarkSpec {
+    id: ID,
+    summary: "host-device transfer bandwidth: write_buffer (h2d), copy + map_async (d2h)",
+    metrics: "bandwidth GB/s (max of samples; host timing)",
+    params: &[
+        ADAPTER,
+        ParamSpec { name: "direction", kind: ParamKind::Choice(&DIRECTIONS), default: "both", help: "h2d or d2h" },
+        ParamSpec { name: "bytes", kind: ParamKind::Bytes, default: "64KiB, 1MiB, 16MiB, 256MiB", help: "bytes per transfer" },
+    ],
+    make: || Box::new(Transfer),
+};
+
+/// The benchmark (stateless).
+pub struct Transfer;
+
+impl Benchmark for Transfer {
+    fn points(&mut self, params: &Params, _ctx: &Context) -> Result<Vec<Params>, BenchError> {
+        let sizes = match params.uint("bytes") {
+            Some(b) if b < 4 => return Err(BenchError::bad_param(ID, "bytes", format!("{b} is less than 4 bytes"))),
+            Some(b) => vec![b / 4 * 4],
+            None => SIZES.to_vec(),
+        };
+        let mut points = Vec::new();
+        for direction in choices(params, "direction", &DIRECTIONS) {
+            for &bytes in &sizes {
+                points.push(Params::default().with("direction", direction).with("bytes", bytes));
+            }
+        }
+        let all = super::adapter::adapters();
+        let points = point::for_adapters(ID, params, points)?;
+        let fits = |p: &Params| match p.uint("adapter").and_then(|i| all.get(i as usize)) {
+            Some(a) => p.uint("bytes").is_some_and(|b| b <= a.limits.max_buffer_size.min(physical_memory_bytes() / 8)),
+            None => true,
+        };
+        if params.has("bytes") {
+            if let Some(p) = points.iter().find(|p| !fits(p)) {
+                let b = p.uint("bytes").unwrap_or(0);
+                return Err(BenchError::bad_param(ID, "bytes", format!("{} is more than adapter {} allows in one buffer", format_bytes(b), p.uint("adapter").unwrap_or(0))));
+            }
+        }
+        Ok(points.into_iter().filter(fits).collect())
+    }
+
+    fn measure(&mut self, point: &Params, ctx: &mut Context) -> Result<Measured, BenchError> {
+        let gpu = point::context_of(point)?;
+        let bytes = point.uint("bytes").unwrap_or(1 << 20);
+        let to_device = point.text("direction") != Some("d2h");
+        let mut measured = measure(&gpu, &timing::sampler(ctx), &ctx.stop, to_device, bytes)?;
+        measured.info.extend(point::provenance(&gpu));
+        Ok(measured)
+    }
+}
+
+/// A recognisable pattern: word i holds i * golden ratio.
+fn pattern(bytes: u64) -> Vec<u8> {
+    let words: Vec<u32> = (0..(bytes / 4) as u32).map(|i| i.wrapping_mul(0x9E37_79B1)).collect();
+    bytemuck::cast_slice(&words).to_vec()
+}
+
+/// Transfers of `host.len()` bytes: `run(k)` does k, each waited for.
+struct Transfers<'a> {
+    gpu: &'a GpuContext,
+    to_device: bool,
+    device: wgpu::Buffer,
+    readback: wgpu::Buffer,
+    host: Vec<u8>,
+}
+
+impl Workload for Transfers<'_> {
+    fn run(&mut self, iterations: u64) -> Result<Duration, BenchError> {
+        let gpu = self.gpu;
+        let started = Instant::now();
+        for _ in 0..iterations {
+            if self.to_device {
+                gpu.queue.write_buffer(&self.device, 0, &self.host);
+                gpu.wait(gpu.queue.submit([]))?;
+            } else {
+                let mut encoder = gpu.device.create_command_encoder(&Default::default());
+                encoder.copy_buffer_to_buffer(&self.device, 0, &self.readback, 0, self.host.len() as u64);
+                gpu.wait(gpu.queue.submit([encoder.finish()]))?;
+                let host = &mut self.host;
+                gpu.read_mapped(&self.readback, |b| host.copy_from_slice(b))?;
+            }
+        }
+        Ok(started.elapsed())
+    }
+}
+
+/// Measures transfers of `bytes` bytes in one direction, then checks that
+/// the data arrived intact.
+pub fn measure(gpu: &GpuContext, cfg: &SamplerConfig, stop: &AtomicBool, to_device: bool, bytes: u64) -> Result<Measured, BenchError> {
+    let usage = wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+    let expected = pattern(bytes);
+    let mut work = Transfers {
+        gpu,
+        to_device,
+        device: gpu.buffer("gpu.transfer device", bytes, usage),
+        readback: gpu.buffer("gpu.transfer read-back", bytes, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST),
+        host: if to_device { expected.clone() } else { vec![0; bytes as usize] },
+    };
+    if !to_device {
+        gpu.queue.write_buffer(&work.device, 0, &expected);
+    }
+    let set = cfg.sample(&mut work, stop)?;
+    let arrived = if to_device { gpu.download(&work.device, bytes)? } else { std::mem::take(&mut work.host) };
+    if let Some(i) = arrived.iter().zip(&expected).position(|(a, b)| a != b) {
+        return Err(BenchError::Failed(format!("{}: transferred data differs at byte {i} of {bytes}", gpu.adapter.name)));
+    }
+    let metric = best_metric("bandwidth", "GB/s", set.map(|secs, n| bytes as f64 * n as f64 / secs / 1e9), Better::Higher);
+    let mut info = std::collections::BTreeMap::new();
+    info.insert("transfers_per_sample".into(), set.iterations.into());
+    let how = if to_device {
+        "host time of queue.write_buffer + submit + wait, per transfer"
+    } else {
+        "host time of copy into a MAP_READ buffer + submit + wait + map_async + copy out of the mapping, per transfer"
+    };
+    info.insert("timing".into(), how.into());
+    info.insert("validated".into(), "the transferred bytes compared with the pattern sent".into());
+    Ok(Measured { metrics: vec![metric], placement: None, info })
+}
