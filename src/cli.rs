@@ -44,4 +44,6 @@ pub enum Command {
     Report(crate::commands::report::ReportArgs),
     /// Statistical comparison of two results; exit 1 on regression.
     Compare(crate::commands::compare::CompareArgs),
+    /// Re-run what a baseline ran, compare, exit 1 on regression (CI).
+    Check(crate::commands::check::CheckArgs),
 }

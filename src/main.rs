@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod interrupt;
+mod measure;
 mod progress;
 
 use std::process::ExitCode;

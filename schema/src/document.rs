@@ -63,6 +63,13 @@ pub struct Run {
     pub suite: String,
     /// The command line, one element per argument.
     pub command: Vec<String>,
+    /// Benchmark ids asked for (empty when the suite chose them).
+    #[serde(default)]
+    pub benchmarks: Vec<String>,
+    /// `--set KEY=VALUE` settings applied, as given; with `suite` and
+    /// `benchmarks` they reproduce the selection (`hwbench check`).
+    #[serde(default)]
+    pub settings: Vec<String>,
     /// RFC 3339 UTC time the run started.
     pub started_at: String,
     /// RFC 3339 UTC time the run ended.

@@ -1,5 +1,6 @@
 //! One module per command; each turns its arguments into library calls.
 
+pub mod check;
 pub mod compare;
 pub mod list;
 pub mod report;
@@ -23,6 +24,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(&args, global),
         Command::Report(args) => report::run(&args, global),
         Command::Compare(args) => compare::run(&args, global),
+        Command::Check(args) => check::run(&args, global),
     }
 }
 
