@@ -1,1 +1,32 @@
-//! placeholder
+//! hwbench-reports: statistics, comparison and plotted reports over hwbench
+//! result documents. Depends on the schema only, so reports can be built on
+//! machines without hwloc or a GPU stack.
+
+pub mod charts;
+pub mod compare;
+mod error;
+pub mod format;
+pub mod inputs;
+pub mod key;
+pub mod output;
+pub mod plots;
+pub mod relative;
+pub mod report;
+pub mod runs;
+pub mod stats;
+pub mod system;
+pub mod writers;
+
+pub use error::ReportError;
+
+use std::path::{Path, PathBuf};
+
+/// Loads the inputs (files, or directories searched for `*.json`), builds
+/// the report against `baseline` (default: the first run) and writes it
+/// under `out` in one step. Nothing is written when any input is bad.
+pub fn write_report(inputs: &[PathBuf], baseline: Option<&str>, out: &Path) -> Result<report::Report, ReportError> {
+    let runs = runs::RunSet::new(inputs::load_all(inputs)?, baseline)?;
+    let report = report::build(runs)?;
+    output::write(&report, out)?;
+    Ok(report)
+}

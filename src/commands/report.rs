@@ -1,5 +1,4 @@
 //! `hwbench report`: plotted report over result documents.
-// Placeholder until the reports crate lands (issue 7); never committed as done.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,15 +10,29 @@ use crate::cli::GlobalArgs;
 /// Arguments of `hwbench report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Result documents or directories (searched recursively).
-    #[arg(required = true)]
+    /// Result documents or directories (searched recursively for *.json).
+    #[arg(required = true, value_name = "RESULT_OR_DIR")]
     pub inputs: Vec<PathBuf>,
-    /// Output directory.
-    #[arg(long)]
+    /// Directory to write index.html, summary.md, data.csv and plots/ into
+    /// (an earlier report there is replaced; anything else is refused).
+    #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// The run the others are measured against: run id, label or file
+    /// (default: the first).
+    #[arg(long, value_name = "RUN")]
+    pub baseline: Option<String>,
 }
 
-/// Writes the report.
-pub fn run(_args: &ReportArgs, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("report: not built yet")
+/// Loads every document, builds the report and writes it in one step.
+pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let report = hwbench_reports::write_report(&args.inputs, args.baseline.as_deref(), &args.out)?;
+    if !global.quiet {
+        println!(
+            "report of {} run(s), {} chart(s): {}",
+            report.runs.runs.len(),
+            report.charts.len(),
+            args.out.join("index.html").display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,35 @@
+//! Errors of report building; each names the file or the argument at fault.
+
+use std::path::PathBuf;
+
+use hwbench_schema::LoadError;
+use thiserror::Error;
+
+/// Why a report or comparison could not be made.
+#[derive(Debug, Error)]
+pub enum ReportError {
+    /// A result document could not be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// An input directory could not be listed.
+    #[error("{path}: cannot list directory: {source}")]
+    ListDir { path: PathBuf, source: std::io::Error },
+    /// No input was given at all.
+    #[error("no result documents given")]
+    NoRuns,
+    /// An input directory holds no result document.
+    #[error("{0}: no result documents (*.json) found")]
+    NoDocuments(PathBuf),
+    /// `--baseline` names no loaded run.
+    #[error("baseline '{wanted}' matches no run id, label or file (runs: {known})")]
+    UnknownBaseline { wanted: String, known: String },
+    /// The output directory holds something other than an earlier report.
+    #[error("{0}: exists and is not an hwbench report directory; refusing to replace it")]
+    OutputNotReport(PathBuf),
+    /// Writing the report failed.
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    /// A chart could not be drawn.
+    #[error("chart {chart}: {detail}")]
+    Plot { chart: String, detail: String },
+}

@@ -1,0 +1,38 @@
+//! The legend column drawn at the right of line and bar charts.
+
+use plotters::prelude::*;
+
+use super::style::{series_colour, shorten, small_font, LEGEND_CHARS, LEGEND_ROW};
+use super::{Area, PlotError};
+
+/// How an entry's swatch looks.
+#[derive(Debug, Clone, Copy)]
+pub enum Swatch {
+    /// A line with a point, for line charts.
+    Line,
+    /// A filled box, for bars.
+    Box,
+}
+
+/// Height the legend needs for `entries` labels.
+pub fn height(entries: usize) -> u32 {
+    60 + entries as u32 * LEGEND_ROW
+}
+
+/// Draws one entry per label, coloured like series `i`.
+pub fn draw(area: &Area<'_>, labels: &[String], swatch: Swatch) -> Result<(), PlotError> {
+    let font = small_font().color(&BLACK);
+    for (i, label) in labels.iter().enumerate() {
+        let y = 50 + (i as u32 * LEGEND_ROW) as i32;
+        let colour = series_colour(i);
+        match swatch {
+            Swatch::Line => {
+                area.draw(&PathElement::new(vec![(8, y), (32, y)], colour.stroke_width(2)))?;
+                area.draw(&Circle::new((20, y), 3, colour.filled()))?;
+            }
+            Swatch::Box => area.draw(&Rectangle::new([(10, y - 6), (30, y + 6)], colour.filled()))?,
+        }
+        area.draw(&Text::new(shorten(label, LEGEND_CHARS), (38, y - 7), font.clone()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! Line charts: one line per series, optional vertical markers (cache
+//! sizes), the legend at the right.
+
+use plotters::prelude::*;
+
+use super::axis::Axis;
+use super::legend::{self, Swatch};
+use super::style::{axis_font, series_colour, small_font, GUIDE, HEIGHT, LEGEND_WIDTH, WIDTH};
+use super::{cartesian, PlotError};
+
+/// One line.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Legend label.
+    pub label: String,
+    /// (x, y) in data units, drawn in this order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A labelled vertical guide at an x value.
+#[derive(Debug, Clone)]
+pub struct Marker {
+    pub x: f64,
+    pub label: String,
+}
+
+/// A line chart.
+#[derive(Debug, Clone)]
+pub struct LineChart {
+    pub title: String,
+    pub x: Axis,
+    pub y: Axis,
+    pub series: Vec<Series>,
+    pub markers: Vec<Marker>,
+}
+
+/// Draws the chart as SVG text.
+pub fn render(chart: &LineChart) -> Result<String, PlotError> {
+    let xs: Vec<f64> = chart.series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
+    let ys: Vec<f64> = chart.series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).collect();
+    let x_layout = chart.x.layout(&xs, false);
+    let y_layout = chart.y.layout(&ys, false);
+    let height = HEIGHT.max(legend::height(chart.series.len()));
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (plot_area, legend_area) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
+        let mut ctx = cartesian(&plot_area, &chart.title, 50, x_layout.clone(), y_layout.clone())?;
+        ctx.configure_mesh()
+            .x_desc(chart.x.label.as_str())
+            .y_desc(chart.y.label.as_str())
+            .axis_desc_style(axis_font())
+            .label_style(small_font())
+            .x_label_formatter(&|p| chart.x.tick_label(*p))
+            .y_label_formatter(&|p| chart.y.tick_label(*p))
+            .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
+            .draw()?;
+        let x_range = &x_layout.range;
+        for (i, marker) in chart.markers.iter().enumerate() {
+            let Some(x) = chart.x.to_plot(marker.x).filter(|x| x_range.contains(x)) else { continue };
+            let (top, bottom) = (y_layout.range.end, y_layout.range.start);
+            ctx.draw_series(std::iter::once(PathElement::new(vec![(x, bottom), (x, top)], GUIDE.stroke_width(1))))?;
+            // Stagger labels so neighbouring markers do not overprint.
+            let offset = (top - bottom) * 0.05 * (i % 3) as f64;
+            let style = small_font().color(&GUIDE);
+            ctx.draw_series(std::iter::once(Text::new(format!(" {}", marker.label), (x, top - offset), style)))?;
+        }
+        for (i, series) in chart.series.iter().enumerate() {
+            let colour = series_colour(i);
+            let points: Vec<(f64, f64)> = series
+                .points
+                .iter()
+                .filter_map(|&(x, y)| Some((chart.x.to_plot(x)?, chart.y.to_plot(y)?)))
+                .collect();
+            ctx.draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))?;
+            ctx.draw_series(points.iter().map(|p| Circle::new(*p, 3, colour.filled())))?;
+        }
+        let labels: Vec<String> = chart.series.iter().map(|s| s.label.clone()).collect();
+        legend::draw(&legend_area, &labels, Swatch::Line)?;
+        root.present()?;
+    }
+    Ok(svg)
+}

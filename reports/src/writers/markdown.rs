@@ -1,0 +1,108 @@
+//! summary.md: the report's findings as Markdown, every label escaped.
+
+use std::fmt::Write;
+
+use super::escape::markdown as esc;
+use crate::compare::{render, Verdict};
+use crate::format;
+use crate::report::Report;
+
+/// The summary as UTF-8 bytes.
+pub fn render(report: &Report) -> Vec<u8> {
+    let mut m = String::from("# hwbench report\n\n");
+    let runs = &report.runs.runs;
+    let _ = writeln!(m, "{} run(s); baseline **{}**.\n", runs.len(), esc(&report.runs.baseline_run().name));
+    m += "| # | name | run id | suite | started | file |\n|---|---|---|---|---|---|\n";
+    for (i, run) in runs.iter().enumerate() {
+        let r = &run.doc.run;
+        let _ = writeln!(
+            m,
+            "| {} | {} | {} | {} | {} | {} |",
+            i + 1,
+            esc(&run.name),
+            esc(&r.id),
+            esc(&r.suite),
+            esc(&r.started_at),
+            esc(&run.path.display().to_string())
+        );
+    }
+    system(&mut m, report);
+    relative(&mut m, report);
+    changes(&mut m, report);
+    m += "\n## Charts\n\n";
+    for chart in &report.charts {
+        let _ = writeln!(m, "- [{}](plots/{}): {}", esc(&chart.title), chart.file, esc(&chart.caption));
+    }
+    if report.charts.is_empty() {
+        m += "The runs hold no data any chart shows.\n";
+    }
+    m += "\n## Skipped or failed\n\n";
+    for p in &report.problems {
+        let run = &runs[p.run].name;
+        let _ = writeln!(m, "- {}: {} {} {}: {}", esc(run), esc(&p.key.id), esc(&p.key.params), p.status, esc(&p.reason));
+    }
+    if report.problems.is_empty() {
+        m += "Every record measured.\n";
+    }
+    m.into_bytes()
+}
+
+/// Facts that differ as a table, the common ones as a list.
+fn system(m: &mut String, report: &Report) {
+    *m += "\n## System\n\n";
+    let differing: Vec<_> = report.system.rows.iter().filter(|r| r.differs()).collect();
+    if !differing.is_empty() {
+        let columns: Vec<String> = report.system.columns.iter().map(|c| esc(c)).collect();
+        let _ = writeln!(m, "Where the runs differ:\n\n| fact | {} |\n|---|{}", columns.join(" | "), "---|".repeat(columns.len()));
+        for row in differing {
+            let cells: Vec<String> =
+                row.spans.iter().flat_map(|s| std::iter::repeat_n(esc(&s.text), s.width)).collect();
+            let _ = writeln!(m, "| {} | {} |", esc(&row.name), cells.join(" | "));
+        }
+        *m += "\n";
+    }
+    *m += "Common to every run:\n\n";
+    for row in report.system.rows.iter().filter(|r| !r.differs()) {
+        let _ = writeln!(m, "- {}: {}", esc(&row.name), esc(&row.spans[0].text));
+    }
+}
+
+fn relative(m: &mut String, report: &Report) {
+    let rel = &report.relative;
+    if report.runs.runs.len() < 2 || rel.overall.metrics == 0 {
+        return;
+    }
+    *m += "\n## Relative performance (baseline = 1, higher is better)\n\n";
+    let names: Vec<String> = report.runs.runs.iter().map(|r| esc(&r.name)).collect();
+    let _ = writeln!(m, "| benchmark | metrics | {} |\n|---|---|{}", names.join(" | "), "---|".repeat(names.len()));
+    for g in rel.per_id.iter().chain(std::iter::once(&rel.overall)) {
+        let label = if g.name == "all" { "geometric mean (all)".to_string() } else { esc(&g.name) };
+        let cells: Vec<String> = g.per_run.iter().map(|v| v.map_or("n/a".into(), format::value)).collect();
+        let _ = writeln!(m, "| {label} | {} | {} |", g.metrics, cells.join(" | "));
+    }
+}
+
+fn changes(m: &mut String, report: &Report) {
+    if report.changes.is_empty() {
+        return;
+    }
+    *m += "\n## Changes against the baseline\n\nRegressed or improved: Mann-Whitney p < 0.05 and a change of medians beyond 5%.\n";
+    for (run, c) in &report.changes {
+        let _ = writeln!(m, "\n### {}\n\n{}.\n", esc(&report.runs.runs[*run].name), esc(&render::summary(c)));
+        for r in c.rows.iter().filter(|r| r.verdict != Verdict::Unchanged) {
+            let _ = writeln!(
+                m,
+                "- {} {} {} {}: {} → {} {} ({}, p {})",
+                r.verdict.as_str(),
+                esc(&r.key.id),
+                esc(&r.key.params),
+                esc(&r.metric),
+                format::value(r.base_median),
+                format::value(r.new_median),
+                esc(&r.unit),
+                format::percent(r.change),
+                r.p_value.map_or("n/a".into(), format::p_value)
+            );
+        }
+    }
+}
