@@ -108,6 +108,22 @@ def compare_nodes(model, actual, what):
     return problems
 
 
+def check_packages(expected, topology):
+    """Problems with the packages and cores hwbench got from hwloc: one
+    package per socket holding that socket's CPUs."""
+    got = {}
+    for core in topology["cores"]:
+        got.setdefault(core["package"], []).extend(core["pus"])
+    got = sorted(sorted(cpus) for cpus in got.values())
+    want = sorted(expected["packages"])
+    problems = []
+    if topology["packages"] != len(want):
+        problems.append(f"{topology['packages']} packages, configured {len(want)}")
+    if got != want:
+        problems.append(f"CPUs by package {got}, configured {want}")
+    return problems
+
+
 def reference_figures(node, initiator):
     """(read latency, read bandwidth) of `node` seen from `initiator`, from
     the HMAT entries that name it; None when they do not."""

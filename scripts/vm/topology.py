@@ -265,7 +265,8 @@ def expected(cfg):
     """The guest's NUMA nodes in the JSON shape of hwbench's Topology nodes
     (os_index, cpus, cpu_less, distances, hmat; memory_bytes as configured:
     the kernel reports somewhat less), and hmat_pairs: the file's figures for
-    every initiator x memory node pair, including those sysfs does not show."""
+    every initiator x memory node pair, including those sysfs does not show;
+    packages: the CPUs of each socket."""
     ids = kernel_node_ids(cfg)
     cpu_nodes = [n for n in sorted(cfg.nodes) if cfg.nodes[n].cpus]
     nodes = []
@@ -296,7 +297,8 @@ def expected(cfg):
         for t in sorted(ids, key=ids.get)
         if cfg.nodes[t].memory_bytes
     ]
-    return {"nodes": nodes, "hmat_pairs": pairs if cfg.hmat else []}
+    packages = [[c for c in range(cfg.smp.cpus) if cfg.smp.ids(c)[0] == s] for s in range(cfg.smp.sockets)]
+    return {"nodes": nodes, "hmat_pairs": pairs if cfg.hmat else [], "packages": [p for p in packages if p]}
 
 
 def main(argv):
