@@ -3,7 +3,7 @@
 // from a uniform so the compiler cannot fold the loop; the starting values
 // come from the invocation id and the operands from the uniform; every
 // invocation stores its sum, which the host checks.
-// Generated from compute.wgsl by compute.rs: {{...}} are filled in there.
+// A template: fma.rs fills in the names in double braces.
 {{ENABLE}}
 
 struct Params {

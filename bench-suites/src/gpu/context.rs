@@ -29,10 +29,16 @@ pub struct GpuContext {
 }
 
 impl GpuContext {
-    /// Opens `adapter` with its own limits and the wanted features it has.
+    /// Opens `adapter` (number `index` of the enumeration) with its own
+    /// limits and the wanted features it has.
     pub fn open(index: usize, adapter: &wgpu::Adapter) -> Result<Self, BenchError> {
+        Self::open_with(index, adapter, adapter.features() & WANTED_FEATURES)
+    }
+
+    /// Opens `adapter` with its own limits and exactly `features` (tests
+    /// take features away to see the fallbacks).
+    pub fn open_with(index: usize, adapter: &wgpu::Adapter, features: wgpu::Features) -> Result<Self, BenchError> {
         let info = AdapterInfo::of(index, adapter);
-        let features = adapter.features() & WANTED_FEATURES;
         let limits = adapter.limits();
         let desc = wgpu::DeviceDescriptor {
             label: Some("hwbench"),

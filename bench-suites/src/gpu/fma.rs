@@ -393,7 +393,9 @@ mod tests {
         let spec = FmaSpec { precision: Precision::F16, width: Width::Vec4, form: Form::Fma, workgroup: 128 };
         let src = spec.source();
         assert!(src.starts_with("// Arithmetic") && src.contains("enable f16;"));
-        assert_eq!(src.matches("= fma(x").count() as u32, CHAINS * ROUNDS);
+        for k in 0..CHAINS {
+            assert_eq!(src.matches(&format!("x{k} = fma(x{k}, a, b);")).count() as u32, ROUNDS, "chain {k}");
+        }
         assert!(src.contains("i < params.trip") && src.contains("@workgroup_size(128)"));
         assert!(!src.contains("{{"), "unfilled placeholder");
         assert_eq!(spec.ops_per_trip(), f64::from(2 * 4 * CHAINS * ROUNDS));

@@ -67,6 +67,9 @@ fn triad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     }
 }
 
+// dot: a fixed grid of workgroups strides over the arrays (as BabelStream's
+// dot does), each invocation summing its elements, then each workgroup
+// reduces its invocations' sums into one partial sum.
 @compute @workgroup_size(WG)
 fn dot(
     @builtin(global_invocation_id) gid: vec3<u32>,
@@ -74,8 +77,11 @@ fn dot(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    let i = index(gid, groups);
-    partial[lid] = select(0.0, a[min(i, params.n - 1u)] * b[min(i, params.n - 1u)], i < params.n);
+    var sum = 0.0;
+    for (var i = gid.x; i < params.n; i += groups.x * WG) {
+        sum += a[i] * b[i];
+    }
+    partial[lid] = sum;
     for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
         workgroupBarrier();
         if lid < stride {
@@ -83,6 +89,6 @@ fn dot(
         }
     }
     if lid == 0u {
-        sums[wid.x + wid.y * groups.x] = partial[0];
+        sums[wid.x] = partial[0];
     }
 }
