@@ -51,6 +51,7 @@ pub struct BenchmarkSpec {
 /// Every benchmark, in the order `list` shows them.
 pub static BENCHMARKS: &[BenchmarkSpec] = &[
     crate::memory::latency::SPEC,
+    crate::memory::bandwidth::SPEC,
     crate::gpu::compute::SPEC,
     crate::gpu::memory::SPEC,
     crate::gpu::transfer::SPEC,

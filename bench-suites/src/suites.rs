@@ -7,7 +7,11 @@ use serde::Deserialize;
 use crate::error::BenchError;
 
 /// The suites shipped with hwbench: (name, TOML text).
-const SUITES: &[(&str, &str)] = &[("quick", include_str!("../suites/quick.toml")), ("gpu", include_str!("../suites/gpu.toml"))];
+const SUITES: &[(&str, &str)] = &[
+    ("quick", include_str!("../suites/quick.toml")),
+    ("memory", include_str!("../suites/memory.toml")),
+    ("gpu", include_str!("../suites/gpu.toml")),
+];
 
 /// A named list of benchmarks with their settings.
 #[derive(Debug, Clone, Deserialize)]

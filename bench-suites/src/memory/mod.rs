@@ -1,5 +1,6 @@
 //! Memory benchmarks.
 
+pub mod bandwidth;
 pub mod chase;
 pub mod latency;
 pub mod levels;

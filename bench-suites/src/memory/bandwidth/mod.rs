@@ -1,0 +1,279 @@
+//! `memory.bandwidth`: sustained memory bandwidth by the STREAM kernels
+//! (copy, scale, add, triad) plus read, write and non-temporal variants,
+//! on pinned threads that start together, with every run validated
+//! against analytic values and its placement verified.
+
+mod arrays;
+pub mod kernels;
+mod settings;
+pub mod threads;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hwbench_probes::placement::{PagePolicy, PlacementError};
+use hwbench_schema::{Better, Metric};
+use serde_json::json;
+
+use self::arrays::Arrays;
+use self::kernels::{Isa, Kernel, Operands};
+use self::settings::Settings;
+use self::threads::Pool;
+use self::validate::{Deviation, SCALAR};
+use crate::context::Context;
+use crate::error::BenchError;
+use crate::harness::{best_metric, median, Workload};
+use crate::params::{ParamKind, ParamSpec, Params};
+use crate::registry::{Benchmark, BenchmarkSpec, Measured};
+
+const ID: &str = "memory.bandwidth";
+
+/// The table row.
+pub const SPEC: BenchmarkSpec = BenchmarkSpec {
+    id: ID,
+    summary: "sustained memory bandwidth: STREAM copy/scale/add/triad, read, write, non-temporal write/copy",
+    metrics: "bandwidth GB/s (best sample; 1e9 B/s, STREAM logical traffic), bandwidth_median GB/s",
+    params: &[
+        ParamSpec { name: "kernel", kind: ParamKind::Choice(kernels::CHOICES), default: "all", help: "one kernel, stream (the four STREAM kernels) or all; one record per kernel" },
+        ParamSpec { name: "threads", kind: ParamKind::CountOrSweep, default: "one per core", help: "worker threads, or sweep: 1, 2, 4, ..., one per core" },
+        ParamSpec { name: "bytes", kind: ParamKind::Bytes, default: "4x the last-level cache, at least 256 MiB", help: "size of EACH array" },
+        ParamSpec { name: "page", kind: ParamKind::Choice(&PagePolicy::NAMES), default: "thp", help: "page size to ask for (obtained size is recorded)" },
+        ParamSpec { name: "node", kind: ParamKind::Node, default: "first touch by each thread", help: "NUMA node to bind the arrays to" },
+        ParamSpec { name: "cpu_node", kind: ParamKind::Node, default: "node's CPUs, else every allowed CPU", help: "NUMA node whose CPUs run the threads" },
+        ParamSpec { name: "oversubscribe", kind: ParamKind::Choice(&["no", "yes"]), default: "no", help: "allow more threads than CPUs" },
+    ],
+    make: || Box::new(Bandwidth::default()),
+};
+
+/// Instance state: the arrays and workers of the current configuration,
+/// reused by the kernels that share it.
+#[derive(Default)]
+pub struct Bandwidth {
+    setup: Option<Setup>,
+    /// Arrays the planned kernels use, allocated together.
+    planned_arrays: Vec<usize>,
+    /// Test hook: an element to corrupt after the passes.
+    corrupt_element: Option<usize>,
+}
+
+impl Bandwidth {
+    /// Test hook, not reachable from the command line: after the passes
+    /// and before validation, adds 1 to element `element` of the array the
+    /// kernel writes (or reads), as corrupted memory would.
+    pub fn corrupting(element: usize) -> Bandwidth {
+        Bandwidth { corrupt_element: Some(element), ..Bandwidth::default() }
+    }
+}
+
+/// What the workers are asked to do.
+#[derive(Debug, Clone, Copy)]
+enum Job {
+    /// Write the initial values into the kernel's arrays.
+    Init(Kernel),
+    /// Run passes `first..first+count` (numbered from 1).
+    Passes { kernel: Kernel, first: u64, count: u64 },
+    /// Compare the arrays with their values after `passes` passes.
+    Check { kernel: Kernel, passes: u64 },
+}
+
+/// What a worker returns.
+enum Output {
+    /// The sum of the last pass (`read`), else 0.
+    Sum(f64),
+    /// The deviation of a, b and c from their expected values.
+    Deviations([Deviation; 3]),
+}
+
+/// The arrays and workers of one configuration.
+struct Setup {
+    /// Declared first, so the workers stop before the arrays go.
+    pool: Pool<Job, Output>,
+    arrays: Arc<Arrays>,
+    isa: Isa,
+    cpus: Vec<u32>,
+    page: PagePolicy,
+    node: Option<u32>,
+}
+
+impl Setup {
+    fn fits(&self, cpus: &[u32], elements: usize, s: &Settings, kernel: Kernel) -> bool {
+        self.cpus == cpus
+            && self.arrays.elements() == elements
+            && self.page == s.page
+            && self.node == s.node
+            && self.arrays.has(&kernel.spec().arrays())
+    }
+
+    fn build(ctx: &Context, cpus: Vec<u32>, elements: usize, s: &Settings, which: &[usize]) -> Result<Setup, BenchError> {
+        let arrays = Arrays::allocate(&ctx.root, elements, which, s.page, s.node, cpus.len()).map_err(|e| match e {
+            PlacementError::NoHugePages { .. } => BenchError::Unavailable(e.to_string()),
+            _ => BenchError::Failed(e.to_string()),
+        })?;
+        let arrays = Arc::new(arrays);
+        let isa = Isa::best();
+        let shared = Arc::clone(&arrays);
+        let pool = Pool::start(&cpus, move |worker, job| work(&shared, isa, worker, job))?;
+        Ok(Setup { pool, arrays, isa, cpus, page: s.page, node: s.node })
+    }
+}
+
+/// A worker's part of a job.
+fn work(arrays: &Arrays, isa: Isa, worker: usize, job: Job) -> Output {
+    match job {
+        Job::Init(kernel) => {
+            arrays.init(worker, &kernel.spec().arrays());
+            Output::Sum(0.0)
+        }
+        Job::Passes { kernel, first, count } => {
+            let chunk = arrays.chunk(worker);
+            let mut sum = 0.0;
+            for pass in first..first + count {
+                let ops = Operands { scalar: SCALAR, fill: validate::fill_value(pass) };
+                // SAFETY: the chunk is this worker's alone, 64-byte aligned,
+                // and its arrays are mapped (Setup::fits); isa is available.
+                sum = unsafe { kernels::pass(isa, kernel, chunk, ops) };
+            }
+            Output::Sum(sum)
+        }
+        Job::Check { kernel, passes } => {
+            let expected = validate::expected(kernel, passes);
+            Output::Deviations([0, 1, 2].map(|i| arrays.deviation(worker, i, expected[i])))
+        }
+    }
+}
+
+/// The sampled workload: passes of one kernel on every worker.
+struct Passes<'a> {
+    pool: &'a Pool<Job, Output>,
+    kernel: Kernel,
+    done: u64,
+    sum: f64,
+}
+
+impl Workload for Passes<'_> {
+    fn run(&mut self, iterations: u64) -> Result<Duration, BenchError> {
+        let round = self.pool.run(Job::Passes { kernel: self.kernel, first: self.done + 1, count: iterations })?;
+        self.done += iterations;
+        self.sum = round.results.iter().map(|o| if let Output::Sum(s) = o { *s } else { 0.0 }).sum();
+        Ok(round.span)
+    }
+}
+
+impl Benchmark for Bandwidth {
+    fn points(&mut self, params: &Params, ctx: &Context) -> Result<Vec<Params>, BenchError> {
+        let s = Settings::parse(params, ctx)?;
+        let mut arrays: Vec<usize> = s.kernels.iter().flat_map(|k| k.spec().arrays()).collect();
+        arrays.sort_unstable();
+        arrays.dedup();
+        ctx.check_fits(ID, s.bytes * arrays.len() as u64)?;
+        self.planned_arrays = arrays;
+        Ok(s.threads.iter().flat_map(|&t| s.kernels.iter().map(move |&k| (t, k))).map(|(t, k)| s.point(k, t)).collect())
+    }
+
+    fn measure(&mut self, point: &Params, ctx: &mut Context) -> Result<Measured, BenchError> {
+        let s = Settings::parse(point, ctx)?;
+        let (kernel, threads) = (s.kernels[0], s.threads[0]);
+        let spec = kernel.spec();
+        if let Some(why) = Isa::best().unsupported(kernel) {
+            return Err(BenchError::Unavailable(why));
+        }
+        let cpus = s.cpus(threads)?;
+        let elements = (s.bytes / 8) as usize;
+        if !self.setup.as_ref().is_some_and(|setup| setup.fits(&cpus, elements, &s, kernel)) {
+            self.setup = None;
+            let mut which = self.planned_arrays.clone();
+            which.extend(spec.arrays());
+            which.sort_unstable();
+            which.dedup();
+            self.setup = Some(Setup::build(ctx, cpus, elements, &s, &which)?);
+        }
+        let setup = self.setup.as_ref().expect("built above");
+        setup.pool.run(Job::Init(kernel))?;
+        let mut passes = Passes { pool: &setup.pool, kernel, done: 0, sum: 0.0 };
+        let set = ctx.sampler.sample(&mut passes, &ctx.stop)?;
+        if let Some(element) = self.corrupt_element {
+            setup.arrays.corrupt(spec.result_array(), element);
+        }
+        let checked = check(setup, kernel, passes.done, passes.sum)?;
+        let bytes_per_pass = spec.words() * 8 * elements as u64;
+        let gbs = set.map(|secs, iterations| bytes_per_pass as f64 * iterations as f64 / secs / 1e9);
+        let mut info = BTreeMap::new();
+        info.insert("bytes_counted".into(), bytes_counted(kernel).into());
+        info.insert("formula".into(), spec.formula.into());
+        info.insert("isa".into(), setup.isa.name().into());
+        info.insert("cpus".into(), json!(setup.cpus));
+        info.insert("elements".into(), elements.into());
+        info.insert("bytes_per_pass".into(), bytes_per_pass.into());
+        info.insert("passes_per_sample".into(), set.iterations.into());
+        info.insert("timing".into(), "threads released together by a barrier; time = last finish - first start".into());
+        info.insert(
+            "validation".into(),
+            json!({ "average_relative_error": checked.average(), "max_relative_error": checked.max, "limit": validate::LIMIT }),
+        );
+        let median_value = median(&gbs);
+        Ok(Measured {
+            metrics: vec![
+                best_metric("bandwidth", "GB/s", gbs, Better::Higher),
+                Metric {
+                    name: "bandwidth_median".into(),
+                    unit: "GB/s".into(),
+                    value: median_value,
+                    statistic: "median".into(),
+                    samples: Vec::new(),
+                    better: Better::Higher,
+                },
+            ],
+            placement: setup.arrays.placement(&spec.arrays()),
+            info,
+        })
+    }
+}
+
+/// Validates the arrays (and the sum of `read`) after `passes` passes.
+fn check(setup: &Setup, kernel: Kernel, passes: u64, sum: f64) -> Result<Deviation, BenchError> {
+    let round = setup.pool.run(Job::Check { kernel, passes })?;
+    let mut per_array = [Deviation::default(); 3];
+    for output in &round.results {
+        if let Output::Deviations(d) = output {
+            for (total, part) in per_array.iter_mut().zip(d) {
+                *total = total.merge(*part);
+            }
+        }
+    }
+    let touched: Vec<(usize, Deviation)> = kernel.spec().arrays().into_iter().map(|i| (i, per_array[i])).collect();
+    let sum = (kernel == Kernel::Read).then(|| Deviation::of_value(sum, validate::expected_sum(setup.arrays.elements())));
+    validate::verdict(&touched, sum).map_err(BenchError::Failed)
+}
+
+/// The byte-counting convention of a kernel, for the record.
+fn bytes_counted(kernel: Kernel) -> String {
+    let spec = kernel.spec();
+    let rfo = if spec.writes.is_empty() || spec.nontemporal {
+        ""
+    } else {
+        "; regular stores also cause read-for-ownership traffic, which is not counted"
+    };
+    format!(
+        "STREAM logical traffic: {} words of 8 bytes per element ({} read, {} written){rfo}; GB/s = 1e9 bytes/s",
+        spec.words(),
+        spec.reads.len(),
+        spec.writes.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::bandwidth::kernels::KERNELS;
+
+    #[test]
+    fn the_convention_names_words_and_read_for_ownership() {
+        assert!(bytes_counted(Kernel::Triad).starts_with("STREAM logical traffic: 3 words of 8 bytes per element (2 read, 1 written)"));
+        assert!(bytes_counted(Kernel::Copy).contains("read-for-ownership"));
+        assert!(!bytes_counted(Kernel::NtCopy).contains("read-for-ownership"));
+        assert!(!bytes_counted(Kernel::Read).contains("read-for-ownership"));
+        assert!(KERNELS.iter().all(|k| bytes_counted(k.kernel).ends_with("GB/s = 1e9 bytes/s")));
+    }
+}

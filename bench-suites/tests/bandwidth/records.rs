@@ -1,0 +1,104 @@
+//! Records of real runs: one per kernel and thread count, every sample
+//! kept, the best reported, validation and placement recorded.
+
+use hwbench_schema::{Better, ParamValue, Record, RecordStatus};
+use hwbench_suites::memory::bandwidth::kernels::KERNELS;
+use hwbench_suites::memory::bandwidth::threads::cpus::sweep;
+use hwbench_suites::memory::bandwidth::Bandwidth;
+
+use crate::common::{context, cpus, run, run_with};
+
+fn int(r: &Record, key: &str) -> i64 {
+    match r.params.get(key) {
+        Some(ParamValue::Int(v)) => *v,
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+fn text<'a>(r: &'a Record, key: &str) -> &'a str {
+    match r.params.get(key) {
+        Some(ParamValue::Str(v)) => v,
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+#[test]
+fn every_kernel_gives_a_validated_best_of_ten_samples_on_node_zero() {
+    let threads = cpus().len().min(2);
+    let records = run(&["bytes=8MiB", "node=0", &format!("threads={threads}")]);
+    let names: Vec<&str> = records.iter().map(|r| text(r, "kernel")).collect();
+    let want: Vec<&str> = KERNELS.iter().map(|k| k.name).collect();
+    assert_eq!(names, want);
+    for r in &records {
+        let kernel = text(r, "kernel");
+        assert_eq!(r.status, RecordStatus::Ok, "{kernel}: {:?}", r.reason);
+        assert_eq!(int(r, "bytes"), 8 << 20);
+        assert_eq!(int(r, "threads"), threads as i64);
+        assert_eq!(int(r, "node"), 0);
+        let bw = &r.metrics[0];
+        assert_eq!((bw.name.as_str(), bw.unit.as_str(), bw.statistic.as_str()), ("bandwidth", "GB/s", "max"));
+        assert_eq!(bw.better, Better::Higher);
+        assert_eq!(bw.samples.len(), 10, "{kernel}: 11 samples, first dropped");
+        assert_eq!(bw.value, bw.samples.iter().copied().fold(f64::MIN, f64::max));
+        assert!(bw.samples.iter().all(|&s| s > 0.1 && s < 10_000.0), "{kernel}: {:?}", bw.samples);
+        assert_eq!(r.metrics[1].name, "bandwidth_median");
+        assert!(r.metrics[1].value <= bw.value);
+        let placement = r.placement.as_ref().expect("placement");
+        assert_eq!(placement.node, Some(0));
+        assert_eq!(placement.on_node_fraction, Some(1.0), "{kernel}");
+        assert!(placement.pages_checked > 0);
+        let words = KERNELS.iter().find(|k| k.name == kernel).unwrap().words();
+        assert_eq!(r.info["bytes_per_pass"], (words * 8 * (8 << 20) / 8));
+        assert!(r.info["bytes_counted"].as_str().unwrap().contains(&format!("{words} words of 8 bytes")));
+        assert_eq!(r.info["validation"]["max_relative_error"], 0.0, "{kernel}");
+        assert_eq!(r.info["cpus"].as_array().unwrap().len(), threads);
+    }
+}
+
+#[test]
+fn a_corrupted_element_fails_the_record_instead_of_giving_a_number() {
+    for kernel in ["triad", "read", "nt_write"] {
+        let records = run_with(Bandwidth::corrupting(12345), &["bytes=1MiB", "threads=1", &format!("kernel={kernel}")]);
+        assert_eq!(records.len(), 1);
+        let r = &records[0];
+        assert_eq!(r.status, RecordStatus::Failed, "{kernel}");
+        let reason = r.reason.as_deref().unwrap();
+        assert!(reason.starts_with("validation failed"), "{kernel}: {reason}");
+        assert!(reason.contains("array a: 1 of 131072 elements differ"), "{kernel}: {reason}");
+        assert!(r.metrics.is_empty(), "{kernel}: a failed record carries no figure");
+    }
+}
+
+#[test]
+fn a_thread_sweep_gives_one_record_per_thread_count() {
+    let records = run(&["bytes=4MiB", "threads=sweep", "kernel=read"]);
+    let counts: Vec<i64> = records.iter().map(|r| int(r, "threads")).collect();
+    let cores = hwbench_suites::memory::bandwidth::threads::cpus::cores(&context().topology, &cpus());
+    assert_eq!(counts, sweep(cores).iter().map(|&c| c as i64).collect::<Vec<_>>());
+    for r in &records {
+        assert_eq!(r.status, RecordStatus::Ok, "{:?}", r.reason);
+        assert_eq!(r.info["cpus"].as_array().unwrap().len() as i64, int(r, "threads"));
+    }
+}
+
+#[test]
+fn stream_selects_the_four_stream_kernels_with_defaults_resolved() {
+    let records = run(&["bytes=1MiB", "kernel=stream", "threads=1", "page=4k"]);
+    let names: Vec<&str> = records.iter().map(|r| text(r, "kernel")).collect();
+    assert_eq!(names, ["copy", "scale", "add", "triad"]);
+    for r in &records {
+        assert_eq!(text(r, "page"), "4k");
+        assert_eq!(text(r, "oversubscribe"), "no");
+        assert_eq!(r.placement.as_ref().unwrap().page_obtained, "4k");
+        assert!(!r.params.contains_key("node"), "no node asked for: none recorded");
+    }
+}
+
+#[test]
+fn oversubscribed_threads_run_when_allowed() {
+    let threads = cpus().len() + 1;
+    let records = run(&["bytes=1MiB", "kernel=copy", &format!("threads={threads}"), "oversubscribe=yes"]);
+    assert_eq!(records[0].status, RecordStatus::Ok, "{:?}", records[0].reason);
+    assert_eq!(text(&records[0], "oversubscribe"), "yes");
+    assert_eq!(records[0].info["cpus"].as_array().unwrap().len(), threads);
+}
