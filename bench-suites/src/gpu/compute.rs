@@ -103,7 +103,8 @@ pub fn measure(gpu: &GpuContext, cfg: &SamplerConfig, stop: &AtomicBool, precisi
         k.set_invocations(gpu, invocations)?;
         k.set_trip(gpu, trip);
         let s = sample(&trial_cfg, &mut TimedPass::new(gpu, &k.kernel), stop)?;
-        let rate = median(&s.primary_values(|secs| k.ops_per_dispatch() * s.iterations as f64 / secs / 1e9));
+        let ops = k.ops_per_dispatch() * s.iterations as f64;
+        let rate = median(&s.primary_values(|secs| ops / secs / 1e9));
         trials.insert(k.spec.workgroup.to_string(), rate.into());
         if rate > best.1 {
             best = (i, rate);
@@ -112,31 +113,29 @@ pub fn measure(gpu: &GpuContext, cfg: &SamplerConfig, stop: &AtomicBool, precisi
     let best_kernel = trial_kernels.swap_remove(best.0);
     let workgroup = best_kernel.spec.workgroup;
 
+    // Each form's samples with the operations of one sample.
     let mut results: Vec<(Form, GpuSamples, f64)> = Vec::new();
     for &form in forms {
+        let other;
         let k = if form == best_kernel.spec.form {
             &best_kernel
         } else {
-            &{
-                let mut k = FmaKernel::new(gpu, spec(form, workgroup), invocations)?;
-                k.set_trip(gpu, trip);
-                k
-            }
+            let mut k = FmaKernel::new(gpu, spec(form, workgroup), invocations)?;
+            k.set_trip(gpu, trip);
+            other = k;
+            &other
         };
         let s = sample(cfg, &mut TimedPass::new(gpu, &k.kernel), stop)?;
         k.validate(gpu)?;
-        results.push((form, s, k.ops_per_dispatch()));
+        let ops = k.ops_per_dispatch() * s.iterations as f64;
+        results.push((form, s, ops));
     }
-
+    let rates = |(_, s, ops): &(Form, GpuSamples, f64)| s.primary_values(|secs| ops / secs / 1e9);
+    let (best_form, best_samples, best_ops) = results.iter().max_by(|a, b| median(&rates(a)).total_cmp(&median(&rates(b)))).expect("at least one form");
     let unit = precision.unit();
-    let rate = |ops: f64, iterations: u64| move |secs: f64| ops * iterations as f64 / secs / 1e9;
-    let (best_form, best_samples, best_ops) = results
-        .iter()
-        .max_by(|a, b| median(&a.1.primary_values(rate(a.2, a.1.iterations))).total_cmp(&median(&b.1.primary_values(rate(b.2, b.1.iterations)))))
-        .expect("at least one form");
-    let mut metrics = best_samples.metrics("throughput", unit, Better::Higher, Headline::Median, rate(*best_ops, best_samples.iterations));
-    for (form, s, ops) in &results {
-        metrics.push(median_metric(&format!("throughput_{}", form.name()), unit, s.primary_values(rate(*ops, s.iterations)), Better::Higher));
+    let mut metrics = best_samples.metrics("throughput", unit, Better::Higher, Headline::Median, |secs| best_ops / secs / 1e9);
+    for r in &results {
+        metrics.push(median_metric(&format!("throughput_{}", r.0.name()), unit, rates(r), Better::Higher));
     }
 
     let mut info = best_samples.info();

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::adapter::{self, AdapterInfo, WANTED_FEATURES};
 use crate::error::BenchError;
@@ -108,15 +108,21 @@ impl GpuContext {
         buffer.map_async(wgpu::MapMode::Read, .., move |r| {
             let _ = tx.send(r);
         });
-        self.device
-            .poll(wgpu::PollType::Wait { submission_index: None, timeout: Some(GPU_TIMEOUT) })
-            .map_err(|e| BenchError::Failed(format!("{}: waiting for a buffer map: {e}", self.adapter.name)))?;
+        // Another thread polling the same device may be the one that runs
+        // the callback, a moment after this thread's poll returns.
+        let deadline = Instant::now() + GPU_TIMEOUT;
+        let mapped = loop {
+            self.device
+                .poll(wgpu::PollType::Wait { submission_index: None, timeout: Some(GPU_TIMEOUT) })
+                .map_err(|e| BenchError::Failed(format!("{}: waiting for a buffer map: {e}", self.adapter.name)))?;
+            match rx.recv_timeout(Duration::from_millis(10)) {
+                Ok(r) => break r,
+                Err(_) if Instant::now() < deadline => continue,
+                Err(_) => return Err(BenchError::Failed(format!("{}: a buffer map never completed", self.adapter.name))),
+            }
+        };
         self.check()?;
-        match rx.try_recv() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(BenchError::Failed(format!("{}: mapping a buffer: {e}", self.adapter.name))),
-            Err(_) => return Err(BenchError::Failed(format!("{}: a buffer map never completed", self.adapter.name))),
-        }
+        mapped.map_err(|e| BenchError::Failed(format!("{}: mapping a buffer: {e}", self.adapter.name)))?;
         let out = {
             let view = buffer
                 .get_mapped_range(..)

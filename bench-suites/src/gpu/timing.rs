@@ -11,7 +11,7 @@ use hwbench_schema::{Better, Metric};
 use super::pass::TimedPass;
 use crate::context::Context;
 use crate::error::BenchError;
-use crate::harness::{best_metric, median_metric, SamplerConfig};
+use crate::harness::{best_metric, median_metric, SamplerConfig, Workload};
 
 /// No GPU sample is shorter than this (vkpeak and clpeak use 100-300 ms).
 pub const MIN_SAMPLE: Duration = Duration::from_millis(100);
@@ -32,31 +32,31 @@ pub struct GpuSamples {
     pub device: Option<Vec<f64>>,
     /// Nanoseconds per timestamp tick, when timestamps were taken.
     pub timestamp_period_ns: Option<f64>,
+    /// True when timestamps were taken but some sample read zero or less.
+    pub timestamps_unusable: bool,
 }
 
 /// Calibrates the dispatches per sample, then takes `cfg.samples` samples
 /// and drops the first.
 pub fn sample(cfg: &SamplerConfig, pass: &mut TimedPass, stop: &AtomicBool) -> Result<GpuSamples, BenchError> {
     let iterations = cfg.calibrate(pass, stop)?;
-    sample_fixed(cfg, pass, iterations, stop)
-}
-
-/// Takes `cfg.samples` samples of `iterations` dispatches, first dropped.
-pub fn sample_fixed(cfg: &SamplerConfig, pass: &mut TimedPass, iterations: u64, stop: &AtomicBool) -> Result<GpuSamples, BenchError> {
     let mut host = Vec::with_capacity(cfg.samples);
     let mut device = Vec::with_capacity(cfg.samples);
     for _ in 0..cfg.samples.max(2) {
         if stop.load(Ordering::Relaxed) {
             return Err(BenchError::Interrupted);
         }
-        host.push(crate::harness::Workload::run(pass, iterations)?.as_secs_f64());
+        host.push(pass.run(iterations)?.as_secs_f64());
         if let Some(d) = pass.device {
             device.push(d.as_secs_f64());
         }
     }
     host.remove(0);
     let device = (device.len() == host.len() + 1).then(|| device.split_off(1));
-    Ok(GpuSamples { iterations, host, device, timestamp_period_ns: pass.timestamp_period_ns() })
+    // Timestamps that read zero or run backwards are not used.
+    let timestamps_unusable = device.as_ref().is_some_and(|d| d.iter().any(|&s| s <= 0.0));
+    let device = device.filter(|_| !timestamps_unusable);
+    Ok(GpuSamples { iterations, host, device, timestamp_period_ns: pass.timestamp_period_ns(), timestamps_unusable })
 }
 
 /// How a headline figure is drawn from its samples.
@@ -98,6 +98,8 @@ impl GpuSamples {
         let mut info = BTreeMap::new();
         let timing = if self.device.is_some() {
             "timestamps at the start and end of one compute pass; _host metrics: host time from submit to finished"
+        } else if self.timestamps_unusable {
+            "host time from submit to finished (the device's timestamps read zero or ran backwards: not used)"
         } else {
             "host time from submit to finished (no timestamp queries on this device)"
         };
