@@ -96,3 +96,61 @@ fn ratio(base: &Metric, other: &Metric) -> f64 {
         Better::Lower => base.value / other.value,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use hwbench_schema::{Metric, Record, RecordStatus};
+
+    use super::*;
+    use crate::inputs::Loaded;
+
+    fn metric(name: &str, unit: &str, value: f64, better: Better) -> Metric {
+        Metric { name: name.into(), unit: unit.into(), value, statistic: "median".into(), samples: vec![], better }
+    }
+
+    fn run(metrics: Vec<(&str, Metric)>) -> Loaded {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/results/minimal-v1.json");
+        let mut doc = hwbench_schema::load(&path).unwrap();
+        doc.benchmarks = metrics
+            .into_iter()
+            .map(|(id, m)| Record {
+                id: id.into(),
+                params: Default::default(),
+                status: RecordStatus::Ok,
+                reason: None,
+                metrics: vec![m],
+                placement: None,
+                info: Default::default(),
+                energy: None,
+                counters: None,
+            })
+            .collect();
+        Loaded { path, doc }
+    }
+
+    #[test]
+    fn ratios_invert_lower_is_better_and_skip_what_not_every_run_has() {
+        let base = run(vec![
+            ("memory.latency", metric("latency", "ns", 100.0, Better::Lower)),
+            ("memory.bandwidth", metric("bandwidth", "GB/s", 10.0, Better::Higher)),
+            ("memory.bandwidth", metric("power", "W", 100.0, Better::Lower)),
+            ("gpu.compute", metric("throughput", "GFLOP/s", 5.0, Better::Higher)),
+        ]);
+        let other = run(vec![
+            ("memory.latency", metric("latency", "ns", 50.0, Better::Lower)),
+            ("memory.bandwidth", metric("bandwidth", "GB/s", 80.0, Better::Higher)),
+            ("memory.bandwidth", metric("power", "W", 400.0, Better::Lower)),
+        ]);
+        let runs = RunSet::new(vec![base, other], None).unwrap();
+        let rel = relative(&runs);
+        // Latency halved: 2x better; bandwidth 8x: geometric mean 4.
+        assert_eq!(rel.overall.metrics, 2);
+        assert_eq!(rel.overall.per_run[0], Some(1.0));
+        assert!((rel.overall.per_run[1].unwrap() - 4.0).abs() < 1e-12);
+        let ids: Vec<&str> = rel.per_id.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(ids, ["memory.latency", "memory.bandwidth"]);
+        assert!((rel.per_id[1].per_run[1].unwrap() - 8.0).abs() < 1e-12, "power left out");
+    }
+}

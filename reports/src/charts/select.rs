@@ -112,7 +112,8 @@ pub fn curves_by<'a>(
     curves
 }
 
-/// Line series of `metric` along each curve's param.
+/// Line series of `metric` along each curve's param; curves without the
+/// metric are left out.
 pub fn series_of(curves: &[Curve<'_>], metric: &str) -> Vec<Series> {
     curves
         .iter()
@@ -120,6 +121,7 @@ pub fn series_of(curves: &[Curve<'_>], metric: &str) -> Vec<Series> {
             label: c.label.clone(),
             points: c.points.iter().filter_map(|(x, r)| Some((*x, value(r, metric)?))).collect(),
         })
+        .filter(|s| !s.points.is_empty())
         .collect()
 }
 
@@ -194,5 +196,36 @@ pub fn index_of(list: &mut Vec<String>, item: String) -> usize {
             list.push(item);
             list.len() - 1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use hwbench_schema::ParamValue;
+
+    use super::*;
+    use crate::inputs::Loaded;
+
+    #[test]
+    fn bars_take_the_most_threads_and_curves_follow_the_param() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/results/report-a.json");
+        let doc = hwbench_schema::load(&path).unwrap();
+        let runs = RunSet::new(vec![Loaded { path, doc }], None).unwrap();
+        let found = records(&runs, "memory.bandwidth");
+        let g = groups(&runs, &found, "bandwidth", &["kernel"], &["threads", "bytes"]);
+        assert_eq!(g.categories, ["copy", "scale", "add", "triad", "read", "write", "nt_copy"]);
+        assert_eq!(g.series, ["SKU A"]);
+        let at_16 = found
+            .iter()
+            .find(|(_, r)| r.params["kernel"] == ParamValue::Str("copy".into()) && r.params["threads"] == ParamValue::Int(16))
+            .map(|(_, r)| value(r, "bandwidth").unwrap());
+        assert_eq!(g.values[0][0], at_16);
+        let c = curves(&runs, &found, "threads", &[]);
+        assert_eq!(c.len(), 7, "six kernels swept, nt_copy at 16 threads only");
+        assert_eq!(c[0].label, "SKU A · kernel=copy");
+        let xs: Vec<f64> = c[0].points.iter().map(|p| p.0).collect();
+        assert_eq!(xs, [1.0, 2.0, 4.0, 8.0, 16.0]);
     }
 }

@@ -160,7 +160,9 @@ fn compare_metric(key: &PointKey, base: &Metric, new: &Metric, options: &Options
         return Err("base median is 0, so there is no relative change".into());
     }
     let change = new_median / base_median - 1.0;
-    let ci = stats::relative_change_ci(base_samples, new_samples, &options.bootstrap);
+    // One sample a side carries no spread to resample: no interval.
+    let spread = base_samples.len() > 1 && new_samples.len() > 1;
+    let ci = spread.then(|| stats::relative_change_ci(base_samples, new_samples, &options.bootstrap)).flatten();
     let p_value = stats::mann_whitney_u(base_samples, new_samples).map(|m| m.p_value);
     let significant = p_value.is_some_and(|p| p < options.alpha);
     let gain = match base.better {

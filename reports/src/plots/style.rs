@@ -45,9 +45,16 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(0xBA, 0xB0, 0xAC),
 ];
 
-/// The colour of series `i`.
+/// The colour of series `i`: the palette, then the palette lightened
+/// (series 10 to 19), and so on.
 pub fn series_colour(i: usize) -> RGBColor {
-    PALETTE[i % PALETTE.len()]
+    let RGBColor(r, g, b) = PALETTE[i % PALETTE.len()];
+    if (i / PALETTE.len()) % 2 == 0 {
+        RGBColor(r, g, b)
+    } else {
+        let light = |c: u8| c + ((255 - c) as f32 * 0.5) as u8;
+        RGBColor(light(r), light(g), light(b))
+    }
 }
 
 /// Grey for guides (cache-size markers, empty cells).

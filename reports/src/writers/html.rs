@@ -25,6 +25,7 @@ figure { margin: 1.2em 0; }
 figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; max-width: 60em; }
 nav a { margin-right: 1em; }
+summary { cursor: pointer; color: #0645ad; }
 .meta { color: #555; }
 ";
 
@@ -155,6 +156,8 @@ fn changed_rows(h: &mut String, c: &Comparison) {
     if rows.is_empty() {
         return;
     }
+    // Folded (no script needed): long tables would push the charts away.
+    let _ = writeln!(h, "<details><summary>{} changed metric(s)</summary>", rows.len());
     h.push_str("<table>\n<tr><th>benchmark</th><th>params</th><th>metric</th><th>baseline</th><th>this run</th><th>change</th><th>95% CI</th><th>p</th><th>verdict</th></tr>\n");
     for r in rows {
         let ci = r.ci.map_or("n/a".into(), |ci| format!("[{}, {}]", format::percent(ci.lower), format::percent(ci.upper)));
@@ -174,7 +177,7 @@ fn changed_rows(h: &mut String, c: &Comparison) {
             v = r.verdict.as_str()
         );
     }
-    h.push_str("</table>\n");
+    h.push_str("</table>\n</details>\n");
 }
 
 fn charts(h: &mut String, report: &Report) {
