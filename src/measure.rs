@@ -24,6 +24,8 @@ pub struct Request<'a> {
     pub out: &'a Path,
     /// Free-text label.
     pub label: Option<String>,
+    /// Idle power and optional meters.
+    pub energy: &'a crate::commands::sensors::EnergyArgs,
 }
 
 /// A written result.
@@ -61,6 +63,8 @@ pub fn measure(request: &Request, global: &GlobalArgs) -> anyhow::Result<Measure
     ctx.warnings.extend(interference_warnings(&machine));
     let path = output_path(request.out, &machine, &suite_name, started)?;
 
+    let sensors = crate::commands::sensors::install_instruments(&root, request.energy, global.quiet, &mut ctx.warnings);
+
     let total = planned.iter().map(|p| p.points.len()).sum();
     let bar = crate::progress::bar(total, global.quiet);
     let outcome = runner::execute(planned, &mut ctx, &mut |event| match event {
@@ -87,7 +91,7 @@ pub fn measure(request: &Request, global: &GlobalArgs) -> anyhow::Result<Measure
         },
         machine,
         topology: ctx.topology,
-        sensors: Default::default(),
+        sensors,
         benchmarks: outcome.records,
     };
     write_document(&path, &doc)?;

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use hwbench_probes::energy::{instruments, Work};
 use hwbench_schema::{Better, Metric};
 
 use crate::error::BenchError;
@@ -15,6 +16,12 @@ pub trait Workload {
     /// Single-threaded workloads time themselves with `Instant`; parallel
     /// ones return last finish minus first start.
     fn run(&mut self, iterations: u64) -> Result<Duration, BenchError>;
+
+    /// The work one iteration does, in the unit its energy per operation is
+    /// quoted in (GB, FLOP, access); None when it has no such count.
+    fn work_per_iteration(&self) -> Option<Work> {
+        None
+    }
 }
 
 /// How samples are taken.
@@ -99,19 +106,33 @@ impl SamplerConfig {
         }
     }
 
-    /// Calibrates, then takes `samples` samples and drops the first.
+    /// Calibrates, then takes `samples` samples and drops the first. The
+    /// sampling phase is the window energy and counters are measured over
+    /// (when the run installed instruments); a window too short for the
+    /// meters runs on, unsampled, until it is long enough.
     pub fn sample(&self, workload: &mut dyn Workload, stop: &AtomicBool) -> Result<SampleSet, BenchError> {
         let iterations = self.calibrate(workload, stop)?;
+        let bracket = instruments::begin();
         let started = Instant::now();
         let mut seconds = Vec::with_capacity(self.samples);
-        for _ in 0..self.samples.max(2) {
+        let (sampled, mut runs) = (self.samples.max(2) as u64, 0);
+        let min_window = bracket.as_ref().map_or(Duration::ZERO, instruments::Bracket::min_window);
+        while runs < sampled || started.elapsed() < min_window {
             if stop.load(Ordering::Relaxed) {
                 return Err(BenchError::Interrupted);
             }
-            seconds.push(workload.run(iterations)?.as_secs_f64());
+            let took = workload.run(iterations)?.as_secs_f64();
+            if runs < sampled {
+                seconds.push(took);
+            }
+            runs += 1;
+        }
+        let window = started.elapsed();
+        if let Some(bracket) = bracket {
+            bracket.end(workload.work_per_iteration().map(|w| w.times(iterations * runs)));
         }
         seconds.remove(0);
-        Ok(SampleSet { iterations, seconds, window: started.elapsed() })
+        Ok(SampleSet { iterations, seconds, window })
     }
 }
 

@@ -119,6 +119,9 @@ pub fn execute(planned: Vec<Planned>, ctx: &mut Context, on_event: &mut dyn FnMu
 }
 
 fn to_record(id: &str, point: &Params, result: Result<crate::registry::Measured, BenchError>, ctx: &mut Context) -> Record {
+    // Energy and counters of the point's measurement windows (taken even
+    // when it failed, so they never reach the next record).
+    let attached = hwbench_probes::energy::instruments::take();
     let mut record = Record {
         id: id.to_string(),
         params: point.0.clone(),
@@ -145,6 +148,9 @@ fn to_record(id: &str, point: &Params, result: Result<crate::registry::Measured,
                 }
             }
             record.metrics = m.metrics;
+            record.metrics.extend(attached.metrics);
+            record.energy = attached.energy;
+            record.counters = attached.counters;
             record.placement = m.placement;
             record.info.extend(m.info);
         }

@@ -254,11 +254,27 @@ pub(crate) fn explain_open_error(e: &io::Error, needs: Needs) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Software counters work everywhere, even with perf_event_paranoid 2
     /// and no PMU: a window with known work must show it.
+    /// Maps `n` fresh pages, writes one byte in each (a page fault each)
+    /// and unmaps them.
+    pub(crate) fn touch_fresh_pages(n: usize) {
+        let len = n * 4096;
+        // SAFETY: a private anonymous mapping, written within its length,
+        // then unmapped.
+        unsafe {
+            let p = libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0);
+            assert_ne!(p, libc::MAP_FAILED);
+            for i in 0..n {
+                std::ptr::write_volatile((p as *mut u8).add(i * 4096), 1);
+            }
+            libc::munmap(p, len);
+        }
+    }
+
     /// CPU time this thread has used, ns.
     fn thread_cpu_ns() -> u64 {
         let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -282,11 +298,7 @@ mod tests {
         let cpu_before = thread_cpu_ns();
         let set = CounterSet::start(&[]);
         // Touch 256 fresh pages (page faults) and burn 30 ms of CPU time.
-        let mut pages = vec![0u8; 256 * 4096];
-        for i in (0..pages.len()).step_by(4096) {
-            pages[i] = 1;
-        }
-        std::hint::black_box(&pages);
+        touch_fresh_pages(256);
         spin_cpu(30_000_000);
         // Each sleep switches this thread out.
         for _ in 0..5 {

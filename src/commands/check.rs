@@ -28,6 +28,8 @@ pub struct CheckArgs {
     /// Where to write the new result (.json file or directory).
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub energy: crate::commands::sensors::EnergyArgs,
 }
 
 /// Measures, compares with the baseline, writes the result and a Markdown
@@ -48,7 +50,7 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|s| s.parse::<Setting>().map_err(|e| anyhow::anyhow!("{}: run.settings: {e}", args.baseline.display())))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let request = Request { benchmarks: &benchmarks, suite: &suite, settings: &settings, out: &args.out, label: Some(format!("check against {}", baseline.run.id)) };
+    let request = Request { benchmarks: &benchmarks, suite: &suite, settings: &settings, out: &args.out, label: Some(format!("check against {}", baseline.run.id)), energy: &args.energy };
     let new = measure(&request, global)?;
     if new.interrupted() {
         eprintln!("{}", new.path.display());

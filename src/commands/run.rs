@@ -32,6 +32,8 @@ pub struct RunArgs {
     /// Print the result document on stdout (the path goes to stderr).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub energy: crate::commands::sensors::EnergyArgs,
 }
 
 /// Runs the benchmarks, writes the document, prints a summary and its path.
@@ -42,6 +44,7 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         settings: &args.settings,
         out: &args.out,
         label: args.label.clone(),
+        energy: &args.energy,
     };
     let m = measure(&request, global)?;
     if args.json {

@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use hwbench_probes::energy::Work;
+
 use crate::error::BenchError;
 use crate::harness::Workload;
 use crate::rng::SplitMix64;
@@ -92,6 +94,10 @@ impl Workload for Chase {
         // The final pointer is observable, so no load can be removed.
         std::hint::black_box(self.walk(iterations));
         Ok(start.elapsed())
+    }
+
+    fn work_per_iteration(&self) -> Option<Work> {
+        Some(Work { amount: LOADS_PER_ITERATION as f64, unit: "access" })
     }
 }
 

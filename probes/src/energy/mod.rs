@@ -4,9 +4,12 @@
 //! A meter reads its domains; a [`window`] polls every meter between a
 //! start and a stop and integrates the readings into joules per domain;
 //! [`report`] turns a window into the record's energy object and its
-//! `power`, `energy` and `energy_per_op` metrics, gross and net of idle.
+//! `power`, `energy` and `energy_per_op` metrics, gross and net of idle;
+//! [`instruments`] brackets a run's measurement windows with the meters
+//! and the process counters.
 
 pub mod hwmon;
+pub mod instruments;
 pub mod ipmi;
 pub mod nvml;
 pub mod perf_power;
@@ -22,6 +25,7 @@ use hwbench_schema::{DomainRole, SensorStatus};
 
 use crate::SysRoot;
 
+pub use instruments::{Instruments, Work};
 pub use report::{energy_metrics, energy_record, IdlePower};
 pub use window::{EnergyMeasurement, EnergyMeters, EnergyWindow};
 
