@@ -168,20 +168,31 @@ fn nodes(d: &ResultDocument) -> String {
     }
 }
 
-/// The distinct `adapter` params of the run's GPU records.
+/// The adapters the run's GPU records measured: index and name as the
+/// records' `info.adapter` gives them.
 fn adapters(d: &ResultDocument) -> String {
     let mut names: Vec<String> = d
         .benchmarks
         .iter()
         .filter(|r| r.id.starts_with("gpu."))
-        .filter_map(|r| r.params.get("adapter").map(ToString::to_string))
+        .filter_map(|r| {
+            let index = r.params.get("adapter")?.to_string();
+            let info = r.info.get("adapter");
+            let field = |k: &str| info.and_then(|a| a.get(k)).and_then(|v| v.as_str()).unwrap_or("");
+            let backend = [field("backend"), field("driver")].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(", ");
+            Some(match (field("name"), backend.is_empty()) {
+                ("", _) => index,
+                (name, true) => format!("{index}: {name}"),
+                (name, false) => format!("{index}: {name} ({backend})"),
+            })
+        })
         .collect();
     names.sort();
     names.dedup();
     if names.is_empty() {
         "none measured".into()
     } else {
-        names.join(", ")
+        names.join("; ")
     }
 }
 

@@ -12,7 +12,7 @@ pub fn plan(runs: &RunSet) -> Vec<Planned> {
     let mut out = Vec::new();
     for (run, named) in runs.runs.iter().enumerate() {
         let mine = select::of_run(&found, run);
-        let panel = matrix(&mine, "cpu_a", "cpu_b", "latency");
+        let panel = matrix(&mine, "cpu_a", "cpu_b", |r| select::value(r, "latency"));
         if panel.cells.iter().flatten().all(Option::is_none) {
             continue;
         }

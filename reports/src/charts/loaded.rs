@@ -15,7 +15,8 @@ pub fn plan(runs: &RunSet) -> Option<Planned> {
         Some(hwbench_schema::ParamValue::Str(s)) if s == "none" => Some(f64::INFINITY),
         _ => crate::key::param_f64(r, "delay"),
     };
-    let curves = select::curves_by(runs, &found, "delay", &[], delay);
+    // The zero-load point has no traffic threads: threads does not split curves.
+    let curves = select::curves_by(runs, &found, "delay", &["threads"], delay);
     if curves.is_empty() {
         return None;
     }

@@ -57,10 +57,19 @@ pub fn varying(found: &[Found<'_>], exclude: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// A param as shown: GPU records carry the adapter's index as the param
+/// and its name in `info.adapter.name`, which is what a reader knows.
+pub fn shown(record: &Record, name: &str) -> Option<String> {
+    let name_of_adapter = || record.info.get("adapter")?.get("name")?.as_str().map(str::to_string);
+    match name {
+        "adapter" => name_of_adapter().or_else(|| param_text(record, name)),
+        _ => param_text(record, name),
+    }
+}
+
 /// "run · node=1 page=2m": the run name and the named params of a record.
 pub fn series_label(runs: &RunSet, run: usize, record: &Record, names: &[String]) -> String {
-    let params: Vec<String> =
-        names.iter().filter_map(|n| param_text(record, n).map(|v| format!("{n}={v}"))).collect();
+    let params: Vec<String> = names.iter().filter_map(|n| shown(record, n).map(|v| format!("{n}={v}"))).collect();
     let name = &runs.runs[run].name;
     if params.is_empty() {
         name.clone()
@@ -179,7 +188,7 @@ pub fn groups(runs: &RunSet, found: &[Found<'_>], metric: &str, category: &[&str
 fn category_label(record: &Record, params: &[&str]) -> String {
     let mut parts = Vec::new();
     for (i, p) in params.iter().enumerate() {
-        match param_text(record, p) {
+        match shown(record, p) {
             Some(v) if i == 0 => parts.push(v),
             Some(v) => parts.push(format!("{p}={v}")),
             None => {}
