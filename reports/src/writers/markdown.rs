@@ -82,14 +82,25 @@ fn relative(m: &mut String, report: &Report) {
     }
 }
 
+/// Changed metrics listed per run in the summary.
+const LISTED: usize = 20;
+
 fn changes(m: &mut String, report: &Report) {
     if report.changes.is_empty() {
         return;
     }
-    *m += "\n## Changes against the baseline\n\nRegressed or improved: Mann-Whitney p < 0.05 and a change of medians beyond 5%.\n";
+    let first = &report.changes[0].1;
+    let _ = writeln!(
+        m,
+        "\n## Changes against the baseline\n\nRegressed or improved: Mann-Whitney p < {} and a change of medians beyond {:.1}%; the {LISTED} largest changes per run (all in index.html).",
+        first.alpha,
+        first.threshold * 100.0
+    );
     for (run, c) in &report.changes {
         let _ = writeln!(m, "\n### {}\n\n{}.\n", esc(&report.runs.runs[*run].name), esc(&render::summary(c)));
-        for r in c.rows.iter().filter(|r| r.verdict != Verdict::Unchanged) {
+        let mut changed: Vec<_> = c.rows.iter().filter(|r| r.verdict != Verdict::Unchanged).collect();
+        changed.sort_by(|a, b| b.change.abs().total_cmp(&a.change.abs()));
+        for r in changed.into_iter().take(LISTED) {
             let _ = writeln!(
                 m,
                 "- {} {} {} {}: {} → {} {} ({}, p {})",
