@@ -95,12 +95,15 @@ PartitionName=test Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
 }
 
-# Starts daemon $1 with the command that follows, in the foreground flags of
-# each daemon, as a background process of this shell.
+# Starts daemon $1 with the command that follows (each daemon's foreground
+# flag) as a background process of this shell, in a session of its own so
+# that a Ctrl-C reaches only the shell, which then stops jobs and daemons in
+# order. setsid execs in place here (a background child leads no group), so
+# $! is the daemon's pid.
 start_daemon() {
     local name=$1
     shift
-    "$@" >"$cluster_dir/log/$name.out" 2>&1 &
+    setsid "$@" >"$cluster_dir/log/$name.out" 2>&1 &
     cluster_names+=("$name")
     cluster_pids+=("$!")
 }

@@ -1,4 +1,4 @@
-"""Validates the hwbench Kubernetes manifests offline, with no cluster.
+"""Checks the hwbench Kubernetes manifests offline, with no cluster.
 
 1. Every document against the Kubernetes JSON schemas that the PyPI package
    kubernetes-validate ships (strict: unknown fields are errors too), for the
@@ -8,30 +8,25 @@
    reading the directory the fleet writes.
 3. That the validator rejects broken copies of the fleet Job, so a pass means
    something.
+4. With --rehearse: the pods' commands themselves, run here (rehearse.py).
 
-Usage: validate.py pvc.yaml fleet-job.yaml report-job.yaml
 Exits 0 when every check holds, 1 with one line per failure otherwise.
 """
 
+import argparse
 import copy
+import os
+import shutil
 import sys
 
 import kubernetes_validate
-import yaml
+
+from manifests import CLAIM, FLEET, REPORT, claim_mount, container, expand, load, outcome, pod_spec
+from rehearse import rehearsal_checks
 
 # 1.29: first release with backoffLimitPerIndex on by default (beta).
 # 1.37: the newest schemas in the pinned kubernetes-validate.
 VERSIONS = ["1.29.0", "1.37.0"]
-
-
-def load(paths):
-    """Returns {kind/name: document} over every document of every file."""
-    docs = {}
-    for path in paths:
-        with open(path, encoding="utf-8") as f:
-            for doc in yaml.safe_load_all(f):
-                docs[f"{doc['kind']}/{doc['metadata']['name']}"] = doc
-    return docs
 
 
 def schema_errors(doc):
@@ -46,42 +41,18 @@ def schema_errors(doc):
     return errors
 
 
-def pod_spec(job):
-    return job["spec"]["template"]["spec"]
-
-
-def claim_mount(job, claim):
-    """The mount path of the volume backed by `claim` in the job's first container."""
-    spec = pod_spec(job)
-    volumes = [v["name"] for v in spec.get("volumes", [])
-               if v.get("persistentVolumeClaim", {}).get("claimName") == claim]
-    mounts = [m["mountPath"] for m in spec["containers"][0].get("volumeMounts", [])
-              if m["name"] in volumes]
-    return mounts[0] if mounts else None
-
-
-def expand(words, env):
-    """Kubernetes $(VAR) expansion of command words with the container's env values."""
-    out = []
-    for word in words:
-        for name, value in env.items():
-            word = word.replace(f"$({name})", value)
-        out.append(word)
-    return out
-
-
-def fleet_checks(fleet, claim):
+def fleet_checks(fleet):
     """(what, holds) pairs for the fleet Job."""
     spec = fleet["spec"]
-    labels = fleet["spec"]["template"]["metadata"]["labels"]
+    labels = spec["template"]["metadata"]["labels"]
     terms = pod_spec(fleet)["affinity"]["podAntiAffinity"][
         "requiredDuringSchedulingIgnoredDuringExecution"]
     one_per_node = any(
         t["topologyKey"] == "kubernetes.io/hostname"
         and t["labelSelector"]["matchLabels"].items() <= labels.items()
         for t in terms)
-    mount = claim_mount(fleet, claim)
-    script = " ".join(pod_spec(fleet)["containers"][0]["command"])
+    mount = claim_mount(fleet)
+    script = " ".join(container(fleet)["command"])
     out = f'--out "{mount}/$JOB_NAME/$JOB_COMPLETION_INDEX.json"'
     return [
         ("fleet: completionMode is Indexed", spec["completionMode"] == "Indexed"),
@@ -90,21 +61,21 @@ def fleet_checks(fleet, claim):
         ("fleet: a failed index does not stop the others", spec.get("backoffLimitPerIndex") == 0),
         ("fleet: required anti-affinity per hostname selects its own pods", one_per_node),
         ("fleet: pods never restart in place", pod_spec(fleet)["restartPolicy"] == "Never"),
-        (f"fleet: mounts claim {claim}", mount is not None),
+        (f"fleet: mounts claim {CLAIM}", mount is not None),
         ("fleet: writes <job>/<index>.json on the claim", mount is not None and out in script),
     ]
 
 
-def report_checks(report, fleet, claim):
+def report_checks(report, fleet):
     """(what, holds) pairs for the report Job."""
-    container = pod_spec(report)["containers"][0]
-    env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
-    mount = claim_mount(report, claim)
+    env = {e["name"]: e["value"] for e in container(report).get("env", []) if "value" in e}
+    mount = claim_mount(report)
     run_dir = f"{mount}/{fleet['metadata']['name']}"
+    command = expand(container(report)["command"], env)
     return [
-        (f"report: mounts claim {claim}", mount is not None),
+        (f"report: mounts claim {CLAIM}", mount is not None),
         ("report: runs hwbench report over the fleet's directory into <dir>/report",
-         expand(container["command"], env) == ["hwbench", "report", run_dir, "--out", f"{run_dir}/report"]),
+         command == ["hwbench", "report", run_dir, "--out", f"{run_dir}/report"]),
         ("report: runs once", report["spec"].get("backoffLimit") == 0),
     ]
 
@@ -123,22 +94,36 @@ def broken_fleets(fleet):
             ("no containers", no_containers)]
 
 
-def main(paths):
-    docs = load(paths)
-    claim = "hwbench-results"
-    fleet = docs["Job/hwbench-fleet"]
-    report = docs["Job/hwbench-fleet-report"]
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("manifests", nargs=3, metavar="YAML", help="pvc.yaml fleet-job.yaml report-job.yaml")
+    parser.add_argument("--rehearse", metavar="BIN_DIR",
+                        help="also rehearse the run with the hwbench in BIN_DIR (rehearse.py)")
+    parser.add_argument("--volume", metavar="DIR", help="the rehearsal's stand-in for the claim (emptied first)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a fleet pod's env var in the rehearsal")
+    return parser.parse_args(argv)
+
+
+def main(argv):
+    args = parse_args(argv)
+    docs = load(args.manifests)
+    fleet = docs[FLEET]
+    report = docs[REPORT]
     checks = []
     for key, doc in sorted(docs.items()):
-        errors = schema_errors(doc)
-        what = f"{key} validates against Kubernetes {' and '.join(VERSIONS)}"
-        checks.append((f"{what}: {'; '.join(errors)}" if errors else what, not errors))
-    pvc = docs[f"PersistentVolumeClaim/{claim}"]
-    checks.append((f"claim {claim} is ReadWriteMany", "ReadWriteMany" in pvc["spec"]["accessModes"]))
-    checks += fleet_checks(fleet, claim)
-    checks += report_checks(report, fleet, claim)
+        checks.append(outcome(f"{key} validates against Kubernetes {' and '.join(VERSIONS)}", schema_errors(doc)))
+    pvc = docs[f"PersistentVolumeClaim/{CLAIM}"]
+    checks.append((f"claim {CLAIM} is ReadWriteMany", "ReadWriteMany" in pvc["spec"]["accessModes"]))
+    checks += fleet_checks(fleet)
+    checks += report_checks(report, fleet)
     for what, doc in broken_fleets(fleet):
         checks.append((f"the schemas reject a fleet Job with {what}", len(schema_errors(doc)) == len(VERSIONS)))
+    if args.rehearse:
+        shutil.rmtree(args.volume, ignore_errors=True)
+        os.makedirs(args.volume)
+        overrides = dict(pair.split("=", 1) for pair in args.env)
+        checks += rehearsal_checks(fleet, report, args.volume, args.rehearse, overrides)
 
     failed = [what for what, holds in checks if not holds]
     for what in failed:

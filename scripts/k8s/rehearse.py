@@ -1,0 +1,99 @@
+"""Rehearses a fleet run on this machine, without Kubernetes.
+
+Runs the container command of every pod of the fleet Job (one per completion
+index, one after the other), then the report Job's, as the kubelet would
+start them: with the env of the manifest plus the given overrides, NODE_NAME,
+JOB_NAME and JOB_COMPLETION_INDEX filled in as the downward API and the Job
+controller would (node names rehearsal-node-<index>), the claim's mount path
+replaced by a local directory, and `hwbench` found on PATH in the given
+directory. Then checks what they left on the "volume".
+"""
+
+import json
+import os
+import subprocess
+
+from manifests import claim_mount, container, expand, outcome
+
+POD_TIMEOUT_S = 300
+
+
+def node_name(index):
+    return f"rehearsal-node-{index}"
+
+
+def pod_env(job, overrides, index=None):
+    """The container env of one pod: values, downward API fields, the index."""
+    fields = {"metadata.labels['job-name']": job["metadata"]["name"]}
+    if index is not None:
+        fields["spec.nodeName"] = node_name(index)
+    env = {}
+    for var in container(job).get("env", []):
+        if "value" in var:
+            env[var["name"]] = var["value"]
+        else:
+            env[var["name"]] = fields[var["valueFrom"]["fieldRef"]["fieldPath"]]
+    if index is not None:
+        env["JOB_COMPLETION_INDEX"] = str(index)
+    env.update(overrides)
+    return env
+
+
+def run_pod(job, pod, volume, bin_dir, env):
+    """Runs the job's container command as pod `pod`; returns (what, holds)."""
+    mount = claim_mount(job)
+    command = [word.replace(mount, volume) for word in expand(container(job)["command"], env)]
+    full_env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", **env)
+    done = subprocess.run(command, env=full_env, timeout=POD_TIMEOUT_S,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    what = f"rehearsal: {pod} exits 0"
+    if done.returncode != 0:
+        what += f" (exit {done.returncode}: {done.stdout.strip()[-500:]})"
+    return what, done.returncode == 0
+
+
+def result_problems(path, label):
+    """What keeps `path` from being a complete hwbench result with this label
+    and positive figures; empty when nothing does."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as e:
+        return [str(e)]
+    problems = []
+    if doc.get("schema_version") != 1 or doc.get("tool", {}).get("name") != "hwbench":
+        problems.append("not an hwbench result of schema version 1")
+    run = doc.get("run", {})
+    if run.get("status") != "complete" or run.get("label") != label:
+        problems.append(f"run {run.get('status')}, label {run.get('label')!r}")
+    records = doc.get("benchmarks", [])
+    if not any(r["status"] == "ok" for r in records):
+        problems.append("no ok record")
+    for r in records:
+        measured = r["status"] == "ok" and r["metrics"] and all(m["value"] > 0 for m in r["metrics"])
+        if not measured and not (r["status"] == "skipped" and r.get("reason")):
+            problems.append(f"{r['id']} {r['status']}: {r.get('reason') or 'no positive figures'}")
+    return sorted(set(problems))
+
+
+def rehearsal_checks(fleet, report, volume, bin_dir, overrides):
+    """(what, holds) pairs: every pod ran and left what the report needs."""
+    job = fleet["metadata"]["name"]
+    indexes = range(fleet["spec"]["completions"])
+    checks = [run_pod(fleet, f"{job} pod {i}", volume, bin_dir, pod_env(fleet, overrides, i))
+              for i in indexes]
+    checks.append(run_pod(report, f"{report['metadata']['name']} pod", volume, bin_dir, pod_env(report, {})))
+    for i in indexes:
+        label = f"{node_name(i)} (k8s job {job} index {i})"
+        problems = result_problems(os.path.join(volume, job, f"{i}.json"), label)
+        what = f"rehearsal: {job}/{i}.json is a complete result labelled '{label}'"
+        checks.append(outcome(what, problems))
+    index_html = os.path.join(volume, job, "report", "index.html")
+    try:
+        with open(index_html, encoding="utf-8") as f:
+            html = f.read()
+    except OSError:
+        html = ""
+    checks.append((f"rehearsal: {job}/report/index.html names every node",
+                   bool(html) and all(node_name(i) in html for i in indexes)))
+    return checks
