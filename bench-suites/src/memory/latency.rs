@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use hwbench_probes::placement::{PagePolicy, Region};
+use hwbench_probes::placement::{PagePolicy, PlacementError, Region};
 use hwbench_probes::topology::{cache_levels_for_pu, last_level_cache_bytes};
 use hwbench_schema::{Better, Metric, ParamValue, Record, RecordStatus};
 
 use super::chase::{Chase, LOADS_PER_ITERATION};
-use super::{levels, sweep};
+use super::{levels, pinned, sweep};
 use crate::context::Context;
 use crate::error::BenchError;
 use crate::harness::{median, median_metric};
@@ -114,20 +114,25 @@ impl Benchmark for Latency {
     fn measure(&mut self, point: &Params, ctx: &mut Context) -> Result<Measured, BenchError> {
         let s = settings(point, ctx)?;
         let bytes = point.uint("bytes").unwrap_or(4096);
-        hwbench_probes::binding::pin_current_thread(&[s.cpu]).map_err(|e| BenchError::Failed(e.to_string()))?;
-        if self.region.is_none() {
-            let region = Region::allocate(&ctx.root, self.largest as usize, s.page, s.node).map_err(|e| match e {
-                hwbench_probes::placement::PlacementError::NoHugePages { .. } => BenchError::Unavailable(e.to_string()),
-                _ => BenchError::Failed(e.to_string()),
-            })?;
-            region.first_touch(0, region.len());
-            self.region = Some(region);
-        }
-        let region = self.region.as_ref().expect("allocated above");
         let lines = (bytes / s.stride) as usize;
-        // SAFETY: the region holds `largest` >= bytes bytes, page aligned.
-        let mut chase = unsafe { Chase::build(region.as_ptr(), lines, s.stride as usize, SEED ^ bytes) };
-        let set = ctx.sampler.sample(&mut chase, &ctx.stop)?;
+        let (largest, root, sampler, stop) = (self.largest, &ctx.root, ctx.sampler, &ctx.stop);
+        let slot = &mut self.region;
+        // On a thread of its own pinned to the CPU: first touch happens
+        // there, and the caller's thread stays free for later benchmarks.
+        let (set, placement) = pinned::run_on(s.cpu, || {
+            if slot.is_none() {
+                let region = Region::allocate(root, largest as usize, s.page, s.node).map_err(|e| match e {
+                    PlacementError::NoHugePages { .. } => BenchError::Unavailable(e.to_string()),
+                    _ => BenchError::Failed(e.to_string()),
+                })?;
+                region.first_touch(0, region.len());
+                *slot = Some(region);
+            }
+            let region = slot.as_ref().expect("allocated above");
+            // SAFETY: the region holds `largest` >= bytes bytes, page aligned.
+            let mut chase = unsafe { Chase::build(region.as_ptr(), lines, s.stride as usize, SEED ^ bytes) };
+            Ok((sampler.sample(&mut chase, stop)?, region.placement(bytes as usize)))
+        })?;
         let loads = (set.iterations * LOADS_PER_ITERATION) as f64;
         let ns = set.map(|secs, _| secs * 1e9 / loads);
         let min = ns.iter().copied().fold(f64::INFINITY, f64::min);
@@ -140,7 +145,7 @@ impl Benchmark for Latency {
                 median_metric("latency", "ns", ns, Better::Lower),
                 Metric { name: "latency_min".into(), unit: "ns".into(), value: min, statistic: "min".into(), samples: Vec::new(), better: Better::Lower },
             ],
-            placement: Some(region.placement(bytes as usize)),
+            placement: Some(placement),
             info,
         })
     }
