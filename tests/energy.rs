@@ -1,4 +1,5 @@
-//! End-to-end energy per operation: `hwbench run` on a fixture root whose
+//! End-to-end energy per operation: `hwbench run memory.bandwidth` and
+//! `memory.latency` on a fixture root whose
 //! RAPL counters a helper thread advances at known rates (package 40 W with
 //! a wrap every half second, DRAM 8 W, cores 25 W inside the package), and
 //! sensor errors on records when the counters' content is bad.
@@ -54,9 +55,12 @@ fn cores() -> Zone {
 }
 
 /// The fixture machine (cpus 0-1, one node) copied to a fresh directory
-/// with the zones added.
+/// with the zones added. In memory (tmpfs) where there is one: a rename
+/// held up by a disk busy with builds would freeze the counter past a wrap.
 fn fixture(name: &str, zones: &[Zone]) -> PathBuf {
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("energy-{name}"));
+    let shm = Path::new("/dev/shm");
+    let base = if shm.is_dir() { shm } else { Path::new(env!("CARGO_TARGET_TMPDIR")) };
+    let root = base.join(format!("hwbench-energy-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/powercap/machine"), &root);
     for z in zones {
@@ -83,11 +87,22 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Rewrites every zone's energy_uj every millisecond from the time elapsed, as
-/// the hardware counter would read; counts the package's wraps.
+/// the hardware counter would read; counts the package's wraps and keeps
+/// the longest gap between two writes.
 struct Writer {
     stop: Arc<AtomicBool>,
     wraps: Arc<AtomicU32>,
+    longest_gap: Arc<Mutex<Duration>>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// What the writer did.
+#[derive(Debug)]
+struct Written {
+    /// Times the package counter wrapped.
+    wraps: u32,
+    /// The longest time the counters stood still.
+    longest_gap: Duration,
 }
 
 impl Writer {
@@ -120,21 +135,28 @@ impl Writer {
         let start = Instant::now();
         let mut last = 0;
         write_all(0.0, &mut last);
+        let longest_gap = Arc::new(Mutex::new(Duration::ZERO));
+        let gap = Arc::clone(&longest_gap);
         let thread = std::thread::spawn(move || {
             realtime();
+            let mut previous = start;
             while !stop2.load(Ordering::Relaxed) {
-                write_all(start.elapsed().as_secs_f64(), &mut last);
+                let now = Instant::now();
+                write_all((now - start).as_secs_f64(), &mut last);
+                let mut longest = gap.lock().unwrap();
+                *longest = (*longest).max(now - previous);
+                drop(longest);
+                previous = now;
                 std::thread::sleep(Duration::from_millis(1));
             }
         });
-        Writer { stop, wraps, thread: Some(thread) }
+        Writer { stop, wraps, longest_gap, thread: Some(thread) }
     }
 
-    /// Stops writing; returns the package wraps seen.
-    fn stop(mut self) -> u32 {
+    fn stop(mut self) -> Written {
         self.stop.store(true, Ordering::Relaxed);
         self.thread.take().unwrap().join().unwrap();
-        self.wraps.load(Ordering::Relaxed)
+        Written { wraps: self.wraps.load(Ordering::Relaxed), longest_gap: *self.longest_gap.lock().unwrap() }
     }
 }
 
@@ -147,6 +169,10 @@ fn realtime() {
     let _ = Command::new("chrt").args(["--fifo", "--pid", "10", &tid]).output();
 }
 
+/// One run at a time: a writer starved of CPU by a parallel run would lag
+/// behind the clock it writes for.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 fn hwbench(root: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hwbench"))
         .args(args)
@@ -157,29 +183,43 @@ fn hwbench(root: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// One run at a time: a writer starved of CPU by a parallel run would lag
-/// behind the clock it writes for.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-/// Runs one latency point on the fixture while the writer runs.
-fn run_latency(name: &str, zones: Vec<Zone>, idle_seconds: &str) -> (ResultDocument, u32) {
+/// Runs `bench` with `settings` on the fixture while the writer runs;
+/// returns the document, its one measured record, and what was written.
+fn run(name: &str, zones: Vec<Zone>, bench: &str, settings: &[&str], idle_seconds: &str) -> (ResultDocument, Record, Written) {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let root = fixture(name, &zones);
     let out = root.join("result.json");
     let writer = Writer::start(&root, zones);
-    let run = hwbench(
-        &root,
-        &["run", "memory.latency", "--set", "bytes=1MiB", "--idle-seconds", idle_seconds, "--quiet", "--out", out.to_str().unwrap()],
-    );
-    let wraps = writer.stop();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    (load(&out).unwrap(), wraps)
+    let mut args = vec!["run", bench, "--idle-seconds", idle_seconds, "--quiet", "--out", out.to_str().unwrap()];
+    for s in settings {
+        args.extend(["--set", s]);
+    }
+    let status = hwbench(&root, &args);
+    let written = writer.stop();
+    let doc = load(&out);
+    std::fs::remove_dir_all(&root).unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let doc = doc.unwrap();
+    // A counter frozen for half a wrap period could hide a whole wrap.
+    assert!(written.longest_gap < Duration::from_millis(250), "the fixture writer stalled: {written:?}");
+    let record = doc.benchmarks.iter().find(|r| r.id == bench).unwrap().clone();
+    assert_eq!(record.status, RecordStatus::Ok, "{:?}", record.reason);
+    (doc, record, written)
 }
 
-fn the_point(doc: &ResultDocument) -> &Record {
-    let r = doc.benchmarks.iter().find(|r| r.id == "memory.latency").unwrap();
-    assert_eq!(r.status, RecordStatus::Ok, "{:?}", r.reason);
-    r
+fn run_latency(name: &str, zones: Vec<Zone>) -> Record {
+    run(name, zones, "memory.latency", &["bytes=1MiB"], "0").1
+}
+
+/// Loads or bytes of every run of the sampling window: the kept samples
+/// and the dropped warm-up one.
+fn window_work(r: &Record, per_sample: f64, headline: &str) -> f64 {
+    let samples = r.metrics.iter().find(|m| m.name == headline).unwrap().samples.len();
+    per_sample * (samples + 1) as f64
+}
+
+fn within(value: f64, expected: f64, fraction: f64) -> bool {
+    (value - expected).abs() <= expected.abs() * fraction
 }
 
 fn metric(r: &Record, name: &str) -> (f64, String) {
@@ -188,49 +228,57 @@ fn metric(r: &Record, name: &str) -> (f64, String) {
 }
 
 #[test]
-fn rapl_power_and_energy_per_access_match_the_rates_written() {
-    let (doc, wraps) = run_latency("rates", vec![package(), dram(Content::Rate { watts: 8.0, start_uj: 0 }), cores()], "1");
-    assert!(wraps >= 2, "the package counter wrapped {wraps} times");
+fn rapl_power_and_joules_per_gb_of_memory_bandwidth_match_the_rates_written() {
+    let zones = vec![package(), dram(Content::Rate { watts: 8.0, start_uj: 0 }), cores()];
+    let (doc, r, written) = run("bandwidth", zones, "memory.bandwidth", &["kernel=triad", "bytes=16MiB"], "1");
+    assert!(written.wraps >= 2, "{written:?}");
     assert!(doc.sensors["energy.powercap"].available, "{:?}", doc.sensors["energy.powercap"]);
-    let r = the_point(&doc);
     let energy = r.energy.as_ref().unwrap();
     assert!(energy.errors.is_empty(), "{:?}", energy.errors);
     assert_eq!(energy.summed, ["package-0", "dram-0"]);
     assert!(energy.window_s >= 0.1, "window {} s", energy.window_s);
 
     // Package + DRAM, never the cores inside the package.
-    let (power, unit) = metric(r, "power");
+    let (power, unit) = metric(&r, "power");
     assert_eq!(unit, "W");
-    assert!((power - 48.0).abs() <= 48.0 * 0.03, "power {power} W");
+    assert!(within(power, 48.0, 0.03), "power {power} W");
     let core = energy.domains.iter().find(|d| d.name == "core-0").unwrap();
-    assert!((core.watts - 25.0).abs() <= 25.0 * 0.03, "cores {} W", core.watts);
-    let (joules, _) = metric(r, "energy");
-    assert!((joules - power * energy.window_s).abs() < 1e-9 * joules.max(1.0));
+    assert!(within(core.watts, 25.0, 0.03), "cores {} W", core.watts);
+    let (joules, _) = metric(&r, "energy");
+    assert!(within(joules, power * energy.window_s, 1e-9));
 
-    // Energy per access: the window's joules over its loads (every sample
-    // of the window, the dropped warm-up one included).
-    let latency = r.metrics.iter().find(|m| m.name == "latency").unwrap();
-    let loads = r.info["loads_per_sample"].as_f64().unwrap() * (latency.samples.len() + 1) as f64;
-    let (per_access, unit) = metric(r, "energy_per_op");
-    assert_eq!(unit, "nJ/access");
-    assert!((per_access - joules / loads * 1e9).abs() <= 1e-9 * per_access, "{per_access} nJ vs {joules} J / {loads}");
+    // J/GB: the window's joules (power x time) over the bytes it moved.
+    let per_sample = r.info["bytes_per_pass"].as_f64().unwrap() * r.info["passes_per_sample"].as_f64().unwrap();
+    let gb = window_work(&r, per_sample, "bandwidth") / 1e9;
+    let (per_gb, unit) = metric(&r, "energy_per_op");
+    assert_eq!(unit, "J/GB");
+    assert!(within(per_gb, power * energy.window_s / gb, 1e-9), "{per_gb} J/GB vs {power} W x {} s / {gb} GB", energy.window_s);
 
     // Idle was measured on the same 48 W: net of idle, almost nothing.
     let idle = energy.idle_power_w.unwrap();
-    assert!((idle - 48.0).abs() <= 48.0 * 0.03, "idle {idle} W");
-    let (net, _) = metric(r, "power_net");
+    assert!(within(idle, 48.0, 0.03), "idle {idle} W");
+    let (net, _) = metric(&r, "power_net");
     assert!(net.abs() <= 48.0 * 0.03 * 2.0, "net power {net} W");
-    assert!(metric(r, "energy_per_op_net").1 == "nJ/access");
+    assert_eq!(metric(&r, "energy_per_op_net").1, "J/GB");
+    assert!(r.counters.as_ref().unwrap().values["task_clock_ns"].count > 0);
+}
 
-    // Software counters on the record too.
-    let counters = r.counters.as_ref().unwrap();
-    assert!(counters.values["task_clock_ns"].count > 0);
+#[test]
+fn energy_per_access_of_memory_latency_is_nanojoules_per_load() {
+    let r = run_latency("latency", vec![package(), dram(Content::Rate { watts: 8.0, start_uj: 0 })]);
+    let (power, _) = metric(&r, "power");
+    assert!(within(power, 48.0, 0.03), "power {power} W");
+    let loads = window_work(&r, r.info["loads_per_sample"].as_f64().unwrap(), "latency");
+    let (joules, _) = metric(&r, "energy");
+    let (per_access, unit) = metric(&r, "energy_per_op");
+    assert_eq!(unit, "nJ/access");
+    assert!(within(per_access, joules / loads * 1e9, 1e-9), "{per_access} nJ vs {joules} J / {loads} loads");
+    assert!(!r.metrics.iter().any(|m| m.name.ends_with("_net")), "no idle was measured");
 }
 
 #[test]
 fn unreadable_dram_content_is_a_sensor_error_and_the_run_goes_on() {
-    let (doc, _) = run_latency("empty", vec![package(), dram(Content::Text(""))], "0");
-    let r = the_point(&doc);
+    let r = run_latency("empty", vec![package(), dram(Content::Text(""))]);
     assert!(r.metrics.iter().any(|m| m.name == "latency"));
     assert!(!r.metrics.iter().any(|m| m.name.starts_with("power") || m.name.starts_with("energy")), "{:?}", r.metrics);
     let energy = r.energy.as_ref().unwrap();
@@ -238,7 +286,7 @@ fn unreadable_dram_content_is_a_sensor_error_and_the_run_goes_on() {
     assert!(energy.errors.iter().any(|e| e.starts_with("dram-0 (powercap)") && e.contains("cannot parse \"\"")), "{:?}", energy.errors);
     // The package was still measured, and says so.
     let package = energy.domains.iter().find(|d| d.name == "package-0").unwrap();
-    assert!((package.watts - 40.0).abs() <= 40.0 * 0.03, "{} W", package.watts);
+    assert!(within(package.watts, 40.0, 0.03), "{} W", package.watts);
 }
 
 #[test]
@@ -249,13 +297,11 @@ fn a_counter_going_backwards_without_a_wrap_range_is_a_sensor_error() {
         range_uj: None,
         content: Content::Backwards { watts: 5.0, start_uj: 900_000_000 },
     };
-    let (doc, _) = run_latency("backwards", vec![package(), dram(Content::Rate { watts: 8.0, start_uj: 0 }), uncore], "0");
-    let r = the_point(&doc);
+    let r = run_latency("backwards", vec![package(), dram(Content::Rate { watts: 8.0, start_uj: 0 }), uncore]);
     let energy = r.energy.as_ref().unwrap();
     assert!(energy.errors.iter().any(|e| e.starts_with("uncore-0 (powercap)") && e.contains("went backwards")), "{:?}", energy.errors);
     // Uncore is inside the package, never summed: the totals stand.
     assert_eq!(energy.summed, ["package-0", "dram-0"]);
-    let (power, _) = metric(r, "power");
-    assert!((power - 48.0).abs() <= 48.0 * 0.03, "power {power} W");
-    assert!(!r.metrics.iter().any(|m| m.name.ends_with("_net")), "no idle was measured");
+    let (power, _) = metric(&r, "power");
+    assert!(within(power, 48.0, 0.03), "power {power} W");
 }

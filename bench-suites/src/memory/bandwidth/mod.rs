@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hwbench_probes::energy::Work;
 use hwbench_probes::placement::{PagePolicy, PlacementError};
 use hwbench_schema::{Better, Metric};
 use serde_json::json;
@@ -148,6 +149,8 @@ fn work(arrays: &Arrays, isa: Isa, worker: usize, job: Job) -> Output {
 struct Passes<'a> {
     pool: &'a Pool<Job, Output>,
     kernel: Kernel,
+    /// Bytes one pass moves, as counted (STREAM's logical traffic).
+    bytes_per_pass: u64,
     done: u64,
     sum: f64,
 }
@@ -158,6 +161,10 @@ impl Workload for Passes<'_> {
         self.done += iterations;
         self.sum = round.results.iter().map(|o| if let Output::Sum(s) = o { *s } else { 0.0 }).sum();
         Ok(round.span)
+    }
+
+    fn work_per_iteration(&self) -> Option<Work> {
+        Some(Work { amount: self.bytes_per_pass as f64 / 1e9, unit: "GB" })
     }
 }
 
@@ -191,13 +198,13 @@ impl Benchmark for Bandwidth {
         }
         let setup = self.setup.as_ref().expect("built above");
         setup.pool.run(Job::Init(kernel))?;
-        let mut passes = Passes { pool: &setup.pool, kernel, done: 0, sum: 0.0 };
+        let bytes_per_pass = spec.words() * 8 * elements as u64;
+        let mut passes = Passes { pool: &setup.pool, kernel, bytes_per_pass, done: 0, sum: 0.0 };
         let set = ctx.sampler.sample(&mut passes, &ctx.stop)?;
         if let Some(element) = self.corrupt_element {
             setup.arrays.corrupt(spec.result_array(), element);
         }
         let checked = check(setup, kernel, passes.done, passes.sum)?;
-        let bytes_per_pass = spec.words() * 8 * elements as u64;
         let gbs = set.map(|secs, iterations| bytes_per_pass as f64 * iterations as f64 / secs / 1e9);
         let mut info = BTreeMap::new();
         info.insert("bytes_counted".into(), bytes_counted(kernel).into());
