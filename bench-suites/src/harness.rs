@@ -106,24 +106,37 @@ impl SamplerConfig {
         }
     }
 
-    /// Calibrates, then takes `samples` samples and drops the first. The
-    /// sampling phase is the window energy and counters are measured over
-    /// (when the run installed instruments); a window too short for the
-    /// meters runs on, unsampled, until it is long enough.
+    /// Calibrates, then takes `samples` samples and drops the first.
     pub fn sample(&self, workload: &mut dyn Workload, stop: &AtomicBool) -> Result<SampleSet, BenchError> {
         let iterations = self.calibrate(workload, stop)?;
-        let bracket = instruments::begin();
-        let started = Instant::now();
         let mut seconds = Vec::with_capacity(self.samples);
-        let (sampled, mut runs) = (self.samples.max(2) as u64, 0);
+        let window = self.sampling_phase(workload, iterations, stop, |_, took| seconds.push(took.as_secs_f64()))?;
+        seconds.remove(0);
+        Ok(SampleSet { iterations, seconds, window })
+    }
+
+    /// Runs `samples` (at least 2) runs of `iterations`, handing each run's
+    /// time to `keep`, and returns the phase's wall time. The phase is the
+    /// window the run's instruments measure energy and counters over; one
+    /// too short for the meters runs on, unsampled, until it is long enough.
+    pub fn sampling_phase<W: Workload + ?Sized>(
+        &self,
+        workload: &mut W,
+        iterations: u64,
+        stop: &AtomicBool,
+        mut keep: impl FnMut(&W, Duration),
+    ) -> Result<Duration, BenchError> {
+        let bracket = instruments::begin();
         let min_window = bracket.as_ref().map_or(Duration::ZERO, instruments::Bracket::min_window);
+        let started = Instant::now();
+        let (sampled, mut runs) = (self.samples.max(2) as u64, 0);
         while runs < sampled || started.elapsed() < min_window {
             if stop.load(Ordering::Relaxed) {
                 return Err(BenchError::Interrupted);
             }
-            let took = workload.run(iterations)?.as_secs_f64();
+            let took = workload.run(iterations)?;
             if runs < sampled {
-                seconds.push(took);
+                keep(workload, took);
             }
             runs += 1;
         }
@@ -131,8 +144,7 @@ impl SamplerConfig {
         if let Some(bracket) = bracket {
             bracket.end(workload.work_per_iteration().map(|w| w.times(iterations * runs)));
         }
-        seconds.remove(0);
-        Ok(SampleSet { iterations, seconds, window })
+        Ok(window)
     }
 }
 

@@ -102,7 +102,7 @@ pub fn measure(gpu: &GpuContext, cfg: &SamplerConfig, stop: &AtomicBool, precisi
     for (i, k) in trial_kernels.iter_mut().enumerate() {
         k.set_invocations(gpu, invocations)?;
         k.set_trip(gpu, trip);
-        let s = sample(&trial_cfg, &mut TimedPass::new(gpu, &k.kernel), stop)?;
+        let s = sample(&trial_cfg, &mut TimedPass::new(gpu, &k.kernel).with_work(k.work_per_dispatch()), stop)?;
         let ops = k.ops_per_dispatch() * s.iterations as f64;
         let rate = median(&s.primary_values(|secs| ops / secs / 1e9));
         trials.insert(k.spec.workgroup.to_string(), rate.into());
@@ -125,7 +125,7 @@ pub fn measure(gpu: &GpuContext, cfg: &SamplerConfig, stop: &AtomicBool, precisi
             other = k;
             &other
         };
-        let s = sample(cfg, &mut TimedPass::new(gpu, &k.kernel), stop)?;
+        let s = sample(cfg, &mut TimedPass::new(gpu, &k.kernel).with_work(k.work_per_dispatch()), stop)?;
         k.validate(gpu)?;
         let ops = k.ops_per_dispatch() * s.iterations as f64;
         results.push((form, s, ops));

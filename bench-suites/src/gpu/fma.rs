@@ -1,6 +1,8 @@
 //! The multiply-add kernel of `gpu.compute`: its WGSL (from compute.wgsl),
 //! its buffers, its operation count, and the host's check of its output.
 
+use hwbench_probes::energy::Work;
+
 use super::context::GpuContext;
 use super::pass::{grid, Binding, Kernel};
 use crate::error::BenchError;
@@ -280,6 +282,11 @@ impl FmaKernel {
     /// Operations one dispatch performs at the current trip count.
     pub fn ops_per_dispatch(&self) -> f64 {
         self.spec.ops_per_trip() * f64::from(self.trip) * f64::from(self.invocations)
+    }
+
+    /// One dispatch's operations as work: FLOP, or IOP for integers.
+    pub fn work_per_dispatch(&self) -> Work {
+        Work { amount: self.ops_per_dispatch(), unit: if self.spec.precision.is_float() { "FLOP" } else { "IOP" } }
     }
 
     /// Reads the output and checks every invocation's sum against the host's

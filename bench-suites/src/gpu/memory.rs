@@ -5,6 +5,7 @@
 
 use std::sync::atomic::AtomicBool;
 
+use hwbench_probes::energy::Work;
 use hwbench_schema::{units::format_bytes, Better};
 
 use super::context::GpuContext;
@@ -222,7 +223,8 @@ impl Stream {
     /// Resets the arrays to their start values, then samples `kernel`.
     pub fn sample(&self, gpu: &GpuContext, kernel: StreamKernel, cfg: &SamplerConfig, stop: &AtomicBool) -> Result<GpuSamples, BenchError> {
         self.init.run(gpu, 1)?;
-        sample(cfg, &mut TimedPass::new(gpu, self.kernel(kernel)), stop)
+        let work = Work { amount: self.bytes_moved(kernel) / 1e9, unit: "GB" };
+        sample(cfg, &mut TimedPass::new(gpu, self.kernel(kernel)).with_work(work), stop)
     }
 
     /// Checks every element `kernel` wrote against the gold value: within

@@ -5,6 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+use hwbench_probes::energy::Work;
+
 use super::context::GpuContext;
 use crate::error::BenchError;
 use crate::harness::Workload;
@@ -143,12 +145,20 @@ pub struct TimedPass<'a> {
     queries: Option<Queries>,
     /// Device time of the last run, when timestamps work.
     pub device: Option<Duration>,
+    /// The work of one dispatch, for energy per operation.
+    work: Option<Work>,
 }
 
 impl<'a> TimedPass<'a> {
     /// Times `kernel` on `ctx`, by timestamps too when the device has them.
     pub fn new(ctx: &'a GpuContext, kernel: &'a Kernel) -> Self {
-        TimedPass { ctx, kernel, queries: Queries::new(ctx), device: None }
+        TimedPass { ctx, kernel, queries: Queries::new(ctx), device: None, work: None }
+    }
+
+    /// Declares the work one dispatch does (FLOP, GB, ...).
+    pub fn with_work(mut self, work: Work) -> Self {
+        self.work = Some(work);
+        self
     }
 
     /// Nanoseconds per timestamp tick, when timestamps are taken.
@@ -181,5 +191,9 @@ impl Workload for TimedPass<'_> {
         let host = started.elapsed();
         self.device = self.queries.as_ref().map(|q| q.elapsed(ctx)).transpose()?;
         Ok(host)
+    }
+
+    fn work_per_iteration(&self) -> Option<Work> {
+        self.work
     }
 }

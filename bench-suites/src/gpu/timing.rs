@@ -3,7 +3,7 @@
 //! host and by timestamps; and the metrics made from them.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use hwbench_schema::{Better, Metric};
@@ -11,7 +11,7 @@ use hwbench_schema::{Better, Metric};
 use super::pass::TimedPass;
 use crate::context::Context;
 use crate::error::BenchError;
-use crate::harness::{best_metric, median_metric, SamplerConfig, Workload};
+use crate::harness::{best_metric, median_metric, SamplerConfig};
 
 /// No GPU sample is shorter than this (vkpeak and clpeak use 100-300 ms).
 pub const MIN_SAMPLE: Duration = Duration::from_millis(100);
@@ -42,15 +42,12 @@ pub fn sample(cfg: &SamplerConfig, pass: &mut TimedPass, stop: &AtomicBool) -> R
     let iterations = cfg.calibrate(pass, stop)?;
     let mut host = Vec::with_capacity(cfg.samples);
     let mut device = Vec::with_capacity(cfg.samples);
-    for _ in 0..cfg.samples.max(2) {
-        if stop.load(Ordering::Relaxed) {
-            return Err(BenchError::Interrupted);
-        }
-        host.push(pass.run(iterations)?.as_secs_f64());
+    cfg.sampling_phase(pass, iterations, stop, |pass, took| {
+        host.push(took.as_secs_f64());
         if let Some(d) = pass.device {
             device.push(d.as_secs_f64());
         }
-    }
+    })?;
     host.remove(0);
     let device = (device.len() == host.len() + 1).then(|| device.split_off(1));
     // Timestamps that read zero or run backwards are not used.

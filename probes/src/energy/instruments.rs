@@ -20,7 +20,8 @@ use crate::counters::{self, CounterSet};
 pub const MIN_WINDOW: Duration = Duration::from_millis(100);
 
 /// Work done in a window, in the unit its energy per operation is quoted
-/// in: "GB" (J/GB), "FLOP" (pJ/FLOP), "bit" (pJ/bit), "access" (nJ/access).
+/// in: "GB" (J/GB), "FLOP" (pJ/FLOP), "IOP" (pJ/IOP), "bit" (pJ/bit),
+/// "access" (nJ/access).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Work {
     /// How much.

@@ -89,8 +89,13 @@ fn summed<'a>(domains: &[(&'a str, DomainRole, bool)]) -> Vec<(&'a str, bool)> {
 
 /// Energy per unit of work in the unit that suits it: (work unit, metric
 /// unit, metric units per joule-per-work-unit).
-const PER_OP: &[(&str, &str, f64)] =
-    &[("GB", "J/GB", 1.0), ("FLOP", "pJ/FLOP", 1e12), ("bit", "pJ/bit", 1e12), ("access", "nJ/access", 1e9)];
+const PER_OP: &[(&str, &str, f64)] = &[
+    ("GB", "J/GB", 1.0),
+    ("FLOP", "pJ/FLOP", 1e12),
+    ("IOP", "pJ/IOP", 1e12),
+    ("bit", "pJ/bit", 1e12),
+    ("access", "nJ/access", 1e9),
+];
 
 /// The record's energy metrics: `power` (W) and `energy` (J) over the
 /// summed domains, `energy_per_op` when the work done in the window is
