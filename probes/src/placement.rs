@@ -297,12 +297,15 @@ fn round_up(x: usize, to: usize) -> usize {
 /// Maps memory for `len` bytes; returns (base, map_len, aligned start).
 fn map(len: usize, policy: PagePolicy) -> Result<(NonNull<u8>, usize, NonNull<u8>), PlacementError> {
     let prot = libc::PROT_READ | libc::PROT_WRITE;
-    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
     // SAFETY: anonymous mappings with no address hint; results checked.
     unsafe {
         match policy {
             PagePolicy::Huge2M => {
                 let map_len = round_up(len, HUGE_2M);
+                // Without MAP_NORESERVE the kernel reserves the huge pages
+                // now and refuses the mapping when there are too few, rather
+                // than killing us with SIGBUS at first touch.
                 let p = libc::mmap(std::ptr::null_mut(), map_len, prot, flags | libc::MAP_HUGETLB | (21 << libc::MAP_HUGE_SHIFT), -1, 0);
                 if p == libc::MAP_FAILED {
                     return Err(PlacementError::NoHugePages { bytes: len, source: std::io::Error::last_os_error() });
@@ -314,7 +317,7 @@ fn map(len: usize, policy: PagePolicy) -> Result<(NonNull<u8>, usize, NonNull<u8
                 // Over-map by 2 MiB so the usable start is 2 MiB aligned: THP
                 // can then back the whole region.
                 let map_len = round_up(len, SMALL_PAGE) + HUGE_2M;
-                let p = libc::mmap(std::ptr::null_mut(), map_len, prot, flags, -1, 0);
+                let p = libc::mmap(std::ptr::null_mut(), map_len, prot, flags | libc::MAP_NORESERVE, -1, 0);
                 if p == libc::MAP_FAILED {
                     return Err(PlacementError::Map { bytes: len, source: std::io::Error::last_os_error() });
                 }

@@ -73,7 +73,7 @@ pub fn summary(records: &[Record]) -> String {
                 .map(|m| format!("{}={:.4} {}", m.name, m.value, m.unit))
                 .collect::<Vec<_>>()
                 .join("  "),
-            _ => format!("{:?}: {}", r.status, r.reason.as_deref().unwrap_or("")).to_lowercase(),
+            _ => format!("{}: {}", format!("{:?}", r.status).to_lowercase(), r.reason.as_deref().unwrap_or("")),
         };
         out.push_str(&format!("{:<24} {:<44} {figure}\n", r.id, params));
     }
