@@ -40,6 +40,7 @@ impl EnergyMeters {
         let (tid_tx, tid_rx) = mpsc::channel();
         let (meters, shared) = (Arc::clone(&self.meters), Arc::clone(&tracks));
         let poller = std::thread::spawn(move || {
+            unpin();
             // SAFETY: gettid has no preconditions.
             let _ = tid_tx.send(unsafe { libc::gettid() });
             let mut last = vec![started; lock(&meters).len()];
@@ -192,6 +193,20 @@ fn read_all(sources: &mut [Source], tracks: &mut [Track], mut last: Option<&mut 
     }
 }
 
+/// Lets the calling thread run on any CPU the process may use: the poller
+/// must not inherit the pin of the benchmark thread that opened the window.
+fn unpin() {
+    // SAFETY: a zeroed cpu_set_t is valid; every CPU is set, and the kernel
+    // keeps only those the process's cpuset allows.
+    unsafe {
+        let mut all: libc::cpu_set_t = std::mem::zeroed();
+        for cpu in 0..libc::CPU_SETSIZE as usize {
+            libc::CPU_SET(cpu, &mut all);
+        }
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &all);
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -319,11 +334,20 @@ mod tests {
     }
 
     #[test]
-    fn the_poller_reports_its_thread_and_stops() {
+    fn the_poller_reports_its_thread_is_not_pinned_and_stops() {
         let root = rapl_tree("poller");
-        let window = meters(&root).start();
+        let tree = root.clone();
+        let window = std::thread::spawn(move || {
+            crate::binding::pin_current_thread(&[0]).unwrap();
+            meters(&tree).start()
+        })
+        .join()
+        .unwrap();
         let tid = window.poller_tid();
-        assert!(Path::new(&format!("/proc/self/task/{tid}")).exists());
+        let status = std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).unwrap();
+        let allowed = status.lines().find(|l| l.starts_with("Cpus_allowed_list:")).unwrap();
+        let mine = std::fs::read_to_string("/proc/self/status").unwrap();
+        assert_eq!(Some(allowed), mine.lines().find(|l| l.starts_with("Cpus_allowed_list:")), "poller pinned");
         window.stop();
         assert!(!Path::new(&format!("/proc/self/task/{tid}")).exists());
         std::fs::remove_dir_all(root).unwrap();
