@@ -52,6 +52,9 @@ pub struct BenchmarkSpec {
 pub static BENCHMARKS: &[BenchmarkSpec] = &[
     crate::memory::latency::SPEC,
     crate::memory::bandwidth::SPEC,
+    crate::memory::matrix::SPEC,
+    crate::memory::loaded::SPEC,
+    crate::memory::c2c::SPEC,
     crate::gpu::compute::SPEC,
     crate::gpu::memory::SPEC,
     crate::gpu::transfer::SPEC,

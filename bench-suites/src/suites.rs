@@ -11,6 +11,8 @@ const SUITES: &[(&str, &str)] = &[
     ("quick", include_str!("../suites/quick.toml")),
     ("memory", include_str!("../suites/memory.toml")),
     ("gpu", include_str!("../suites/gpu.toml")),
+    ("numa", include_str!("../suites/numa.toml")),
+    ("cxl", include_str!("../suites/cxl.toml")),
 ];
 
 /// A named list of benchmarks with their settings.

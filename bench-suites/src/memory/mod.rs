@@ -1,7 +1,14 @@
 //! Memory benchmarks.
 
 pub mod bandwidth;
+pub mod c2c;
 pub mod chase;
 pub mod latency;
 pub mod levels;
+pub mod loaded;
+pub mod matrix;
+pub mod nodes;
+pub mod pinned;
+pub mod placed;
 pub mod sweep;
+pub mod traffic;

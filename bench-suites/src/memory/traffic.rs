@@ -1,0 +1,209 @@
+//! Memory traffic with an injected delay, for loaded latency (Intel MLC's
+//! traffic threads). Each worker walks its own chunk one 64-byte line per
+//! request, in order, reading or writing the line's first word as the
+//! read:write mix says (the memory system moves the whole line), then spins
+//! `delay` iterations of a calibrated loop. One load or store per line keeps
+//! each request a few instructions, so the core keeps many lines in flight.
+//! Workers only count their requests; whoever measures reads the counters.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+/// Bytes one request reads or writes.
+pub const REQUEST_BYTES: u64 = 64;
+const WORDS_PER_REQUEST: usize = (REQUEST_BYTES / 8) as usize;
+/// Requests between two updates of the counter and checks of the stop
+/// flag: a multiple of every mix's period (1, 2, 3, 4).
+const BATCH: usize = 24;
+
+/// The read:write mixes offered, by name.
+pub const MIXES: &[&str] = &["read", "3:1", "2:1", "1:1"];
+
+/// A read:write mix: per `reads + writes` consecutive requests, `reads`
+/// read a line and `writes` write one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mix {
+    /// Reading requests per period.
+    pub reads: u32,
+    /// Writing requests per period.
+    pub writes: u32,
+}
+
+impl Mix {
+    /// Parses one of [`MIXES`].
+    pub fn parse(name: &str) -> Option<Mix> {
+        match name {
+            "read" => Some(Mix { reads: 1, writes: 0 }),
+            "3:1" => Some(Mix { reads: 3, writes: 1 }),
+            "2:1" => Some(Mix { reads: 2, writes: 1 }),
+            "1:1" => Some(Mix { reads: 1, writes: 1 }),
+            _ => None,
+        }
+    }
+}
+
+/// A worker's request count, alone on its cache lines so counting never
+/// slows another worker.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub struct Counter(AtomicU64);
+
+impl Counter {
+    /// Requests counted so far.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Requests of all counters together.
+pub fn total(counters: &[Counter]) -> u64 {
+    counters.iter().map(Counter::get).sum()
+}
+
+/// Hides a value from the optimiser at no cost, so a loop on it stays.
+#[inline(always)]
+fn opaque(x: u64) -> u64 {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    {
+        let mut x = x;
+        // SAFETY: an empty asm block that only claims to change a register.
+        unsafe { std::arch::asm!("/* {0} */", inout(reg) x, options(nomem, nostack, preserves_flags)) };
+        x
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        std::hint::black_box(x)
+    }
+}
+
+/// The injected delay: `iterations` rounds of a loop whose only work is
+/// one dependent register-to-register add: one core cycle each on current
+/// x86-64 and Arm cores ([`spin_ns_per_iteration`] measures it). The step
+/// is hidden in a register because some cores (Intel Golden Cove) retire
+/// chains of increments by an immediate several per cycle.
+#[inline(always)]
+pub fn spin(iterations: u64) {
+    let step = opaque(1);
+    let mut i = 0;
+    while i < iterations {
+        i = opaque(i) + step;
+    }
+}
+
+/// Nanoseconds one [`spin`] iteration takes on the calling thread's CPU:
+/// the best of five timed runs of 2^22 iterations.
+pub fn spin_ns_per_iteration() -> f64 {
+    const N: u64 = 1 << 22;
+    (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            spin(N);
+            start.elapsed().as_secs_f64() * 1e9 / N as f64
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Generates traffic over `chunk` until `stop` is set: one request per
+/// 64-byte line in order (wrapping), then `delay` spin iterations. A read
+/// adds the line's first word to a checksum; a write stores the request
+/// number there. The counter and the stop flag are visited every
+/// [`BATCH`] requests. Returns the requests made.
+pub fn generate(chunk: &mut [u64], mix: Mix, delay: u64, counter: &Counter, stop: &AtomicBool) -> u64 {
+    let lines = chunk.len() / WORDS_PER_REQUEST;
+    assert!(lines > 0, "traffic chunk of {} words", chunk.len());
+    let period = (mix.reads + mix.writes) as usize;
+    let writes: [bool; BATCH] = std::array::from_fn(|k| k % period >= mix.reads as usize);
+    let (mut requests, mut line, mut checksum) = (0u64, 0usize, 0u64);
+    while !stop.load(Ordering::Relaxed) {
+        for &write in &writes {
+            let word = &mut chunk[line * WORDS_PER_REQUEST];
+            if write {
+                *word = requests;
+            } else {
+                checksum = checksum.wrapping_add(*word);
+            }
+            requests += 1;
+            spin(delay);
+            line = if line + 1 == lines { 0 } else { line + 1 };
+        }
+        counter.0.store(requests, Ordering::Relaxed);
+    }
+    std::hint::black_box(checksum);
+    requests
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn run_for(chunk: &mut [u64], mix: Mix, delay: u64, time: Duration) -> u64 {
+        let counter = Counter::default();
+        let stop = AtomicBool::new(false);
+        let made = std::thread::scope(|s| {
+            let worker = s.spawn(|| generate(chunk, mix, delay, &counter, &stop));
+            std::thread::sleep(time);
+            stop.store(true, Ordering::Relaxed);
+            worker.join().unwrap()
+        });
+        assert_eq!(made, counter.get());
+        made
+    }
+
+    #[test]
+    fn mixes_parse_by_name() {
+        assert_eq!(Mix::parse("read"), Some(Mix { reads: 1, writes: 0 }));
+        assert_eq!(Mix::parse("3:1"), Some(Mix { reads: 3, writes: 1 }));
+        for name in MIXES {
+            assert!(Mix::parse(name).is_some(), "{name}");
+        }
+        assert_eq!(Mix::parse("4:1"), None);
+    }
+
+    #[test]
+    fn a_two_to_one_mix_writes_every_third_line() {
+        let mut chunk = vec![u64::MAX; 8 * 9];
+        let made = run_for(&mut chunk, Mix { reads: 2, writes: 1 }, 0, Duration::from_millis(20));
+        assert!(made > 9 && made % BATCH as u64 == 0, "{made} requests");
+        for (line, words) in chunk.chunks(8).enumerate() {
+            assert_eq!(words[0] != u64::MAX, line % 3 == 2, "line {line}: {words:?}");
+            assert!(words[1..].iter().all(|&w| w == u64::MAX), "line {line}: {words:?}");
+        }
+    }
+
+    #[test]
+    fn each_write_stores_its_request_number() {
+        // 4 lines, 1:1: request r (from 0) visits line r % 4 and writes when
+        // r is odd; whole batches of 24 end after request made - 1.
+        let mut chunk = vec![u64::MAX; 8 * 4];
+        let made = run_for(&mut chunk, Mix { reads: 1, writes: 1 }, 0, Duration::from_millis(5));
+        let first_words: Vec<u64> = chunk.chunks(8).map(|line| line[0]).collect();
+        assert_eq!(first_words, [u64::MAX, made - 3, u64::MAX, made - 1]);
+    }
+
+    #[test]
+    fn reading_leaves_the_memory_as_it_was() {
+        let mut chunk: Vec<u64> = (0..64).collect();
+        run_for(&mut chunk, Mix { reads: 1, writes: 0 }, 0, Duration::from_millis(5));
+        assert!(chunk.iter().enumerate().all(|(i, &w)| w == i as u64));
+    }
+
+    #[test]
+    fn a_longer_delay_makes_fewer_requests() {
+        let mut chunk = vec![0u64; 8 * 1024];
+        let fast = run_for(&mut chunk, Mix { reads: 1, writes: 0 }, 0, Duration::from_millis(30));
+        let slow = run_for(&mut chunk, Mix { reads: 1, writes: 0 }, 20_000, Duration::from_millis(30));
+        assert!(slow * 20 < fast, "delay 0: {fast} requests, delay 20000: {slow}");
+    }
+
+    #[test]
+    fn the_spin_costs_about_a_cycle_per_iteration() {
+        let ns = spin_ns_per_iteration();
+        // 0.1 ns (10 GHz) to 10 ns: a loop, not optimised away, not a syscall.
+        assert!((0.1..10.0).contains(&ns), "{ns} ns per iteration");
+        let start = Instant::now();
+        spin(1 << 24);
+        let per = start.elapsed().as_secs_f64() * 1e9 / f64::from(1u32 << 24);
+        assert!(per >= ns * 0.9, "{per} ns per iteration vs calibrated {ns}");
+    }
+}

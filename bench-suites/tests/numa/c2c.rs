@@ -1,0 +1,52 @@
+//! memory.c2c: a cache line passed between every pair of CPUs, both ways.
+
+use hwbench_probes::binding::allowed_cpus;
+
+use crate::common::{context, exclusive, metric, param, refused, run};
+
+const ID: &str = "memory.c2c";
+
+#[test]
+fn every_ordered_pair_is_measured_and_both_directions_agree() {
+    let cpus = allowed_cpus();
+    if cpus.len() < 2 {
+        return; // one CPU: no pair (the planning test checks the refusal)
+    }
+    let subset = hwbench_probes::sysroot::format_list(&cpus[..cpus.len().min(4)]);
+    let _one = exclusive();
+    let records = run(ID, &[&format!("cpus={subset}")]);
+    let n = cpus.len().min(4);
+    assert_eq!(records.len(), n * (n - 1));
+    let latency = |a: &str, b: &str| {
+        let r = records.iter().find(|r| param(r, "cpu_a") == a && param(r, "cpu_b") == b).unwrap();
+        let one_way = metric(r, "latency");
+        let round_trip = metric(r, "round_trip");
+        assert!((one_way * 2.0 - round_trip).abs() < 1e-9 * round_trip, "{r:?}");
+        one_way
+    };
+    for r in &records {
+        let (a, b) = (param(r, "cpu_a"), param(r, "cpu_b"));
+        assert_ne!(a, b);
+        let (there, back) = (latency(&a, &b), latency(&b, &a));
+        // A cache-line transfer: tens to hundreds of ns (a busy VM host included).
+        assert!((5.0..2000.0).contains(&there), "{a}->{b}: {there} ns");
+        let ratio = there / back;
+        assert!((0.75..1.34).contains(&ratio), "{a}->{b} {there} ns vs {b}->{a} {back} ns");
+    }
+}
+
+#[test]
+fn bad_cpu_lists_are_refused_in_one_line() {
+    let ctx = context();
+    let first = allowed_cpus()[0];
+    let cases: [(String, &str); 4] = [
+        (format!("cpus={first}"), "memory.c2c: cpus: needs two CPUs or more"),
+        ("cpus=0-9999".into(), "is not available (allowed: "),
+        ("cpus=two".into(), "memory.c2c: cpus: 'two' in list"),
+        ("max_pairs=1".into(), "memory.c2c: max_pairs: 1: one pair in both orders needs 2"),
+    ];
+    for (set, want) in cases {
+        let msg = refused(&ctx, ID, &[&set]);
+        assert!(msg.contains(want), "{set}: {msg}");
+    }
+}
