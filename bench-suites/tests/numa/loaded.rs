@@ -111,8 +111,7 @@ fn the_zero_load_point_matches_memory_latency_at_the_same_size_and_pages() {
     let _one = exclusive();
     let (mut zero_load, mut idle_latency) = (Vec::new(), Vec::new());
     for _ in 0..3 {
-        // memory.latency pins the thread it runs on: give it its own.
-        let idle = std::thread::spawn(move || run("memory.latency", &sets)).join().unwrap();
+        let idle = run("memory.latency", &sets);
         let zero = run(ID, &[sets[0], sets[1], "traffic_bytes=1MiB", "delay=none"]);
         zero_load.push(min_sample(&zero[0], "latency"));
         idle_latency.push(metric(&idle[0], "latency_min"));
