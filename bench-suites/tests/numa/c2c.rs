@@ -50,3 +50,19 @@ fn bad_cpu_lists_are_refused_in_one_line() {
         assert!(msg.contains(want), "{set}: {msg}");
     }
 }
+
+#[test]
+fn a_process_with_one_cpu_gets_one_skipped_record() {
+    let only = allowed_cpus()[0];
+    let _one = exclusive();
+    // The affinity of this thread is what the benchmark sees.
+    let records = std::thread::spawn(move || {
+        hwbench_probes::binding::pin_current_thread(&[only]).unwrap();
+        run(ID, &[])
+    })
+    .join()
+    .unwrap();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].status, hwbench_schema::RecordStatus::Skipped);
+    assert!(records[0].reason.as_deref().unwrap().contains(&format!("needs two CPUs; this process may use {only}")), "{records:?}");
+}
