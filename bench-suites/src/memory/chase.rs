@@ -16,7 +16,8 @@ pub const LOADS_PER_ITERATION: u64 = 16;
 /// the first word of each line holds the address of the next line.
 #[derive(Debug)]
 pub struct Chase {
-    start: *const usize,
+    /// Where the next walk starts: where the last one stopped.
+    at: *const usize,
     lines: usize,
 }
 
@@ -49,7 +50,7 @@ impl Chase {
             let at = base.add(i * stride).cast::<usize>();
             at.write(base.add(n as usize * stride) as usize);
         }
-        Chase { start: base.cast(), lines }
+        Chase { at: base.cast(), lines }
     }
 
     /// Lines in the cycle.
@@ -57,10 +58,13 @@ impl Chase {
         self.lines
     }
 
-    /// Follows the chain for `iterations * LOADS_PER_ITERATION` loads.
-    pub fn walk(&self, iterations: u64) -> *const usize {
+    /// Follows the chain for `iterations * LOADS_PER_ITERATION` loads from
+    /// where the last walk stopped, so consecutive samples keep chasing new
+    /// lines of the cycle instead of re-walking a cache-warm prefix.
+    pub fn walk(&mut self, iterations: u64) -> *const usize {
         // SAFETY: every pointer in the cycle points into the built region.
-        unsafe { walk(self.start, iterations) }
+        self.at = unsafe { walk(self.at, iterations) };
+        self.at
     }
 }
 
@@ -135,9 +139,14 @@ mod tests {
         let mut buf = vec![0u64; lines * stride / 8];
         let base = buf.as_mut_ptr().cast::<u8>();
         // SAFETY: buf holds lines * stride bytes, 8-aligned.
-        let chase = unsafe { Chase::build(base, lines, stride, 3) };
+        let mut chase = unsafe { Chase::build(base, lines, stride, 3) };
         // lines / 16 iterations = lines loads: a full cycle ends at the start.
         assert_eq!(chase.walk(lines as u64 / LOADS_PER_ITERATION), base as *const usize);
-        assert_ne!(chase.walk(1), base as *const usize);
+        let after_one = chase.walk(1);
+        assert_ne!(after_one, base as *const usize);
+        // The next walk goes on from there: two half cycles close the cycle.
+        let half = lines as u64 / LOADS_PER_ITERATION / 2;
+        chase.walk(half - 1);
+        assert_eq!(chase.walk(half), base as *const usize);
     }
 }
