@@ -13,6 +13,9 @@ const SUITES: &[(&str, &str)] = &[
     ("gpu", include_str!("../suites/gpu.toml")),
     ("numa", include_str!("../suites/numa.toml")),
     ("cxl", include_str!("../suites/cxl.toml")),
+    ("energy", include_str!("../suites/energy.toml")),
+    ("full", include_str!("../suites/full.toml")),
+    ("ci", include_str!("../suites/ci.toml")),
 ];
 
 /// A named list of benchmarks with their settings.
