@@ -180,10 +180,14 @@ impl Benchmark for Latency {
             energy: None,
             counters: None,
         };
+        if curve.len() < 2 {
+            // A single size (bytes=) is not a curve: nothing to attribute.
+            return Vec::new();
+        }
         let found = levels::attribute(&cache_levels_for_pu(&ctx.topology, cpu), &curve);
-        if found.is_empty() || curve.len() < 2 {
+        if found.is_empty() {
             record.status = RecordStatus::Skipped;
-            record.reason = Some("needs a sweep with points inside the cache levels (run without bytes=)".into());
+            record.reason = Some("no sweep point lies well inside any cache level (widen min_bytes..max_bytes)".into());
             return vec![record];
         }
         for level in found {
