@@ -33,6 +33,15 @@ impl Arrays {
         node: Option<u32>,
         workers: usize,
     ) -> Result<Arrays, PlacementError> {
+        if let Some(node) = node {
+            // Each region checks the node on its own; the arrays must fit
+            // together, or the kernel would kill us at first touch.
+            let total = (which.len() * elements * 8) as u64;
+            let free = hwbench_probes::placement::node_free_bytes(root, node)?;
+            if total > free {
+                return Err(PlacementError::NodeTooSmall { node, bytes: total, free });
+            }
+        }
         let mut regions = [None, None, None];
         for &i in which {
             regions[i] = Some(Region::allocate(root, elements * 8, policy, node)?);
