@@ -45,7 +45,7 @@ pub fn provenance(ctx: &GpuContext) -> BTreeMap<String, serde_json::Value> {
     BTreeMap::from([("adapter".to_string(), ctx.adapter.provenance())])
 }
 
-/// A text param checked against `choices`, or every choice when unset.
+/// The value of a choice param, or all of `all` when it is not set.
 pub fn choices<'a>(params: &'a Params, name: &str, all: &'a [&'a str]) -> Vec<&'a str> {
     match params.text(name) {
         Some(v) => vec![v],
