@@ -48,7 +48,7 @@ impl Measurement {
 pub fn measure(request: &Request, global: &GlobalArgs) -> anyhow::Result<Measurement> {
     let started = SystemTime::now();
     let root = crate::commands::sysroot(global);
-    let topology = hwbench_probes::topology::probe_classified(&root).context("reading the topology")?;
+    let topology = crate::commands::topology::machine_topology(&root)?;
     let (suite_name, suite) = if request.benchmarks.is_empty() {
         (request.suite.to_string(), Some(suites::load(request.suite)?))
     } else {

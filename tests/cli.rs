@@ -197,3 +197,20 @@ fn explicit_huge_pages_without_a_reservation_are_skipped_with_the_fix() {
     assert!(r.reason.as_deref().unwrap().contains("nr_hugepages"), "{:?}", r.reason);
     assert!(r.metrics.is_empty());
 }
+
+#[test]
+fn topology_lists_gpu_adapters_or_says_why_there_are_none() {
+    let out = hwbench(&["topology", "--json"]);
+    let t: hwbench_schema::Topology = serde_json::from_slice(&out.stdout).unwrap();
+    // make test installs lavapipe (mesa-vulkan-drivers): at least that one.
+    assert!(!t.gpus.is_empty(), "no adapter: {:?}", t.gpu_note);
+    assert!(t.gpus.iter().all(|g| !g.name.is_empty() && g.limits.max_storage_buffer_binding_size > 0));
+    let out = Command::new(env!("CARGO_BIN_EXE_hwbench"))
+        .args(["topology", "--json"])
+        .env("VK_DRIVER_FILES", "/nonexistent.json")
+        .output()
+        .unwrap();
+    let t: hwbench_schema::Topology = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(t.gpus.is_empty());
+    assert!(t.gpu_note.unwrap().contains("no GPU adapter found"));
+}

@@ -130,6 +130,12 @@ pub struct Topology {
     /// Kernel memory tiers (/sys/devices/virtual/memory_tiering).
     #[serde(default)]
     pub memory_tiers: Vec<MemoryTier>,
+    /// GPU adapters wgpu finds (empty when none: see `gpu_note`).
+    #[serde(default)]
+    pub gpus: Vec<crate::GpuAdapter>,
+    /// Why no GPU adapter is listed, when none is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_note: Option<String>,
 }
 
 /// A physical core and the PUs (hardware threads) it runs.

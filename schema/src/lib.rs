@@ -5,6 +5,7 @@
 mod document;
 mod energy;
 mod fact;
+mod gpu;
 mod load;
 pub mod time;
 pub mod units;
@@ -13,5 +14,6 @@ mod write;
 pub use document::*;
 pub use energy::*;
 pub use fact::Fact;
+pub use gpu::{GpuAdapter, GpuLimits};
 pub use load::{load, parse, LoadError};
 pub use write::{write_atomic, write_document, WriteError};

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::Args;
 use hwbench_schema::{units::format_bytes, Cache, Topology};
 
@@ -18,13 +19,28 @@ pub struct TopologyArgs {
 /// Prints the topology.
 pub fn run(args: &TopologyArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let root = super::sysroot(global);
-    let topology = hwbench_probes::topology::probe_classified(&root)?;
+    let topology = machine_topology(&root)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&topology)?);
     } else {
         print!("{}", render(&topology));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The topology of the machine under `root` with tier labels and, on the
+/// live machine, the GPU adapters wgpu finds.
+pub fn machine_topology(root: &hwbench_probes::SysRoot) -> anyhow::Result<Topology> {
+    let mut topology = hwbench_probes::topology::probe_classified(root).context("reading the topology")?;
+    if root.is_live() {
+        topology.gpus = hwbench_suites::gpu::adapters();
+        if topology.gpus.is_empty() {
+            topology.gpu_note = Some(hwbench_suites::gpu::no_adapter_reason());
+        }
+    } else {
+        topology.gpu_note = Some(format!("not probed: --sysfs-root {} is not the live machine", root.root().display()));
+    }
+    Ok(topology)
 }
 
 /// The human-readable view.
@@ -82,6 +98,24 @@ fn render(t: &Topology) -> String {
         if let Some(label) = &n.tier {
             out.push_str(&format!("       evidence: {}\n", label.evidence.join("; ")));
         }
+    }
+    out.push_str("\nGPU adapters\n");
+    for g in &t.gpus {
+        out.push_str(&format!(
+            "  {:<3} {} [{} {}, {}] driver {} {}; max storage binding {}, features: {}\n",
+            g.index,
+            g.name,
+            g.backend,
+            g.device_type,
+            g.vendor_name,
+            g.driver,
+            g.driver_info,
+            format_bytes(g.limits.max_storage_buffer_binding_size),
+            g.features.len()
+        ));
+    }
+    if let Some(note) = &t.gpu_note {
+        out.push_str(&format!("  none: {note}\n"));
     }
     if !t.memory_tiers.is_empty() {
         let tiers: Vec<String> = t.memory_tiers.iter().map(|m| format!("tier {}: nodes {}", m.id, format_list(&m.nodes))).collect();

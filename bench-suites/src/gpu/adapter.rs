@@ -4,7 +4,6 @@
 
 use std::sync::OnceLock;
 
-use serde::{Deserialize, Serialize};
 
 /// Features hwbench requests when an adapter has them.
 pub const WANTED_FEATURES: wgpu::Features = wgpu::Features::TIMESTAMP_QUERY
@@ -26,105 +25,61 @@ pub fn enumerate() -> &'static [wgpu::Adapter] {
     ADAPTERS.get_or_init(|| pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all())))
 }
 
-/// An adapter as hwbench records it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AdapterInfo {
-    /// Position in the enumeration: what `--set adapter=INDEX` selects.
-    pub index: usize,
-    /// The driver's name for the device.
-    pub name: String,
-    /// Backend-specific vendor id (PCI vendor id on Vulkan for PCI devices).
-    pub vendor: u32,
-    /// The vendor's name when the id is a known one, else "unknown".
-    pub vendor_name: String,
-    /// Backend-specific device id (PCI device id on Vulkan).
-    pub device: u32,
-    /// PCI bus id when the backend gives one, else empty.
-    pub pci_bus_id: String,
-    /// Driver name (e.g. "llvmpipe", "NVIDIA").
-    pub driver: String,
-    /// Driver version text.
-    pub driver_info: String,
-    /// vulkan, metal, dx12, ...
-    pub backend: String,
-    /// discrete_gpu, integrated_gpu, virtual_gpu, cpu or other.
-    pub device_type: String,
-    /// The limits that bound the benchmarks.
-    pub limits: KeyLimits,
-    /// Every feature the adapter offers, as wgpu names them (kebab-case).
-    pub features: Vec<String>,
-}
-
+/// An adapter as hwbench records it (a schema type: the topology holds it).
+pub use hwbench_schema::GpuAdapter as AdapterInfo;
 /// The adapter limits the GPU benchmarks depend on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct KeyLimits {
-    pub max_buffer_size: u64,
-    pub max_storage_buffer_binding_size: u64,
-    pub max_compute_invocations_per_workgroup: u32,
-    pub max_compute_workgroup_size_x: u32,
-    pub max_compute_workgroups_per_dimension: u32,
-    pub max_compute_workgroup_storage_size: u32,
-}
+pub use hwbench_schema::GpuLimits as KeyLimits;
 
-impl KeyLimits {
-    /// The key subset of wgpu's limits.
-    pub fn of(l: &wgpu::Limits) -> Self {
-        KeyLimits {
-            max_buffer_size: l.max_buffer_size,
-            max_storage_buffer_binding_size: l.max_storage_buffer_binding_size,
-            max_compute_invocations_per_workgroup: l.max_compute_invocations_per_workgroup,
-            max_compute_workgroup_size_x: l.max_compute_workgroup_size_x,
-            max_compute_workgroups_per_dimension: l.max_compute_workgroups_per_dimension,
-            max_compute_workgroup_storage_size: l.max_compute_workgroup_storage_size,
-        }
+/// The key subset of wgpu's limits.
+pub fn key_limits(l: &wgpu::Limits) -> KeyLimits {
+    KeyLimits {
+        max_buffer_size: l.max_buffer_size,
+        max_storage_buffer_binding_size: l.max_storage_buffer_binding_size,
+        max_compute_invocations_per_workgroup: l.max_compute_invocations_per_workgroup,
+        max_compute_workgroup_size_x: l.max_compute_workgroup_size_x,
+        max_compute_workgroups_per_dimension: l.max_compute_workgroups_per_dimension,
+        max_compute_workgroup_storage_size: l.max_compute_workgroup_storage_size,
     }
 }
 
-impl AdapterInfo {
-    /// Describes adapter `index` of the enumeration.
-    pub fn of(index: usize, adapter: &wgpu::Adapter) -> Self {
-        let i = adapter.get_info();
-        AdapterInfo {
-            index,
-            name: i.name,
-            vendor: i.vendor,
-            vendor_name: vendor_name(i.vendor).to_string(),
-            device: i.device,
-            pci_bus_id: i.device_pci_bus_id,
-            driver: i.driver,
-            driver_info: i.driver_info,
-            backend: i.backend.to_str().to_string(),
-            device_type: device_type_name(i.device_type).to_string(),
-            limits: KeyLimits::of(&adapter.limits()),
-            features: adapter.features().iter().filter_map(|f| f.as_str()).map(str::to_string).collect(),
-        }
+/// Describes adapter `index` of the enumeration.
+pub fn describe(index: usize, adapter: &wgpu::Adapter) -> AdapterInfo {
+    let i = adapter.get_info();
+    AdapterInfo {
+        index,
+        name: i.name,
+        vendor: i.vendor,
+        vendor_name: vendor_name(i.vendor).to_string(),
+        device: i.device,
+        pci_bus_id: i.device_pci_bus_id,
+        driver: i.driver,
+        driver_info: i.driver_info,
+        backend: i.backend.to_str().to_string(),
+        device_type: device_type_name(i.device_type).to_string(),
+        limits: key_limits(&adapter.limits()),
+        features: adapter.features().iter().filter_map(|f| f.as_str()).map(str::to_string).collect(),
     }
+}
 
-    /// True for software rasterizers running on the CPU (lavapipe, WARP).
-    pub fn is_software(&self) -> bool {
-        self.device_type == "cpu"
-    }
-
-    /// The provenance facts every GPU record carries in `info`.
-    pub fn provenance(&self) -> serde_json::Value {
-        serde_json::json!({
-            "index": self.index,
-            "name": self.name,
-            "vendor": format!("0x{:04x}", self.vendor),
-            "vendor_name": self.vendor_name,
-            "device": format!("0x{:04x}", self.device),
-            "driver": self.driver,
-            "driver_info": self.driver_info,
-            "backend": self.backend,
-            "device_type": self.device_type,
-        })
-    }
+/// The provenance facts every GPU record carries in `info`.
+pub fn provenance(a: &AdapterInfo) -> serde_json::Value {
+    serde_json::json!({
+        "index": a.index,
+        "name": a.name,
+        "vendor": format!("0x{:04x}", a.vendor),
+        "vendor_name": a.vendor_name,
+        "device": format!("0x{:04x}", a.device),
+        "driver": a.driver,
+        "driver_info": a.driver_info,
+        "backend": a.backend,
+        "device_type": a.device_type,
+    })
 }
 
 /// Every adapter wgpu finds, described; empty when there is none (see
 /// [`no_adapter_reason`]).
 pub fn adapters() -> Vec<AdapterInfo> {
-    enumerate().iter().enumerate().map(|(i, a)| AdapterInfo::of(i, a)).collect()
+    enumerate().iter().enumerate().map(|(i, a)| describe(i, a)).collect()
 }
 
 /// Why no adapter was found, naming the loader overrides in effect.
@@ -228,7 +183,7 @@ mod tests {
             driver_info: String::new(),
             backend: "vulkan".into(),
             device_type: device_type.into(),
-            limits: KeyLimits::of(&wgpu::Limits::default()),
+            limits: key_limits(&wgpu::Limits::default()),
             features: vec![],
         }
     }

@@ -38,7 +38,7 @@ impl GpuContext {
     /// Opens `adapter` with its own limits and exactly `features` (tests
     /// take features away to see the fallbacks).
     pub fn open_with(index: usize, adapter: &wgpu::Adapter, features: wgpu::Features) -> Result<Self, BenchError> {
-        let info = AdapterInfo::of(index, adapter);
+        let info = adapter::describe(index, adapter);
         let limits = adapter.limits();
         let desc = wgpu::DeviceDescriptor {
             label: Some("hwbench"),

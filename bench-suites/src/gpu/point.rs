@@ -42,7 +42,7 @@ pub fn context_of(point: &Params) -> Result<Arc<GpuContext>, BenchError> {
 
 /// `info` with the adapter's provenance under "adapter".
 pub fn provenance(ctx: &GpuContext) -> BTreeMap<String, serde_json::Value> {
-    BTreeMap::from([("adapter".to_string(), ctx.adapter.provenance())])
+    BTreeMap::from([("adapter".to_string(), super::adapter::provenance(&ctx.adapter))])
 }
 
 /// The value of a choice param, or all of `all` when it is not set.

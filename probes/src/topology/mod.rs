@@ -62,6 +62,9 @@ pub fn probe(root: &SysRoot) -> Result<Topology, ProbeError> {
         caches: hw.caches,
         nodes,
         memory_tiers: tiers,
+        // GPUs are found through wgpu by the benchmarks crate.
+        gpus: Vec::new(),
+        gpu_note: None,
     };
     topology.caches.sort_by_key(|c| (c.level, c.kind as u8, c.shared_by_pus.first().copied()));
     Ok(topology)
