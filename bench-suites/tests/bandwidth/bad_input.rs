@@ -1,5 +1,6 @@
 //! Bad params stop the run at planning with one line naming what is wrong.
 
+use hwbench_suites::memory::bandwidth::kernels::{Isa, ISA_CHOICES};
 use hwbench_suites::BenchError;
 
 use crate::common::{context, cpus, plan};
@@ -39,4 +40,14 @@ fn good_params_plan_one_point_per_kernel_and_thread_count() {
     assert_eq!(planned[0].points.len(), 8);
     let planned = plan(&context(), &[&format!("threads={}", cpus().len() + 1), "oversubscribe=yes", "bytes=1MiB"]).unwrap();
     assert_eq!(planned[0].points.len(), 8);
+}
+
+#[test]
+fn an_instruction_set_this_cpu_lacks_is_refused() {
+    let here: Vec<&str> = Isa::available().iter().map(|i| i.name()).collect();
+    for name in ISA_CHOICES.iter().filter(|n| **n != "auto" && !here.contains(n)) {
+        let msg = refused(&[&format!("isa={name}")]);
+        assert!(msg.starts_with(&format!("memory.bandwidth: isa: '{name}' does not run on this CPU")), "{msg}");
+    }
+    assert!(plan(&context(), &["isa=portable", "bytes=1MiB"]).is_ok());
 }

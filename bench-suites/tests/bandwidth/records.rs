@@ -2,7 +2,7 @@
 //! kept, the best reported, validation and placement recorded.
 
 use hwbench_schema::{Better, ParamValue, Record, RecordStatus};
-use hwbench_suites::memory::bandwidth::kernels::KERNELS;
+use hwbench_suites::memory::bandwidth::kernels::{Isa, Kernel, KERNELS};
 use hwbench_suites::memory::bandwidth::threads::cpus::sweep;
 use hwbench_suites::memory::bandwidth::Bandwidth;
 
@@ -101,4 +101,38 @@ fn oversubscribed_threads_run_when_allowed() {
     assert_eq!(records[0].status, RecordStatus::Ok, "{:?}", records[0].reason);
     assert_eq!(text(&records[0], "oversubscribe"), "yes");
     assert_eq!(records[0].info["cpus"].as_array().unwrap().len(), threads);
+}
+
+#[test]
+fn auto_runs_the_fastest_trial_and_a_named_isa_runs_as_asked() {
+    let records = run(&["bytes=4MiB", "kernel=triad", "threads=1"]);
+    let r = &records[0];
+    assert_eq!(text(r, "isa"), "auto");
+    let trials = r.info["isa_trials"].as_object().expect("auto records its trials");
+    let tried: Vec<&str> = trials.keys().map(String::as_str).collect();
+    let mut want: Vec<&str> = Isa::candidates(Kernel::Triad).iter().map(|i| i.name()).collect();
+    want.sort_unstable();
+    assert_eq!(tried, want);
+    let fastest = trials.iter().max_by(|a, b| a.1.as_f64().unwrap().total_cmp(&b.1.as_f64().unwrap())).unwrap().0;
+    assert_eq!(r.info["isa"], fastest.as_str());
+    for isa in Isa::available() {
+        let records = run(&["bytes=1MiB", "kernel=add", "threads=1", &format!("isa={}", isa.name())]);
+        assert_eq!(records[0].status, RecordStatus::Ok, "{isa:?}: {:?}", records[0].reason);
+        assert_eq!(records[0].info["isa"], isa.name());
+        assert!(!records[0].info.contains_key("isa_trials"));
+    }
+}
+
+#[test]
+fn non_temporal_kernels_without_a_non_temporal_path_are_skipped_with_the_reason() {
+    let records = run(&["bytes=1MiB", "kernel=all", "threads=1", "isa=portable"]);
+    for r in &records {
+        let kernel = text(r, "kernel");
+        if kernel.starts_with("nt_") {
+            assert_eq!(r.status, RecordStatus::Skipped, "{kernel}");
+            assert_eq!(r.reason.as_deref(), Some(format!("no non-temporal store path on {}", std::env::consts::ARCH).as_str()));
+        } else {
+            assert_eq!(r.status, RecordStatus::Ok, "{kernel}: {:?}", r.reason);
+        }
+    }
 }

@@ -44,6 +44,7 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
         ParamSpec { name: "node", kind: ParamKind::Node, default: "first touch by each thread", help: "NUMA node to bind the arrays to" },
         ParamSpec { name: "cpu_node", kind: ParamKind::Node, default: "node's CPUs, else every allowed CPU", help: "NUMA node whose CPUs run the threads" },
         ParamSpec { name: "oversubscribe", kind: ParamKind::Choice(&["no", "yes"]), default: "no", help: "allow more threads than CPUs" },
+        ParamSpec { name: "isa", kind: ParamKind::Choice(kernels::ISA_CHOICES), default: "auto", help: "kernel instruction set; auto: the fastest of a trial pass of each" },
     ],
     make: || Box::new(Bandwidth::default()),
 };
@@ -73,8 +74,8 @@ impl Bandwidth {
 enum Job {
     /// Write the initial values into the kernel's arrays.
     Init(Kernel),
-    /// Run passes `first..first+count` (numbered from 1).
-    Passes { kernel: Kernel, first: u64, count: u64 },
+    /// Run passes `first..first+count` (numbered from 1) with `isa`.
+    Passes { isa: Isa, kernel: Kernel, first: u64, count: u64 },
     /// Compare the arrays with their values after `passes` passes.
     Check { kernel: Kernel, passes: u64 },
 }
@@ -92,7 +93,6 @@ struct Setup {
     /// Declared first, so the workers stop before the arrays go.
     pool: Pool<Job, Output>,
     arrays: Arc<Arrays>,
-    isa: Isa,
     cpus: Vec<u32>,
     page: PagePolicy,
     node: Option<u32>,
@@ -113,27 +113,27 @@ impl Setup {
             _ => BenchError::Failed(e.to_string()),
         })?;
         let arrays = Arc::new(arrays);
-        let isa = Isa::best();
         let shared = Arc::clone(&arrays);
-        let pool = Pool::start(&cpus, move |worker, job| work(&shared, isa, worker, job))?;
-        Ok(Setup { pool, arrays, isa, cpus, page: s.page, node: s.node })
+        let pool = Pool::start(&cpus, move |worker, job| work(&shared, worker, job))?;
+        Ok(Setup { pool, arrays, cpus, page: s.page, node: s.node })
     }
 }
 
 /// A worker's part of a job.
-fn work(arrays: &Arrays, isa: Isa, worker: usize, job: Job) -> Output {
+fn work(arrays: &Arrays, worker: usize, job: Job) -> Output {
     match job {
         Job::Init(kernel) => {
             arrays.init(worker, &kernel.spec().arrays());
             Output::Sum(0.0)
         }
-        Job::Passes { kernel, first, count } => {
+        Job::Passes { isa, kernel, first, count } => {
             let chunk = arrays.chunk(worker);
             let mut sum = 0.0;
             for pass in first..first + count {
                 let ops = Operands { scalar: SCALAR, fill: validate::fill_value(pass) };
                 // SAFETY: the chunk is this worker's alone, 64-byte aligned,
-                // and its arrays are mapped (Setup::fits); isa is available.
+                // and its arrays are mapped (Setup::fits); isa is available
+                // (Isa::available_named, Isa::candidates).
                 sum = unsafe { kernels::pass(isa, kernel, chunk, ops) };
             }
             Output::Sum(sum)
@@ -148,6 +148,7 @@ fn work(arrays: &Arrays, isa: Isa, worker: usize, job: Job) -> Output {
 /// The sampled workload: passes of one kernel on every worker.
 struct Passes<'a> {
     pool: &'a Pool<Job, Output>,
+    isa: Isa,
     kernel: Kernel,
     /// Bytes one pass moves, as counted (STREAM's logical traffic).
     bytes_per_pass: u64,
@@ -157,7 +158,7 @@ struct Passes<'a> {
 
 impl Workload for Passes<'_> {
     fn run(&mut self, iterations: u64) -> Result<Duration, BenchError> {
-        let round = self.pool.run(Job::Passes { kernel: self.kernel, first: self.done + 1, count: iterations })?;
+        let round = self.pool.run(Job::Passes { isa: self.isa, kernel: self.kernel, first: self.done + 1, count: iterations })?;
         self.done += iterations;
         self.sum = round.results.iter().map(|o| if let Output::Sum(s) = o { *s } else { 0.0 }).sum();
         Ok(round.span)
@@ -183,7 +184,11 @@ impl Benchmark for Bandwidth {
         let s = Settings::parse(point, ctx)?;
         let (kernel, threads) = (s.kernels[0], s.threads[0]);
         let spec = kernel.spec();
-        if let Some(why) = Isa::best().unsupported(kernel) {
+        let candidates = match s.isa {
+            Some(isa) => vec![isa],
+            None => Isa::candidates(kernel),
+        };
+        if let Some(why) = candidates.first().copied().unwrap_or(Isa::Portable).unsupported(kernel) {
             return Err(BenchError::Unavailable(why));
         }
         let cpus = s.cpus(threads)?;
@@ -199,7 +204,8 @@ impl Benchmark for Bandwidth {
         let setup = self.setup.as_ref().expect("built above");
         setup.pool.run(Job::Init(kernel))?;
         let bytes_per_pass = spec.words() * 8 * elements as u64;
-        let mut passes = Passes { pool: &setup.pool, kernel, bytes_per_pass, done: 0, sum: 0.0 };
+        let mut passes = Passes { pool: &setup.pool, isa: candidates[0], kernel, bytes_per_pass, done: 0, sum: 0.0 };
+        let trials = if candidates.len() > 1 { trial(&mut passes, &candidates)? } else { Vec::new() };
         let set = ctx.sampler.sample(&mut passes, &ctx.stop)?;
         if let Some(element) = self.corrupt_element {
             setup.arrays.corrupt(spec.result_array(), element);
@@ -209,7 +215,11 @@ impl Benchmark for Bandwidth {
         let mut info = BTreeMap::new();
         info.insert("bytes_counted".into(), bytes_counted(kernel).into());
         info.insert("formula".into(), spec.formula.into());
-        info.insert("isa".into(), setup.isa.name().into());
+        info.insert("isa".into(), passes.isa.name().into());
+        if !trials.is_empty() {
+            let by_isa: BTreeMap<&str, f64> = trials.iter().map(|&(isa, gbs)| (isa.name(), gbs)).collect();
+            info.insert("isa_trials".into(), json!(by_isa));
+        }
         info.insert("cpus".into(), json!(setup.cpus));
         info.insert("elements".into(), elements.into());
         info.insert("bytes_per_pass".into(), bytes_per_pass.into());
@@ -236,6 +246,25 @@ impl Benchmark for Bandwidth {
             info,
         })
     }
+}
+
+/// Passes of each trial, the best of which counts.
+const TRIAL_PASSES: usize = 2;
+
+/// `isa=auto`: times single passes with each candidate instruction set
+/// and leaves `passes` on the fastest. Returns each candidate's best GB/s.
+fn trial(passes: &mut Passes, candidates: &[Isa]) -> Result<Vec<(Isa, f64)>, BenchError> {
+    let mut trials = Vec::with_capacity(candidates.len());
+    for &isa in candidates {
+        passes.isa = isa;
+        let mut best = Duration::MAX;
+        for _ in 0..TRIAL_PASSES {
+            best = best.min(passes.run(1)?);
+        }
+        trials.push((isa, passes.bytes_per_pass as f64 / best.as_secs_f64().max(1e-9) / 1e9));
+    }
+    passes.isa = trials.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1)).map_or(candidates[0], |t| t.0);
+    Ok(trials)
 }
 
 /// Validates the arrays (and the sum of `read`) after `passes` passes.

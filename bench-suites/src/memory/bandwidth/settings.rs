@@ -6,7 +6,7 @@ use hwbench_probes::sysroot::format_list;
 use hwbench_probes::topology::last_level_cache_bytes;
 use hwbench_schema::ParamValue;
 
-use super::kernels::{self, Kernel};
+use super::kernels::{self, Isa, Kernel};
 use super::threads::cpus;
 use super::ID;
 use crate::context::Context;
@@ -36,6 +36,8 @@ pub struct Settings {
     pub order: Vec<u32>,
     /// More threads than CPUs allowed.
     pub oversubscribe: bool,
+    /// The instruction set asked for; None: `auto`, the fastest on a trial.
+    pub isa: Option<Isa>,
 }
 
 impl Settings {
@@ -45,6 +47,13 @@ impl Settings {
         let kernels = kernels::select(choice).ok_or_else(|| {
             BenchError::bad_param(ID, "kernel", format!("'{choice}' is not one of {}", kernels::CHOICES.join(", ")))
         })?;
+        let isa = match params.text("isa").unwrap_or("auto") {
+            "auto" => None,
+            name => Some(Isa::available_named(name).ok_or_else(|| {
+                let here: Vec<&str> = Isa::available().iter().map(|i| i.name()).collect();
+                BenchError::bad_param(ID, "isa", format!("'{name}' does not run on this CPU (it runs auto, {})", here.join(", ")))
+            })?),
+        };
         let page = PagePolicy::parse(params.text("page").unwrap_or("thp")).map_err(|e| BenchError::bad_param(ID, "page", e))?;
         let node = params.uint("node").map(|n| ctx.check_node(ID, n)).transpose()?;
         let cpu_node = params.uint("cpu_node").map(|n| check_cpu_node(ctx, n)).transpose()?;
@@ -68,7 +77,7 @@ impl Settings {
             Some(b) => b / GRANULE * GRANULE,
             None => (4 * last_level_cache_bytes(&ctx.topology)).max(MIN_DEFAULT_BYTES).div_ceil(GRANULE) * GRANULE,
         };
-        Ok(Settings { kernels, threads, bytes, page, node, cpu_node, order, oversubscribe })
+        Ok(Settings { kernels, threads, bytes, page, node, cpu_node, order, oversubscribe, isa })
     }
 
     /// The CPUs of `threads` workers.
@@ -83,7 +92,8 @@ impl Settings {
             .with("threads", threads as u64)
             .with("bytes", self.bytes)
             .with("page", self.page.name())
-            .with("oversubscribe", if self.oversubscribe { "yes" } else { "no" });
+            .with("oversubscribe", if self.oversubscribe { "yes" } else { "no" })
+            .with("isa", self.isa.map_or("auto", Isa::name));
         if let Some(node) = self.node {
             p = p.with("node", node);
         }

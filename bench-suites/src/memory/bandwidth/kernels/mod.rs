@@ -116,6 +116,9 @@ pub fn select(choice: &str) -> Option<Vec<Kernel>> {
     }
 }
 
+/// Values of the `isa` param: `auto` or an instruction set's name.
+pub const ISA_CHOICES: &[&str] = &["auto", "avx512", "avx2", "sse2", "portable"];
+
 /// An instruction set the kernels are built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isa {
@@ -157,9 +160,20 @@ impl Isa {
         isas
     }
 
-    /// The widest instruction set this CPU runs.
-    pub fn best() -> Isa {
-        Isa::available()[0]
+    /// The instruction set of this name, if this CPU runs it.
+    pub fn available_named(name: &str) -> Option<Isa> {
+        Isa::available().into_iter().find(|i| i.name() == name)
+    }
+
+    /// The instruction sets `isa=auto` tries for `kernel`: every vector
+    /// instruction set this CPU runs that can run it, else the portable
+    /// loops when they can. Empty when nothing here can run the kernel.
+    pub fn candidates(kernel: Kernel) -> Vec<Isa> {
+        let able: Vec<Isa> = Isa::available().into_iter().filter(|i| i.unsupported(kernel).is_none()).collect();
+        match able.iter().any(|&i| i != Isa::Portable) {
+            true => able.into_iter().filter(|&i| i != Isa::Portable).collect(),
+            false => able,
+        }
     }
 
     /// Why `kernel` cannot run with this instruction set, if it cannot.
@@ -231,6 +245,21 @@ mod tests {
             assert!(CHOICES.contains(&k.name));
         }
         assert_eq!(CHOICES.len(), KERNELS.len() + 2);
+    }
+
+    #[test]
+    fn every_isa_has_a_choice_and_auto_tries_only_what_can_run() {
+        for isa in [Isa::Avx512, Isa::Avx2, Isa::Sse2, Isa::Portable] {
+            assert!(ISA_CHOICES.contains(&isa.name()));
+        }
+        for k in KERNELS {
+            let tried = Isa::candidates(k.kernel);
+            assert!(tried.iter().all(|i| i.unsupported(k.kernel).is_none() && Isa::available().contains(i)));
+            #[cfg(target_arch = "x86_64")]
+            assert!(!tried.is_empty() && !tried.contains(&Isa::Portable), "{}: {tried:?}", k.name);
+        }
+        assert_eq!(Isa::available_named("portable"), Some(Isa::Portable));
+        assert_eq!(Isa::available_named("auto"), None);
     }
 
     #[test]
