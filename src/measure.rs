@@ -48,7 +48,7 @@ impl Measurement {
 pub fn measure(request: &Request, global: &GlobalArgs) -> anyhow::Result<Measurement> {
     let started = SystemTime::now();
     let root = crate::commands::sysroot(global);
-    let topology = crate::commands::topology::machine_topology(&root)?;
+    let topology = hwbench_probes::topology::probe_classified(&root).context("reading the topology")?;
     let (suite_name, suite) = if request.benchmarks.is_empty() {
         (request.suite.to_string(), Some(suites::load(request.suite)?))
     } else {
@@ -62,6 +62,7 @@ pub fn measure(request: &Request, global: &GlobalArgs) -> anyhow::Result<Measure
     let machine = machine(&root, &ctx);
     ctx.warnings.extend(interference_warnings(&machine));
     let path = output_path(request.out, &machine, &suite_name, started)?;
+    crate::commands::topology::add_gpus(&root, &mut ctx.topology);
 
     let sensors = crate::commands::sensors::install_instruments(&root, request.energy, global.quiet, &mut ctx.warnings);
 
