@@ -4,7 +4,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use hwbench_probes::SysRoot;
-use hwbench_schema::{units::format_bytes, Topology};
+use hwbench_schema::{units::format_bytes, NumaNode, Topology};
 
 use crate::error::BenchError;
 use crate::harness::SamplerConfig;
@@ -43,17 +43,17 @@ impl Context {
         Ok(())
     }
 
+    /// The node with OS index `n`, or why there is none.
+    pub fn node(&self, n: u64) -> Result<&NumaNode, String> {
+        self.topology.nodes.iter().find(|x| u64::from(x.os_index) == n).ok_or_else(|| {
+            let ids: Vec<u32> = self.topology.nodes.iter().map(|x| x.os_index).collect();
+            format!("node {n} does not exist (this machine has nodes {})", hwbench_probes::sysroot::format_list(&ids))
+        })
+    }
+
     /// Checks that `node` exists in the topology.
     pub fn check_node(&self, id: &str, node: u64) -> Result<u32, BenchError> {
-        let ids: Vec<u32> = self.topology.nodes.iter().map(|n| n.os_index).collect();
-        match u32::try_from(node).ok().filter(|n| ids.contains(n)) {
-            Some(n) => Ok(n),
-            None => Err(BenchError::bad_param(
-                id,
-                "node",
-                format!("node {node} does not exist (this machine has nodes {})", hwbench_probes::sysroot::format_list(&ids)),
-            )),
-        }
+        self.node(node).map(|n| n.os_index).map_err(|why| BenchError::bad_param(id, "node", why))
     }
 
     /// Checks that `cpu` is one this process may run on.

@@ -21,6 +21,18 @@ pub enum BenchError {
     Interrupted,
 }
 
+/// Memory that cannot be placed: no huge pages reserved is a point that
+/// cannot run here (skipped); any other refusal (a node too small, a failed
+/// mbind) is a failed point.
+impl From<hwbench_probes::placement::PlacementError> for BenchError {
+    fn from(e: hwbench_probes::placement::PlacementError) -> Self {
+        match e {
+            hwbench_probes::placement::PlacementError::NoHugePages { .. } => BenchError::Unavailable(e.to_string()),
+            _ => BenchError::Failed(e.to_string()),
+        }
+    }
+}
+
 impl BenchError {
     /// A bad-input error naming the benchmark and parameter.
     pub fn bad_param(id: &str, param: &str, why: impl std::fmt::Display) -> Self {

@@ -167,5 +167,10 @@ fn to_record(id: &str, point: &Params, result: Result<crate::registry::Measured,
 
 /// "bytes=4096 page=thp" for messages.
 pub fn describe(point: &Params) -> String {
-    point.0.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+    describe_params(&point.0)
+}
+
+/// "bytes=4096 page=thp" for a record's params.
+pub fn describe_params(params: &std::collections::BTreeMap<String, hwbench_schema::ParamValue>) -> String {
+    params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
 }

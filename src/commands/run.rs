@@ -64,7 +64,7 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
 pub fn summary(records: &[Record]) -> String {
     let mut out = String::new();
     for r in records {
-        let params = r.params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
+        let params = hwbench_suites::runner::describe_params(&r.params);
         let figure = match r.status {
             RecordStatus::Ok => r
                 .metrics

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use hwbench_probes::placement::{PagePolicy, PlacementError, Region};
+use hwbench_probes::placement::{PagePolicy, Region};
 use hwbench_probes::topology::{cache_levels_for_pu, last_level_cache_bytes};
 use hwbench_schema::{Better, Metric, ParamValue, Record, RecordStatus};
 
@@ -24,6 +24,14 @@ const SEED: u64 = 0x6877_6265_6e63_68;
 /// Page policy names, shared with other memory benchmarks.
 pub const PAGES: &[&str] = &PagePolicy::NAMES;
 
+/// The `page` param of the memory benchmarks.
+pub const PAGE: ParamSpec = ParamSpec {
+    name: "page",
+    kind: ParamKind::Choice(PAGES),
+    default: "thp",
+    help: "page size to ask for (obtained size is recorded)",
+};
+
 /// The table row.
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
@@ -31,7 +39,7 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     metrics: "latency ns (median), latency_min ns; summary record memory.latency.levels: l1, l2, l3, dram ns",
     params: &[
         ParamSpec { name: "bytes", kind: ParamKind::Bytes, default: "sweep 4 KiB .. >= 4x LLC", help: "one working-set size instead of the sweep" },
-        ParamSpec { name: "page", kind: ParamKind::Choice(PAGES), default: "thp", help: "page size to ask for (obtained size is recorded)" },
+        PAGE,
         ParamSpec { name: "node", kind: ParamKind::Node, default: "first touch near the CPU", help: "NUMA node to bind the memory to" },
         ParamSpec { name: "cpu", kind: ParamKind::Cpu, default: "first CPU near the node", help: "CPU the chasing thread runs on" },
         ParamSpec { name: "stride", kind: ParamKind::Count, default: "64", help: "bytes between chased lines (128 defeats adjacent-line prefetch)" },
@@ -121,10 +129,7 @@ impl Benchmark for Latency {
         // there, and the caller's thread stays free for later benchmarks.
         let (set, placement) = pinned::run_on(s.cpu, || {
             if slot.is_none() {
-                let region = Region::allocate(root, largest as usize, s.page, s.node).map_err(|e| match e {
-                    PlacementError::NoHugePages { .. } => BenchError::Unavailable(e.to_string()),
-                    _ => BenchError::Failed(e.to_string()),
-                })?;
+                let region = Region::allocate(root, largest as usize, s.page, s.node)?;
                 region.first_touch(0, region.len());
                 *slot = Some(region);
             }

@@ -10,7 +10,7 @@ use hwbench_schema::{Better, Topology};
 use serde_json::Value;
 
 use super::chase::{Chase, LOADS_PER_ITERATION};
-use super::latency::PAGES;
+use super::latency::PAGE;
 use super::placed::{self, LINE};
 use super::{bandwidth, nodes, pinned};
 use crate::context::Context;
@@ -33,7 +33,7 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
         ParamSpec { name: "node", kind: ParamKind::Text, default: "all", help: "memory nodes: N, all, cpuless or local" },
         ParamSpec { name: "cpu_node", kind: ParamKind::Text, default: "all", help: "initiator nodes (with CPUs): N or all" },
         ParamSpec { name: "bytes", kind: ParamKind::Bytes, default: "4x the last-level cache (>= 64 MiB)", help: "chased working set, and the read kernel's array" },
-        ParamSpec { name: "page", kind: ParamKind::Choice(PAGES), default: "thp", help: "page size to ask for (obtained size is recorded)" },
+        PAGE,
     ],
     make: || Box::new(Matrix::default()),
 };

@@ -4,8 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use hwbench_probes::sysroot::format_list;
-use hwbench_schema::{NumaNode, TierLabel, Topology};
+use hwbench_schema::{TierLabel, Topology};
 
 use crate::context::Context;
 use crate::error::BenchError;
@@ -14,14 +13,11 @@ use crate::params::Params;
 /// The node holding the first CPU this process may run on (else the first
 /// node with CPUs): where "local" memory is.
 pub fn local_node(ctx: &Context) -> Result<u32, BenchError> {
-    let allowed = hwbench_probes::binding::allowed_cpus();
-    let nodes = &ctx.topology.nodes;
-    allowed
-        .first()
-        .and_then(|cpu| nodes.iter().find(|n| n.cpus.contains(cpu)))
-        .or_else(|| nodes.iter().find(|n| !n.cpu_less))
-        .map(|n| n.os_index)
-        .ok_or_else(|| BenchError::BadInput("the topology has no node with CPUs".into()))
+    let reference = hwbench_probes::tiers::reference_node(&ctx.topology);
+    match ctx.node(reference.into()) {
+        Ok(n) if !n.cpu_less => Ok(reference),
+        _ => Err(BenchError::BadInput("the topology has no node with CPUs".into())),
+    }
 }
 
 /// Resolves a node selection: a node number, `all`, `cpuless` (nodes
@@ -37,7 +33,7 @@ pub fn select(id: &str, param: &str, text: &str, ctx: &Context) -> Result<Vec<u3
             let n: u32 = number
                 .parse()
                 .map_err(|_| BenchError::bad_param(id, param, format!("'{number}' is not a node number, all, cpuless or local")))?;
-            node(ctx, n).map_err(|why| BenchError::bad_param(id, param, why))?;
+            ctx.node(n.into()).map_err(|why| BenchError::bad_param(id, param, why))?;
             Ok(vec![n])
         }
     }
@@ -51,7 +47,7 @@ pub fn select_initiators(id: &str, text: &str, ctx: &Context) -> Result<Vec<u32>
         return Ok(ctx.topology.nodes.iter().filter(|n| !n.cpu_less).map(|n| n.os_index).collect());
     }
     let n: u32 = text.parse().map_err(|_| BenchError::bad_param(id, "cpu_node", format!("'{text}' is not a node number or all")))?;
-    let found = node(ctx, n).map_err(|why| BenchError::bad_param(id, "cpu_node", why))?;
+    let found = ctx.node(n.into()).map_err(|why| BenchError::bad_param(id, "cpu_node", why))?;
     if found.cpu_less {
         return Err(BenchError::bad_param(id, "cpu_node", format!("node {n} has no CPUs to run threads on")));
     }
@@ -69,14 +65,6 @@ pub fn empty_selection(text: &str) -> Params {
 pub fn planned_node(point: &Params) -> Result<u32, BenchError> {
     point.uint("node").and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
         BenchError::Unavailable("no CPU-less memory node on this machine (no CXL or other far memory)".into())
-    })
-}
-
-/// The node with OS index `n`, or why there is none.
-pub fn node(ctx: &Context, n: u32) -> Result<&NumaNode, String> {
-    ctx.topology.nodes.iter().find(|x| x.os_index == n).ok_or_else(|| {
-        let ids: Vec<u32> = ctx.topology.nodes.iter().map(|x| x.os_index).collect();
-        format!("node {n} does not exist (this machine has nodes {})", format_list(&ids))
     })
 }
 

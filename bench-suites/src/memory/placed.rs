@@ -1,7 +1,7 @@
 //! Buffers of the NUMA benchmarks: their working-set size and their
 //! allocation bound to a node.
 
-use hwbench_probes::placement::{PagePolicy, PlacementError, Region};
+use hwbench_probes::placement::{PagePolicy, Region};
 use hwbench_probes::topology::last_level_cache_bytes;
 
 use crate::context::Context;
@@ -27,10 +27,7 @@ pub fn working_set(id: &str, name: &str, params: &Params, ctx: &Context) -> Resu
 /// yet). No huge pages reserved makes the point skipped; any other refusal
 /// (a node too small) fails it.
 pub fn place(ctx: &Context, bytes: u64, page: PagePolicy, node: u32) -> Result<Region, BenchError> {
-    Region::allocate(&ctx.root, bytes as usize, page, Some(node)).map_err(|e| match e {
-        PlacementError::NoHugePages { .. } => BenchError::Unavailable(e.to_string()),
-        _ => BenchError::Failed(e.to_string()),
-    })
+    Ok(Region::allocate(&ctx.root, bytes as usize, page, Some(node))?)
 }
 
 /// Warns, in the run's warnings, when a second buffer of a point (the

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hwbench_probes::energy::Work;
-use hwbench_probes::placement::{PagePolicy, PlacementError};
+use hwbench_probes::placement::PagePolicy;
 use hwbench_schema::{Better, Metric};
 use serde_json::json;
 
@@ -40,7 +40,7 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
         ParamSpec { name: "kernel", kind: ParamKind::Choice(kernels::CHOICES), default: "all", help: "one kernel, stream (the four STREAM kernels) or all; one record per kernel" },
         ParamSpec { name: "threads", kind: ParamKind::CountOrSweep, default: "one per core", help: "worker threads, or sweep: 1, 2, 4, ..., one per core" },
         ParamSpec { name: "bytes", kind: ParamKind::Bytes, default: "4x the last-level cache, at least 256 MiB", help: "size of EACH array" },
-        ParamSpec { name: "page", kind: ParamKind::Choice(&PagePolicy::NAMES), default: "thp", help: "page size to ask for (obtained size is recorded)" },
+        super::latency::PAGE,
         ParamSpec { name: "node", kind: ParamKind::Node, default: "first touch by each thread", help: "NUMA node to bind the arrays to" },
         ParamSpec { name: "cpu_node", kind: ParamKind::Node, default: "node's CPUs, else every allowed CPU", help: "NUMA node whose CPUs run the threads" },
         ParamSpec { name: "oversubscribe", kind: ParamKind::Choice(&["no", "yes"]), default: "no", help: "allow more threads than CPUs" },
@@ -108,10 +108,7 @@ impl Setup {
     }
 
     fn build(ctx: &Context, cpus: Vec<u32>, elements: usize, s: &Settings, which: &[usize]) -> Result<Setup, BenchError> {
-        let arrays = Arrays::allocate(&ctx.root, elements, which, s.page, s.node, cpus.len()).map_err(|e| match e {
-            PlacementError::NoHugePages { .. } => BenchError::Unavailable(e.to_string()),
-            _ => BenchError::Failed(e.to_string()),
-        })?;
+        let arrays = Arrays::allocate(&ctx.root, elements, which, s.page, s.node, cpus.len())?;
         let arrays = Arc::new(arrays);
         let shared = Arc::clone(&arrays);
         let pool = Pool::start(&cpus, move |worker, job| work(&shared, worker, job))?;
