@@ -113,7 +113,11 @@ fn tool() -> Tool {
 
 fn machine(root: &SysRoot, ctx: &Context) -> Machine {
     let rustc = env!("HWBENCH_RUSTC");
-    let rustc = if rustc.is_empty() { Fact::unknown("rustc --version failed at build time") } else { Fact::Known(rustc.into()) };
+    let rustc = if rustc.is_empty() {
+        Fact::unknown("rustc --version failed at build time")
+    } else {
+        Fact::Known(rustc.into())
+    };
     hwbench_probes::provenance::probe(root, &ctx.topology, rustc)
 }
 
@@ -121,7 +125,9 @@ fn machine(root: &SysRoot, ctx: &Context) -> Machine {
 fn interference_warnings(m: &Machine) -> Vec<String> {
     let mut out = Vec::new();
     if matches!(m.numa_balancing, Fact::Known(v) if v != 0) {
-        out.push("numa_balancing is on: pages may migrate during the run (echo 0 > /proc/sys/kernel/numa_balancing)".into());
+        out.push(
+            "numa_balancing is on: pages may migrate during the run (echo 0 > /proc/sys/kernel/numa_balancing)".into(),
+        );
     }
     if matches!(m.demotion_enabled, Fact::Known(true)) {
         out.push("tier demotion is on: pages may be demoted to slower tiers (echo false > /sys/kernel/mm/numa/demotion_enabled)".into());
@@ -136,13 +142,16 @@ fn output_path(out: &Path, machine: &Machine, suite: &str, started: SystemTime) 
         out.to_path_buf()
     } else {
         let host = machine.hostname.known().cloned().unwrap_or_else(|| "unknown-host".into());
-        let host: String = host.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect();
+        let host: String =
+            host.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect();
         out.join(host).join(format!("{}-{suite}.json", time::file_stamp(started)))
     };
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("--out {}: cannot create directory {}", out.display(), dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("--out {}: cannot create directory {}", out.display(), dir.display()))?;
     let probe = dir.join(format!(".hwbench-write-test-{}", std::process::id()));
-    std::fs::write(&probe, b"").with_context(|| format!("--out {}: cannot write in {}", out.display(), dir.display()))?;
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("--out {}: cannot write in {}", out.display(), dir.display()))?;
     let _ = std::fs::remove_file(&probe);
     Ok(path)
 }

@@ -5,7 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn hwbench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hwbench")).args(args).env_remove("HWBENCH_SYSFS_ROOT").env_remove("GITHUB_STEP_SUMMARY").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_hwbench"))
+        .args(args)
+        .env_remove("HWBENCH_SYSFS_ROOT")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .unwrap()
 }
 
 fn tmp_dir(name: &str) -> PathBuf {
@@ -17,14 +22,33 @@ fn tmp_dir(name: &str) -> PathBuf {
 
 fn baseline(dir: &Path) -> PathBuf {
     let path = dir.join("baseline.json");
-    let out = hwbench(&["run", "memory.bandwidth", "--set", "kernel=triad", "--set", "bytes=32MiB", "--quiet", "--out", path.to_str().unwrap()]);
+    let out = hwbench(&[
+        "run",
+        "memory.bandwidth",
+        "--set",
+        "kernel=triad",
+        "--set",
+        "bytes=32MiB",
+        "--quiet",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     path
 }
 
 fn check(baseline: &Path, out: &Path) -> Output {
     // 10%: generous for a shared CI machine; the doctored case is 25%.
-    hwbench(&["check", "--baseline", baseline.to_str().unwrap(), "--threshold", "10", "--out", out.to_str().unwrap(), "--quiet"])
+    hwbench(&[
+        "check",
+        "--baseline",
+        baseline.to_str().unwrap(),
+        "--threshold",
+        "10",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ])
 }
 
 #[test]
@@ -33,7 +57,13 @@ fn an_unchanged_machine_passes_and_a_doctored_baseline_regresses() {
     let base = baseline(&dir);
 
     let out = check(&base, &dir.join("same.json"));
-    assert_eq!(out.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let new = hwbench_schema::load(&dir.join("same.json")).unwrap();
     assert_eq!(new.run.settings, ["kernel=triad", "bytes=32MiB"]);
     assert_eq!(new.benchmarks.len(), 1);

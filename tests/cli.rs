@@ -84,7 +84,18 @@ fn list_shows_benchmarks_params_and_suites() {
 #[test]
 fn run_writes_a_loadable_document_and_prints_its_path_last() {
     let dir = tmp_dir("run");
-    let out = hwbench(&["run", "memory.latency", "--set", "bytes=64KiB", "--set", "page=4k", "--out", dir.to_str().unwrap(), "--label", "e2e"]);
+    let out = hwbench(&[
+        "run",
+        "memory.latency",
+        "--set",
+        "bytes=64KiB",
+        "--set",
+        "page=4k",
+        "--out",
+        dir.to_str().unwrap(),
+        "--label",
+        "e2e",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let stdout = String::from_utf8(out.stdout).unwrap();
     let path = PathBuf::from(stdout.lines().last().unwrap());
@@ -110,7 +121,17 @@ fn run_writes_a_loadable_document_and_prints_its_path_last() {
 #[test]
 fn a_node_bound_run_verifies_placement_on_node_zero() {
     let file = tmp_dir("node").join("r.json");
-    let out = hwbench(&["run", "memory.latency", "--set", "bytes=4MiB", "--set", "node=0", "--out", file.to_str().unwrap(), "--quiet"]);
+    let out = hwbench(&[
+        "run",
+        "memory.latency",
+        "--set",
+        "bytes=4MiB",
+        "--set",
+        "node=0",
+        "--out",
+        file.to_str().unwrap(),
+        "--quiet",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let doc = load(&file).unwrap();
     let p = doc.benchmarks[0].placement.as_ref().unwrap();
@@ -150,7 +171,8 @@ fn bad_input_is_one_line_exit_2_and_writes_nothing() {
 
 #[test]
 fn an_unwritable_out_directory_is_refused_before_measuring() {
-    let err = assert_bad_input(&hwbench(&["run", "memory.latency", "--set", "bytes=8KiB", "--out", "/proc/hwbench-results"]));
+    let err =
+        assert_bad_input(&hwbench(&["run", "memory.latency", "--set", "bytes=8KiB", "--out", "/proc/hwbench-results"]));
     assert!(err.contains("/proc/hwbench-results"), "{err}");
 }
 
@@ -190,7 +212,17 @@ fn explicit_huge_pages_without_a_reservation_are_skipped_with_the_fix() {
         return;
     }
     let file = tmp_dir("hugetlb").join("r.json");
-    let out = hwbench(&["run", "memory.latency", "--set", "bytes=1MiB", "--set", "page=2m", "--out", file.to_str().unwrap(), "--quiet"]);
+    let out = hwbench(&[
+        "run",
+        "memory.latency",
+        "--set",
+        "bytes=1MiB",
+        "--set",
+        "page=2m",
+        "--out",
+        file.to_str().unwrap(),
+        "--quiet",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let r = &load(&file).unwrap().benchmarks[0];
     assert_eq!(r.status, RecordStatus::Skipped);

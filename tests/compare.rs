@@ -73,12 +73,7 @@ fn write_doc(dir: &Path, name: &str, records: Vec<Record>) -> PathBuf {
 }
 
 fn compare(base: &Path, new: &Path, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hwbench"))
-        .arg("compare")
-        .args([base, new])
-        .args(extra)
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_hwbench")).arg("compare").args([base, new]).args(extra).output().unwrap()
 }
 
 /// Runs compare with --format json and returns (exit code, parsed output).
@@ -86,7 +81,8 @@ fn compare_json(base: &Path, new: &Path, extra: &[&str]) -> (i32, serde_json::Va
     let mut args = vec!["--format", "json"];
     args.extend_from_slice(extra);
     let out = compare(base, new, &args);
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let json =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code().unwrap(), json)
 }
 

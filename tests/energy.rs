@@ -24,9 +24,15 @@ struct Zone {
 }
 
 enum Content {
-    Rate { watts: f64, start_uj: u64 },
+    Rate {
+        watts: f64,
+        start_uj: u64,
+    },
     /// Counts down at W watts: a counter going backwards.
-    Backwards { watts: f64, start_uj: u64 },
+    Backwards {
+        watts: f64,
+        start_uj: u64,
+    },
     Text(&'static str),
 }
 
@@ -123,7 +129,9 @@ impl Writer {
                         }
                         value.to_string()
                     }
-                    Content::Backwards { watts, start_uj } => start_uj.saturating_sub((watts * t * 1e6) as u64).to_string(),
+                    Content::Backwards { watts, start_uj } => {
+                        start_uj.saturating_sub((watts * t * 1e6) as u64).to_string()
+                    }
                     Content::Text(text) => text.to_string(),
                 };
                 // Written aside and renamed: a reader never sees half a value.
@@ -185,7 +193,13 @@ fn hwbench(root: &Path, args: &[&str]) -> Output {
 
 /// Runs `bench` with `settings` on the fixture while the writer runs;
 /// returns the document, its one measured record, and what was written.
-fn run(name: &str, zones: Vec<Zone>, bench: &str, settings: &[&str], idle_seconds: &str) -> (ResultDocument, Record, Written) {
+fn run(
+    name: &str,
+    zones: Vec<Zone>,
+    bench: &str,
+    settings: &[&str],
+    idle_seconds: &str,
+) -> (ResultDocument, Record, Written) {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let root = fixture(name, &zones);
     let out = root.join("result.json");
@@ -252,7 +266,11 @@ fn rapl_power_and_joules_per_gb_of_memory_bandwidth_match_the_rates_written() {
     let gb = window_work(&r, per_sample, "bandwidth") / 1e9;
     let (per_gb, unit) = metric(&r, "energy_per_op");
     assert_eq!(unit, "J/GB");
-    assert!(within(per_gb, power * energy.window_s / gb, 1e-9), "{per_gb} J/GB vs {power} W x {} s / {gb} GB", energy.window_s);
+    assert!(
+        within(per_gb, power * energy.window_s / gb, 1e-9),
+        "{per_gb} J/GB vs {power} W x {} s / {gb} GB",
+        energy.window_s
+    );
 
     // Idle was measured on the same 48 W: net of idle, almost nothing.
     let idle = energy.idle_power_w.unwrap();
@@ -283,7 +301,11 @@ fn unreadable_dram_content_is_a_sensor_error_and_the_run_goes_on() {
     assert!(!r.metrics.iter().any(|m| m.name.starts_with("power") || m.name.starts_with("energy")), "{:?}", r.metrics);
     let energy = r.energy.as_ref().unwrap();
     assert!(energy.summed.is_empty());
-    assert!(energy.errors.iter().any(|e| e.starts_with("dram-0 (powercap)") && e.contains("cannot parse \"\"")), "{:?}", energy.errors);
+    assert!(
+        energy.errors.iter().any(|e| e.starts_with("dram-0 (powercap)") && e.contains("cannot parse \"\"")),
+        "{:?}",
+        energy.errors
+    );
     // The package was still measured, and says so.
     let package = energy.domains.iter().find(|d| d.name == "package-0").unwrap();
     assert!(within(package.watts, 40.0, 0.03), "{} W", package.watts);
@@ -299,7 +321,11 @@ fn a_counter_going_backwards_without_a_wrap_range_is_a_sensor_error() {
     };
     let r = run_latency("backwards", vec![package(), dram(Content::Rate { watts: 8.0, start_uj: 0 }), uncore]);
     let energy = r.energy.as_ref().unwrap();
-    assert!(energy.errors.iter().any(|e| e.starts_with("uncore-0 (powercap)") && e.contains("went backwards")), "{:?}", energy.errors);
+    assert!(
+        energy.errors.iter().any(|e| e.starts_with("uncore-0 (powercap)") && e.contains("went backwards")),
+        "{:?}",
+        energy.errors
+    );
     // Uncore is inside the package, never summed: the totals stand.
     assert_eq!(energy.summed, ["package-0", "dram-0"]);
     let (power, _) = metric(&r, "power");

@@ -83,7 +83,9 @@ fn two_machines_give_every_file_and_one_chart_per_kind_of_data() {
     assert!(html.contains("<tr><th>OS</th><td colspan=\"2\">Debian GNU/Linux 12</td></tr>"), "{html}");
     // Chart axes carry units, the latency chart marks the caches.
     let latency = read(&out_dir.join("plots/memory-latency.svg"));
-    for text in ["latency (ns)", "working set (bytes)", "L1d 48 KiB", "L2 2 MiB", "L3 30 MiB", "L3 32 MiB", "SKU A", "SKU B"] {
+    for text in
+        ["latency (ns)", "working set (bytes)", "L1d 48 KiB", "L2 2 MiB", "L3 30 MiB", "L3 32 MiB", "SKU A", "SKU B"]
+    {
         assert!(latency.contains(text), "{text}");
     }
     let numa = read(&out_dir.join("plots/numa-latency-run1.svg"));
@@ -130,7 +132,10 @@ fn skipped_and_failed_records_are_shown_with_their_reasons() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let html = read(&out_dir.join("index.html"));
     let problems = &html[html.find("id=\"problems\"").unwrap()..];
-    assert!(problems.contains("<td>failed</td><td>validation failed: average relative error 3.1e-5 above 1e-13</td>"), "{problems}");
+    assert!(
+        problems.contains("<td>failed</td><td>validation failed: average relative error 3.1e-5 above 1e-13</td>"),
+        "{problems}"
+    );
     assert_eq!(problems.matches("<td>skipped</td><td>adapter lacks SHADER_F64</td>").count(), 2);
     // One run: no relative chart, nothing to compare.
     assert!(!out_dir.join("plots/relative.svg").exists());

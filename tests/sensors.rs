@@ -87,7 +87,10 @@ fn the_fixture_tree_shows_each_sysfs_source() {
     let hwmon = &status["energy.hwmon"];
     assert_eq!(hwmon.detail, "amdgpu/hwmon0/power1 (component), i915/hwmon1/energy1 (component)");
     let perf = &status["energy.perf_power"];
-    assert!(!perf.available && perf.detail.contains("dram-1 (energy-ram on CPU 1)") && perf.detail.contains("not opened"), "{perf:?}");
+    assert!(
+        !perf.available && perf.detail.contains("dram-1 (energy-ram on CPU 1)") && perf.detail.contains("not opened"),
+        "{perf:?}"
+    );
     for source in ["energy.nvml", "energy.ipmi"] {
         assert!(!status[source].available);
     }
@@ -98,13 +101,24 @@ fn the_fixture_tree_shows_each_sysfs_source() {
 /// kernel events need a permission, named with the fix.
 #[test]
 fn an_unprivileged_user_gets_the_permission_to_grant() {
-    let root = std::fs::read_to_string("/proc/self/status").unwrap().lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
+    let root = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
     if !root || Command::new("setpriv").arg("--help").output().is_err() {
         eprintln!("skipped: needs root and setpriv to drop to an unprivileged user");
         return;
     }
     let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", env!("CARGO_BIN_EXE_hwbench"), "sensors", "--json"])
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            env!("CARGO_BIN_EXE_hwbench"),
+            "sensors",
+            "--json",
+        ])
         .env_remove("HWBENCH_SYSFS_ROOT")
         .output()
         .unwrap();
@@ -114,7 +128,10 @@ fn an_unprivileged_user_gets_the_permission_to_grant() {
     let switches = &status["counters.context_switches"];
     if paranoid() >= 2 {
         assert!(!switches.available, "{switches:?}");
-        assert!(switches.detail.contains("perf_event_paranoid <= 1") && switches.detail.contains("CAP_PERFMON"), "{switches:?}");
+        assert!(
+            switches.detail.contains("perf_event_paranoid <= 1") && switches.detail.contains("CAP_PERFMON"),
+            "{switches:?}"
+        );
     } else {
         assert!(switches.available, "{switches:?}");
     }
@@ -125,7 +142,17 @@ fn run_records_counters_everywhere_and_energy_only_from_a_meter() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sensors-run");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("r.json");
-    let out = hwbench(&["run", "memory.latency", "--set", "bytes=256KiB", "--quiet", "--idle-seconds", "0.5", "--out", file.to_str().unwrap()]);
+    let out = hwbench(&[
+        "run",
+        "memory.latency",
+        "--set",
+        "bytes=256KiB",
+        "--quiet",
+        "--idle-seconds",
+        "0.5",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let doc = load(&file).unwrap();
     let has_meter = doc.sensors.iter().any(|(k, s)| k.starts_with("energy.") && s.available);

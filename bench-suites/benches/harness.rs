@@ -14,7 +14,9 @@ fn chase_construction(c: &mut Criterion) {
     let mut group = c.benchmark_group("chase_build");
     for lines in [1usize << 12, 1 << 16, 1 << 20] {
         group.throughput(Throughput::Elements(lines as u64));
-        group.bench_with_input(BenchmarkId::new("sattolo", lines), &lines, |b, &lines| b.iter(|| single_cycle(lines, 1)));
+        group.bench_with_input(BenchmarkId::new("sattolo", lines), &lines, |b, &lines| {
+            b.iter(|| single_cycle(lines, 1))
+        });
         let mut buf = vec![0u64; lines * 8];
         group.bench_with_input(BenchmarkId::new("write_chain", lines), &lines, |b, &lines| {
             // SAFETY: buf holds lines * 64 bytes, 8-aligned.

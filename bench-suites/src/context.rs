@@ -27,7 +27,13 @@ pub struct Context {
 impl Context {
     /// A context for `topology` under `root` with default sampling.
     pub fn new(root: SysRoot, topology: Topology) -> Self {
-        Context { root, topology, sampler: SamplerConfig::default(), stop: Arc::new(AtomicBool::new(false)), warnings: Vec::new() }
+        Context {
+            root,
+            topology,
+            sampler: SamplerConfig::default(),
+            stop: Arc::new(AtomicBool::new(false)),
+            warnings: Vec::new(),
+        }
     }
 
     /// Refuses, before allocating, a working set the machine cannot hold.

@@ -102,7 +102,11 @@ impl SamplerConfig {
             }
             // Far below the target the time is mostly noise: grow fast;
             // closer, jump to the estimate (slightly over, to converge).
-            iterations = if took < target * 0.01 { iterations.saturating_mul(16) } else { scale(iterations, 1.1 * target / took) };
+            iterations = if took < target * 0.01 {
+                iterations.saturating_mul(16)
+            } else {
+                scale(iterations, 1.1 * target / took)
+            };
         }
     }
 
@@ -169,7 +173,14 @@ pub fn median(values: &[f64]) -> f64 {
 
 /// A metric whose value is the median of its samples.
 pub fn median_metric(name: &str, unit: &str, samples: Vec<f64>, better: Better) -> Metric {
-    Metric { name: name.into(), unit: unit.into(), value: median(&samples), statistic: "median".into(), samples, better }
+    Metric {
+        name: name.into(),
+        unit: unit.into(),
+        value: median(&samples),
+        statistic: "median".into(),
+        samples,
+        better,
+    }
 }
 
 /// A metric whose value is the best sample (min for lower-is-better,

@@ -43,7 +43,9 @@ impl ParamSpec {
     /// Parses a value given as text for this parameter.
     pub fn parse(&self, text: &str) -> Result<ParamValue, String> {
         let text = text.trim();
-        let count = |t: &str| t.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| format!("'{t}' is not a non-negative integer"));
+        let count = |t: &str| {
+            t.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| format!("'{t}' is not a non-negative integer"))
+        };
         match self.kind {
             ParamKind::Bytes => units::parse_bytes(text)
                 .map_err(|e| e.to_string())
@@ -154,7 +156,8 @@ mod tests {
     use super::*;
 
     const BYTES: ParamSpec = ParamSpec { name: "bytes", kind: ParamKind::Bytes, default: "sweep", help: "" };
-    const PAGE: ParamSpec = ParamSpec { name: "page", kind: ParamKind::Choice(&["4k", "thp"]), default: "thp", help: "" };
+    const PAGE: ParamSpec =
+        ParamSpec { name: "page", kind: ParamKind::Choice(&["4k", "thp"]), default: "thp", help: "" };
     const THREADS: ParamSpec = ParamSpec { name: "threads", kind: ParamKind::CountOrSweep, default: "", help: "" };
 
     #[test]

@@ -23,7 +23,11 @@ pub struct Planned {
 
 /// Chooses benchmarks by id, or from a suite, and applies `--set` values.
 /// A setting that no chosen benchmark takes is an error.
-pub fn select(ids: &[String], suite: Option<&Suite>, settings: &[Setting]) -> Result<Vec<(&'static BenchmarkSpec, Params)>, BenchError> {
+pub fn select(
+    ids: &[String],
+    suite: Option<&Suite>,
+    settings: &[Setting],
+) -> Result<Vec<(&'static BenchmarkSpec, Params)>, BenchError> {
     let mut chosen = Vec::new();
     if ids.is_empty() {
         if let Some(suite) = suite {
@@ -48,9 +52,15 @@ pub fn select(ids: &[String], suite: Option<&Suite>, settings: &[Setting]) -> Re
         if !chosen.iter().any(|(spec, _)| spec.params.iter().any(|p| p.name == setting.key)) {
             let takes: Vec<String> = chosen
                 .iter()
-                .map(|(s, _)| format!("{} takes {}", s.id, s.params.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")))
+                .map(|(s, _)| {
+                    format!("{} takes {}", s.id, s.params.iter().map(|p| p.name).collect::<Vec<_>>().join(", "))
+                })
                 .collect();
-            return Err(BenchError::BadInput(format!("--set {}: no selected benchmark has this param ({})", setting.key, takes.join("; "))));
+            return Err(BenchError::BadInput(format!(
+                "--set {}: no selected benchmark has this param ({})",
+                setting.key,
+                takes.join("; ")
+            )));
         }
     }
     for (spec, params) in &mut chosen {
@@ -118,7 +128,12 @@ pub fn execute(planned: Vec<Planned>, ctx: &mut Context, on_event: &mut dyn FnMu
     Outcome { records, interrupted: false }
 }
 
-fn to_record(id: &str, point: &Params, result: Result<crate::registry::Measured, BenchError>, ctx: &mut Context) -> Record {
+fn to_record(
+    id: &str,
+    point: &Params,
+    result: Result<crate::registry::Measured, BenchError>,
+    ctx: &mut Context,
+) -> Record {
     // Energy and counters of the point's measurement windows (taken even
     // when it failed, so they never reach the next record).
     let attached = hwbench_probes::energy::instruments::take();

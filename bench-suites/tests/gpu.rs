@@ -96,18 +96,27 @@ fn every_float_precision_and_width_stores_what_the_host_computes() {
 #[test]
 fn the_host_check_sees_a_wrong_step_count() {
     let gpu = lavapipe();
-    let mut k = FmaKernel::new(&gpu, FmaSpec { precision: Precision::I32, width: Width::Scalar, form: Form::Mad, workgroup: 64 }, 256).unwrap();
+    let mut k = FmaKernel::new(
+        &gpu,
+        FmaSpec { precision: Precision::I32, width: Width::Scalar, form: Form::Mad, workgroup: 64 },
+        256,
+    )
+    .unwrap();
     k.set_trip(&gpu, 50);
     k.kernel.run(&gpu, 1).unwrap();
     k.validate(&gpu).unwrap();
     k.set_trip(&gpu, 51); // the host now expects 4 more steps than ran
     let err = k.validate(&gpu).unwrap_err();
-    assert!(matches!(err, BenchError::Failed(ref m) if m.contains("invocation 0") && m.contains("after 204 steps")), "{err}");
+    assert!(
+        matches!(err, BenchError::Failed(ref m) if m.contains("invocation 0") && m.contains("after 204 steps")),
+        "{err}"
+    );
 }
 
 #[test]
 fn compute_reports_the_better_form_and_the_workgroup_kept() {
-    let records = run("gpu.compute", &["precision=f32", "width=vec4", &format!("adapter={}", lavapipe_index())]).unwrap();
+    let records =
+        run("gpu.compute", &["precision=f32", "width=vec4", &format!("adapter={}", lavapipe_index())]).unwrap();
     assert_eq!(records.len(), 1);
     let r = &records[0];
     assert_eq!(r.status, RecordStatus::Ok, "{:?}", r.reason);
@@ -229,7 +238,10 @@ fn dispatch_latency_by_host_and_by_timestamps() {
 #[test]
 fn bad_adapter_and_size_are_refused_before_measuring() {
     let err = run("gpu.compute", &["adapter=no-such-gpu"]).unwrap_err();
-    assert!(matches!(err, BenchError::BadInput(ref m) if m.starts_with("gpu.compute: adapter: no adapter named 'no-such-gpu'")), "{err}");
+    assert!(
+        matches!(err, BenchError::BadInput(ref m) if m.starts_with("gpu.compute: adapter: no adapter named 'no-such-gpu'")),
+        "{err}"
+    );
     let err = run("gpu.memory", &["bytes=1TiB"]).unwrap_err();
     assert!(matches!(err, BenchError::BadInput(ref m) if m.contains("allows per array")), "{err}");
     let err = run("gpu.compute", &["workgroup=0"]).unwrap_err();

@@ -19,7 +19,10 @@ fn no_driver_gives_skipped_records_with_the_reason() {
     for r in &records {
         assert_eq!(r.status, RecordStatus::Skipped, "{}", r.id);
         let reason = r.reason.as_deref().unwrap();
-        assert!(reason.starts_with("no GPU adapter found by wgpu") && reason.contains("VK_DRIVER_FILES=/nonexistent"), "{reason}");
+        assert!(
+            reason.starts_with("no GPU adapter found by wgpu") && reason.contains("VK_DRIVER_FILES=/nonexistent"),
+            "{reason}"
+        );
         assert!(!r.params.contains_key("adapter") && r.metrics.is_empty());
     }
 }

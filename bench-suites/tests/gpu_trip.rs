@@ -50,7 +50,14 @@ fn halving_the_trip_count_halves_the_time() {
         half = least(half, time(&mut k, trip / 2));
     }
     let (cpu, wall) = (half.0 / full.0, half.1 / full.1);
-    let report = format!("trip {trip} -> {}: CPU {:.4} -> {:.4} s (ratio {cpu:.3}), timestamps {:.4} -> {:.4} s (ratio {wall:.3})", trip / 2, full.0, half.0, full.1, half.1);
+    let report = format!(
+        "trip {trip} -> {}: CPU {:.4} -> {:.4} s (ratio {cpu:.3}), timestamps {:.4} -> {:.4} s (ratio {wall:.3})",
+        trip / 2,
+        full.0,
+        half.0,
+        full.1,
+        half.1
+    );
     eprintln!("{report}");
     assert!((0.4..=0.6).contains(&cpu), "{report}");
     k.validate(&gpu).unwrap();

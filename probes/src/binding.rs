@@ -25,10 +25,7 @@ pub fn allowed_cpus() -> Vec<u32> {
         if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
             return Vec::new();
         }
-        (0..libc::CPU_SETSIZE as usize)
-            .filter(|&i| libc::CPU_ISSET(i, &set))
-            .map(|i| i as u32)
-            .collect()
+        (0..libc::CPU_SETSIZE as usize).filter(|&i| libc::CPU_ISSET(i, &set)).map(|i| i as u32).collect()
     }
 }
 

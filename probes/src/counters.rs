@@ -104,7 +104,13 @@ impl CounterSet {
                 }
             }
         }
-        CountersRecord { window_s, scope: SCOPE.into(), values, derived: BTreeMap::new(), unavailable: self.unavailable }
+        CountersRecord {
+            window_s,
+            scope: SCOPE.into(),
+            values,
+            derived: BTreeMap::new(),
+            unavailable: self.unavailable,
+        }
     }
 }
 
@@ -144,7 +150,8 @@ fn threads(exclude: &[i32]) -> Vec<i32> {
     // /proc/self describes this process, not the machine: always the live /proc.
     if let Ok(dir) = std::fs::read_dir("/proc/self/task") {
         tids.extend(
-            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok()).filter(|t| *t != me && !exclude.contains(t)),
+            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+                .filter(|t| *t != me && !exclude.contains(t)),
         );
     }
     tids
@@ -203,7 +210,10 @@ pub fn status() -> BTreeMap<String, SensorStatus> {
         .iter()
         .map(|&(name, event, kernel)| {
             let status = match open(event, kernel, me) {
-                Ok(_) => SensorStatus { available: true, detail: if kernel { "in the kernel" } else { "in user space" }.into() },
+                Ok(_) => SensorStatus {
+                    available: true,
+                    detail: if kernel { "in the kernel" } else { "in user space" }.into(),
+                },
                 Err(e) => SensorStatus {
                     available: false,
                     detail: explain_open_error(&e, if kernel { Needs::Kernel } else { Needs::OwnProcess }),
@@ -266,7 +276,14 @@ pub(crate) mod tests {
         // SAFETY: a private anonymous mapping, written within its length,
         // then unmapped.
         unsafe {
-            let p = libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0);
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
             assert_ne!(p, libc::MAP_FAILED);
             for i in 0..n {
                 std::ptr::write_volatile((p as *mut u8).add(i * 4096), 1);
@@ -347,7 +364,8 @@ pub(crate) mod tests {
 
     #[test]
     fn ratios_use_only_fully_counted_values() {
-        let mut rec = record(&[("cycles", value(1000, 1.0)), ("instructions", value(2500, 1.0)), ("llc_misses", value(40, 1.0))]);
+        let mut rec =
+            record(&[("cycles", value(1000, 1.0)), ("instructions", value(2500, 1.0)), ("llc_misses", value(40, 1.0))]);
         derive(&mut rec, Some((200.0, "access")));
         assert_eq!(rec.derived["ipc"], 2.5);
         assert_eq!(rec.derived["llc_misses_per_access"], 0.2);

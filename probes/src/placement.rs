@@ -279,7 +279,8 @@ pub fn node_free_bytes(root: &SysRoot, node: u32) -> Result<u64, PlacementError>
     let text = root.read(&file).map_err(|e| PlacementError::NodeUnknown { node, why: e.to_string() })?;
     let free = crate::topology::meminfo_field(&text, "MemFree")
         .ok_or_else(|| PlacementError::NodeUnknown { node, why: format!("no MemFree in {file}") })?;
-    let reclaimable: u64 = ["FilePages", "SReclaimable"].iter().filter_map(|f| crate::topology::meminfo_field(&text, f)).sum();
+    let reclaimable: u64 =
+        ["FilePages", "SReclaimable"].iter().filter_map(|f| crate::topology::meminfo_field(&text, f)).sum();
     Ok(free + reclaimable)
 }
 
@@ -306,7 +307,14 @@ fn map(len: usize, policy: PagePolicy) -> Result<(NonNull<u8>, usize, NonNull<u8
                 // Without MAP_NORESERVE the kernel reserves the huge pages
                 // now and refuses the mapping when there are too few, rather
                 // than killing us with SIGBUS at first touch.
-                let p = libc::mmap(std::ptr::null_mut(), map_len, prot, flags | libc::MAP_HUGETLB | (21 << libc::MAP_HUGE_SHIFT), -1, 0);
+                let p = libc::mmap(
+                    std::ptr::null_mut(),
+                    map_len,
+                    prot,
+                    flags | libc::MAP_HUGETLB | (21 << libc::MAP_HUGE_SHIFT),
+                    -1,
+                    0,
+                );
                 if p == libc::MAP_FAILED {
                     return Err(PlacementError::NoHugePages { bytes: len, source: std::io::Error::last_os_error() });
                 }
@@ -324,7 +332,8 @@ fn map(len: usize, policy: PagePolicy) -> Result<(NonNull<u8>, usize, NonNull<u8
                 let base = NonNull::new_unchecked(p.cast::<u8>());
                 let aligned = round_up(p as usize, HUGE_2M);
                 let ptr = NonNull::new_unchecked(aligned as *mut u8);
-                let advice = if policy == PagePolicy::Transparent { libc::MADV_HUGEPAGE } else { libc::MADV_NOHUGEPAGE };
+                let advice =
+                    if policy == PagePolicy::Transparent { libc::MADV_HUGEPAGE } else { libc::MADV_NOHUGEPAGE };
                 // Advice failing (THP compiled out) is visible later in smaps.
                 libc::madvise(ptr.as_ptr().cast(), round_up(len, SMALL_PAGE), advice);
                 Ok((base, map_len, ptr))

@@ -7,8 +7,22 @@ use crate::sysroot::{SysRoot, SysfsError};
 
 /// CPU flags worth recording: they decide which kernels can run.
 const RELEVANT_FLAGS: [&str; 16] = [
-    "sse2", "sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_fp16", "amx_tile",
-    "asimd", "sve", "sve2", "sme", "hypervisor", "constant_tsc",
+    "sse2",
+    "sse4_2",
+    "avx",
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_fp16",
+    "amx_tile",
+    "asimd",
+    "sve",
+    "sve2",
+    "sme",
+    "hypervisor",
+    "constant_tsc",
 ];
 
 /// Reads every provenance fact. `rustc` comes from the build.
@@ -24,7 +38,9 @@ pub fn probe(root: &SysRoot, topology: &Topology, rustc: Fact<String>) -> Machin
     };
     let number = |name: &str| -> Fact<u32> {
         match field(name) {
-            Fact::Known(v) => v.parse().map(Fact::Known).unwrap_or_else(|_| Fact::unknown(format!("'{name}' is '{v}'"))),
+            Fact::Known(v) => {
+                v.parse().map(Fact::Known).unwrap_or_else(|_| Fact::unknown(format!("'{name}' is '{v}'")))
+            }
             Fact::Unknown { unknown } => Fact::unknown(unknown),
         }
     };
@@ -66,7 +82,9 @@ pub fn probe(root: &SysRoot, topology: &Topology, rustc: Fact<String>) -> Machin
         thp_defrag: fact(root.read("/sys/kernel/mm/transparent_hugepage/defrag").map(|s| bracketed(&s))),
         numa_balancing: fact(root.parse("/proc/sys/kernel/numa_balancing")),
         demotion_enabled: match root.read("/sys/kernel/mm/numa/demotion_enabled") {
-            Ok(v) => parse_bool(&v).map(Fact::Known).unwrap_or_else(|| Fact::unknown(format!("demotion_enabled is '{v}'"))),
+            Ok(v) => {
+                parse_bool(&v).map(Fact::Known).unwrap_or_else(|| Fact::unknown(format!("demotion_enabled is '{v}'")))
+            }
             Err(e) => Fact::unknown(e.to_string()),
         },
         hypervisor: hypervisor(root, &field("flags")),
@@ -110,10 +128,7 @@ fn cpuinfo_field(text: &str, name: &str) -> Option<String> {
 
 /// "always [madvise] never" -> "madvise".
 fn bracketed(s: &str) -> String {
-    s.split_whitespace()
-        .find_map(|w| w.strip_prefix('[').and_then(|w| w.strip_suffix(']')))
-        .unwrap_or(s)
-        .to_string()
+    s.split_whitespace().find_map(|w| w.strip_prefix('[').and_then(|w| w.strip_suffix(']'))).unwrap_or(s).to_string()
 }
 
 fn parse_bool(s: &str) -> Option<bool> {
@@ -144,8 +159,12 @@ fn boost(root: &SysRoot) -> Fact<bool> {
         }
     }
     match root.read("/sys/devices/system/cpu/intel_pstate/no_turbo") {
-        Ok(v) => parse_bool(&v).map(|no_turbo| Fact::Known(!no_turbo)).unwrap_or_else(|| Fact::unknown(format!("no_turbo is '{v}'"))),
-        Err(_) => Fact::unknown("neither cpufreq/boost nor intel_pstate/no_turbo exists (no cpufreq control, e.g. a VM)"),
+        Ok(v) => parse_bool(&v)
+            .map(|no_turbo| Fact::Known(!no_turbo))
+            .unwrap_or_else(|| Fact::unknown(format!("no_turbo is '{v}'"))),
+        Err(_) => {
+            Fact::unknown("neither cpufreq/boost nor intel_pstate/no_turbo exists (no cpufreq control, e.g. a VM)")
+        }
     }
 }
 
@@ -193,7 +212,9 @@ mod tests {
     #[test]
     fn a_missing_root_gives_unknowns_with_reasons_not_a_crash() {
         let m = probe(&SysRoot::new("/nonexistent"), &Topology::default(), Fact::unknown("test"));
-        assert!(matches!(&m.kernel, Fact::Unknown { unknown } if unknown.contains("/nonexistent/proc/sys/kernel/osrelease")));
+        assert!(
+            matches!(&m.kernel, Fact::Unknown { unknown } if unknown.contains("/nonexistent/proc/sys/kernel/osrelease"))
+        );
         assert!(m.cpu_model.known().is_none());
         assert!(m.cores.known().is_none());
     }

@@ -76,9 +76,7 @@ impl SysRoot {
     /// Reads a file and trims surrounding whitespace.
     pub fn read(&self, absolute: &str) -> Result<String, SysfsError> {
         let path = self.path(absolute);
-        std::fs::read_to_string(&path)
-            .map(|s| s.trim().to_string())
-            .map_err(|source| SysfsError::Io { path, source })
+        std::fs::read_to_string(&path).map(|s| s.trim().to_string()).map_err(|source| SysfsError::Io { path, source })
     }
 
     /// Reads a file and parses its trimmed content.

@@ -40,7 +40,12 @@ pub fn classify(topology: &mut Topology, reference: u32, measured_latency_ns: &B
     }
 }
 
-fn label(node: &NumaNode, reference: Option<&NumaNode>, dram_tier: Option<u32>, measured: &BTreeMap<u32, f64>) -> TierLabel {
+fn label(
+    node: &NumaNode,
+    reference: Option<&NumaNode>,
+    dram_tier: Option<u32>,
+    measured: &BTreeMap<u32, f64>,
+) -> TierLabel {
     let mut evidence = Vec::new();
     if let Some(tier) = node.subtype.as_deref().and_then(tier_of_subtype) {
         evidence.push(format!("hwloc subtype {}", node.subtype.as_deref().unwrap_or_default()));

@@ -63,14 +63,18 @@ fn live_caches_match_what_sysfs_reports_for_cpu0() {
             _ => CacheKind::Unified,
         };
         assert!(
-            t.caches.iter().any(|c| c.level == level && c.kind == kind && c.size_bytes == size && c.shared_by_pus.contains(&0)),
+            t.caches
+                .iter()
+                .any(|c| c.level == level && c.kind == kind && c.size_bytes == size && c.shared_by_pus.contains(&0)),
             "cache L{level} {kind:?} {size} B of cpu0 missing from {:?}",
             t.caches
         );
         checked += 1;
     }
     assert!(checked >= 3, "only {checked} caches in sysfs");
-    let online = hwbench_probes::sysroot::parse_list(&std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap()).unwrap();
+    let online =
+        hwbench_probes::sysroot::parse_list(&std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap())
+            .unwrap();
     let all_cpus: Vec<u32> = t.nodes.iter().flat_map(|n| n.cpus.clone()).collect();
     assert_eq!(all_cpus, online);
 }

@@ -40,12 +40,16 @@ pub struct Relative {
 /// Ratios over the (id, params, metric) points every run measured with the
 /// same unit and a positive value.
 pub fn relative(runs: &RunSet) -> Relative {
-    let indexes: Vec<HashMap<(PointKey, &str), &Metric>> = runs.runs.iter().map(|run| {
-        run.ok_records()
-            .flat_map(|r| r.metrics.iter().map(move |m| ((PointKey::of(r), m.name.as_str()), m)))
-            .filter(|(_, m)| m.value > 0.0 && m.value.is_finite() && !NOT_PERFORMANCE.contains(&m.name.as_str()))
-            .collect()
-    }).collect();
+    let indexes: Vec<HashMap<(PointKey, &str), &Metric>> = runs
+        .runs
+        .iter()
+        .map(|run| {
+            run.ok_records()
+                .flat_map(|r| r.metrics.iter().map(move |m| ((PointKey::of(r), m.name.as_str()), m)))
+                .filter(|(_, m)| m.value > 0.0 && m.value.is_finite() && !NOT_PERFORMANCE.contains(&m.name.as_str()))
+                .collect()
+        })
+        .collect();
     let baseline = runs.baseline;
     let mut per_id: Vec<(String, Vec<Vec<f64>>)> = Vec::new();
     for record in runs.runs[baseline].ok_records() {

@@ -41,10 +41,8 @@ pub struct SystemTable {
 /// Builds the table from every run's provenance, topology and sensors.
 pub fn table(runs: &RunSet) -> SystemTable {
     let docs: Vec<&ResultDocument> = runs.runs.iter().map(|r| &r.doc).collect();
-    let mut rows: Vec<Row> = facts()
-        .iter()
-        .map(|(name, get)| row(name, docs.iter().map(|d| get(d)).collect()))
-        .collect();
+    let mut rows: Vec<Row> =
+        facts().iter().map(|(name, get)| row(name, docs.iter().map(|d| get(d)).collect())).collect();
     // One row per sensor any run knows of.
     let mut sensors: Vec<&String> = docs.iter().flat_map(|d| d.sensors.keys()).collect();
     sensors.sort();
@@ -83,31 +81,38 @@ fn facts() -> Vec<(&'static str, Getter)> {
         ("hostname", |d| fact(&d.machine.hostname)),
         ("CPU", |d| format!("{} {}", fact(&d.machine.cpu_vendor), fact(&d.machine.cpu_model))),
         ("family / model / stepping", |d| {
-            format!("{} / {} / {}", fact(&d.machine.cpu_family), fact(&d.machine.cpu_model_number), fact(&d.machine.cpu_stepping))
+            format!(
+                "{} / {} / {}",
+                fact(&d.machine.cpu_family),
+                fact(&d.machine.cpu_model_number),
+                fact(&d.machine.cpu_stepping)
+            )
         }),
         ("microcode", |d| fact(&d.machine.microcode)),
         ("sockets / cores / threads", |d| {
             format!("{} / {} / {}", fact(&d.machine.sockets), fact(&d.machine.cores), fact(&d.machine.threads))
         }),
         ("SMT", |d| fact(&d.machine.smt)),
-        ("memory", |d| d.machine.memory_bytes.known().map_or_else(|| fact(&d.machine.memory_bytes), |b| format_bytes(*b))),
+        ("memory", |d| {
+            d.machine.memory_bytes.known().map_or_else(|| fact(&d.machine.memory_bytes), |b| format_bytes(*b))
+        }),
         ("caches", |d| caches(d)),
         ("NUMA nodes", |d| nodes(d)),
         ("GPU adapters", |d| adapters(d)),
         ("kernel", |d| fact(&d.machine.kernel)),
         ("kernel command line", |d| fact(&d.machine.kernel_cmdline)),
         ("OS", |d| fact(&d.machine.os)),
-        ("cpufreq driver / governor", |d| format!("{} / {}", fact(&d.machine.cpufreq_driver), fact(&d.machine.cpufreq_governor))),
+        ("cpufreq driver / governor", |d| {
+            format!("{} / {}", fact(&d.machine.cpufreq_driver), fact(&d.machine.cpufreq_governor))
+        }),
         ("boost", |d| fact(&d.machine.boost)),
         ("THP enabled / defrag", |d| format!("{} / {}", fact(&d.machine.thp_enabled), fact(&d.machine.thp_defrag))),
         ("numa_balancing", |d| fact(&d.machine.numa_balancing)),
         ("tier demotion", |d| fact(&d.machine.demotion_enabled)),
         ("hypervisor", |d| fact(&d.machine.hypervisor)),
-        ("load average at start", |d| {
-            match &d.machine.load_average {
-                Fact::Known(l) => format!("{} {} {}", l[0], l[1], l[2]),
-                Fact::Unknown { unknown } => format!("unknown ({unknown})"),
-            }
+        ("load average at start", |d| match &d.machine.load_average {
+            Fact::Known(l) => format!("{} {} {}", l[0], l[1], l[2]),
+            Fact::Unknown { unknown } => format!("unknown ({unknown})"),
         }),
         ("hwbench", |d| format!("{} ({})", d.tool.version, fact(&d.tool.git_sha))),
         ("rustc", |d| fact(&d.machine.rustc)),
@@ -157,7 +162,8 @@ fn nodes(d: &ResultDocument) -> String {
         .iter()
         .map(|n| {
             let cpus = if n.cpu_less { "CPU-less".to_string() } else { format!("{} CPUs", n.cpus.len()) };
-            let tier = n.tier.as_ref().map(|t| format!(", {}", format!("{:?}", t.tier).to_lowercase())).unwrap_or_default();
+            let tier =
+                n.tier.as_ref().map(|t| format!(", {}", format!("{:?}", t.tier).to_lowercase())).unwrap_or_default();
             format!("{}: {}, {cpus}{tier}", n.os_index, format_bytes(n.memory_bytes))
         })
         .collect();
@@ -179,7 +185,12 @@ fn adapters(d: &ResultDocument) -> String {
             let index = r.params.get("adapter")?.to_string();
             let info = r.info.get("adapter");
             let field = |k: &str| info.and_then(|a| a.get(k)).and_then(|v| v.as_str()).unwrap_or("");
-            let backend = [field("backend"), field("driver")].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(", ");
+            let backend = [field("backend"), field("driver")]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ");
             Some(match (field("name"), backend.is_empty()) {
                 ("", _) => index,
                 (name, true) => format!("{index}: {name}"),

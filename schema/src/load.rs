@@ -46,10 +46,9 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<ResultDocument, LoadError> {
         path: p(),
         why: format!("the top level is {}, not an object", json_kind(&value)),
     })?;
-    let version = object.get("schema_version").ok_or_else(|| LoadError::NotAResult {
-        path: p(),
-        why: "no schema_version field".into(),
-    })?;
+    let version = object
+        .get("schema_version")
+        .ok_or_else(|| LoadError::NotAResult { path: p(), why: "no schema_version field".into() })?;
     let version = version.as_u64().ok_or_else(|| LoadError::NotAResult {
         path: p(),
         why: "schema_version is not a non-negative integer".into(),
@@ -65,8 +64,8 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<ResultDocument, LoadError> {
     if version == 0 {
         return Err(LoadError::NotAResult { path: p(), why: "schema_version 0 does not exist".into() });
     }
-    let doc: ResultDocument = serde_json::from_value(value)
-        .map_err(|e| LoadError::Invalid { path: p(), detail: e.to_string() })?;
+    let doc: ResultDocument =
+        serde_json::from_value(value).map_err(|e| LoadError::Invalid { path: p(), detail: e.to_string() })?;
     validate(&doc).map_err(|detail| LoadError::Invalid { path: p(), detail })?;
     Ok(doc)
 }

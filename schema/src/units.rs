@@ -17,9 +17,7 @@ pub struct SizeError {
 pub fn parse_bytes(input: &str) -> Result<u64, SizeError> {
     let err = |why| SizeError { input: input.to_string(), why };
     let s = input.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
     let (number, suffix) = s.split_at(split);
     if number.is_empty() {
         return Err(err("no number"));

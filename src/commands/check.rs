@@ -50,13 +50,21 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|s| s.parse::<Setting>().map_err(|e| anyhow::anyhow!("{}: run.settings: {e}", args.baseline.display())))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let request = Request { benchmarks: &benchmarks, suite: &suite, settings: &settings, out: &args.out, label: Some(format!("check against {}", baseline.run.id)), energy: &args.energy };
+    let request = Request {
+        benchmarks: &benchmarks,
+        suite: &suite,
+        settings: &settings,
+        out: &args.out,
+        label: Some(format!("check against {}", baseline.run.id)),
+        energy: &args.energy,
+    };
     let new = measure(&request, global)?;
     if new.interrupted() {
         eprintln!("{}", new.path.display());
         return Ok(ExitCode::from(crate::exit::INTERRUPTED));
     }
-    let comparison = compare::compare(&baseline, &new.doc, &Options { threshold: args.threshold / 100.0, ..Options::default() });
+    let comparison =
+        compare::compare(&baseline, &new.doc, &Options { threshold: args.threshold / 100.0, ..Options::default() });
     let markdown = render::markdown(&comparison);
     let summary_path = new.path.with_extension("md");
     hwbench_schema::write_atomic(&summary_path, &markdown)?;
@@ -74,6 +82,10 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
 fn append_step_summary(markdown: &[u8]) -> anyhow::Result<()> {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else { return Ok(()) };
     let path = Path::new(&path);
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).with_context(|| format!("GITHUB_STEP_SUMMARY {}", path.display()))?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("GITHUB_STEP_SUMMARY {}", path.display()))?;
     file.write_all(markdown).with_context(|| format!("GITHUB_STEP_SUMMARY {}", path.display()))
 }

@@ -54,7 +54,8 @@ pub fn add_gpus(root: &hwbench_probes::SysRoot, topology: &mut Topology) {
 fn render(t: &Topology) -> String {
     use hwbench_probes::sysroot::format_list;
     let pus: usize = t.cores.iter().map(|c| c.pus.len()).sum();
-    let mut out = format!("{} package(s), {} core(s), {} PU(s)   [{}]\n\nCaches\n", t.packages, t.cores.len(), pus, t.source);
+    let mut out =
+        format!("{} package(s), {} core(s), {} PU(s)   [{}]\n\nCaches\n", t.packages, t.cores.len(), pus, t.source);
     out.push_str("  level  kind         size  line  ways  instances  PUs per instance\n");
     let mut groups: Vec<(&Cache, usize)> = Vec::new();
     for c in &t.caches {
@@ -75,7 +76,9 @@ fn render(t: &Topology) -> String {
             c.shared_by_pus.len()
         ));
     }
-    out.push_str("\nNUMA nodes\n  node     memory  cpus        tier         distances  HMAT (read latency, read bandwidth)\n");
+    out.push_str(
+        "\nNUMA nodes\n  node     memory  cpus        tier         distances  HMAT (read latency, read bandwidth)\n",
+    );
     for n in &t.nodes {
         let distances: Vec<String> = n.distances.values().map(u32::to_string).collect();
         let hmat: Vec<String> = n
@@ -125,7 +128,8 @@ fn render(t: &Topology) -> String {
         out.push_str(&format!("  none: {note}\n"));
     }
     if !t.memory_tiers.is_empty() {
-        let tiers: Vec<String> = t.memory_tiers.iter().map(|m| format!("tier {}: nodes {}", m.id, format_list(&m.nodes))).collect();
+        let tiers: Vec<String> =
+            t.memory_tiers.iter().map(|m| format!("tier {}: nodes {}", m.id, format_list(&m.nodes))).collect();
         out.push_str(&format!("\nMemory tiers: {}\n", tiers.join("; ")));
     }
     out

@@ -4,7 +4,6 @@
 
 use std::sync::OnceLock;
 
-
 /// Features hwbench requests when an adapter has them.
 pub const WANTED_FEATURES: wgpu::Features = wgpu::Features::TIMESTAMP_QUERY
     .union(wgpu::Features::SHADER_F16)
@@ -94,7 +93,8 @@ pub fn no_adapter_reason() -> String {
 }
 
 fn backends_tried() -> String {
-    let backends = wgpu::Instance::enabled_backend_features() & wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
+    let backends =
+        wgpu::Instance::enabled_backend_features() & wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
     backends.iter().map(|b| backend_name(b)).collect::<Vec<_>>().join(", ")
 }
 
@@ -131,7 +131,11 @@ pub fn default_selection(all: &[AdapterInfo]) -> Vec<usize> {
 pub fn resolve(all: &[AdapterInfo], wanted: &str) -> Result<usize, String> {
     let listing = || all.iter().map(|a| format!("{}: {}", a.index, a.name)).collect::<Vec<_>>().join(", ");
     if let Ok(index) = wanted.parse::<usize>() {
-        return if index < all.len() { Ok(index) } else { Err(format!("no adapter {index} (adapters: {})", listing())) };
+        return if index < all.len() {
+            Ok(index)
+        } else {
+            Err(format!("no adapter {index} (adapters: {})", listing()))
+        };
     }
     let needle = wanted.to_lowercase();
     let matches: Vec<&AdapterInfo> = all.iter().filter(|a| a.name.to_lowercase().contains(&needle)).collect();
@@ -200,7 +204,11 @@ mod tests {
 
     #[test]
     fn adapters_resolve_by_index_or_name() {
-        let all = [info(0, "llvmpipe", "cpu"), info(1, "NVIDIA H100 80GB HBM3", "discrete_gpu"), info(2, "NVIDIA A100", "discrete_gpu")];
+        let all = [
+            info(0, "llvmpipe", "cpu"),
+            info(1, "NVIDIA H100 80GB HBM3", "discrete_gpu"),
+            info(2, "NVIDIA A100", "discrete_gpu"),
+        ];
         assert_eq!(resolve(&all, "1"), Ok(1));
         assert_eq!(resolve(&all, "h100"), Ok(1));
         assert!(resolve(&all, "3").unwrap_err().contains("no adapter 3"));

@@ -36,12 +36,28 @@ pub const DISPATCH_TARGET: Duration = Duration::from_millis(10);
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "GPU arithmetic throughput: independent multiply-add chains per precision and width",
-    metrics: "throughput GFLOP/s or GIOP/s (median, better of fma and mad), throughput_fma, throughput_mad, throughput_host",
+    metrics:
+        "throughput GFLOP/s or GIOP/s (median, better of fma and mad), throughput_fma, throughput_mad, throughput_host",
     params: &[
         ADAPTER,
-        ParamSpec { name: "precision", kind: ParamKind::Choice(&Precision::NAMES), default: "all", help: "arithmetic type" },
-        ParamSpec { name: "width", kind: ParamKind::Choice(&Width::NAMES), default: "both", help: "a scalar or a vec4 per chain" },
-        ParamSpec { name: "workgroup", kind: ParamKind::Count, default: "best of 64, 128, 256", help: "invocations per workgroup" },
+        ParamSpec {
+            name: "precision",
+            kind: ParamKind::Choice(&Precision::NAMES),
+            default: "all",
+            help: "arithmetic type",
+        },
+        ParamSpec {
+            name: "width",
+            kind: ParamKind::Choice(&Width::NAMES),
+            default: "both",
+            help: "a scalar or a vec4 per chain",
+        },
+        ParamSpec {
+            name: "workgroup",
+            kind: ParamKind::Count,
+            default: "best of 64, 128, 256",
+            help: "invocations per workgroup",
+        },
     ],
     make: || Box::new(Compute),
 };
@@ -83,17 +99,32 @@ impl Benchmark for Compute {
 
 /// Measures one precision and width on `gpu`: both forms sampled with
 /// `cfg`, each validated, the better one as `throughput`.
-pub fn measure(gpu: &GpuContext, cfg: &SamplerConfig, stop: &AtomicBool, precision: Precision, width: Width, workgroup: Option<u32>) -> Result<Measured, BenchError> {
+pub fn measure(
+    gpu: &GpuContext,
+    cfg: &SamplerConfig,
+    stop: &AtomicBool,
+    precision: Precision,
+    width: Width,
+    workgroup: Option<u32>,
+) -> Result<Measured, BenchError> {
     let forms = precision.forms();
     let limit = gpu.limits.max_compute_invocations_per_workgroup.min(gpu.limits.max_compute_workgroup_size_x);
     let candidates: Vec<u32> = match workgroup {
-        Some(w) if w > limit => return Err(BenchError::Unavailable(format!("{}: workgroup {w} exceeds the device's {limit}", gpu.adapter.name))),
+        Some(w) if w > limit => {
+            return Err(BenchError::Unavailable(format!(
+                "{}: workgroup {w} exceeds the device's {limit}",
+                gpu.adapter.name
+            )))
+        }
         Some(w) => vec![w],
         None => WORKGROUPS.iter().copied().filter(|&w| w <= limit).collect(),
     };
     let spec = |form, workgroup| FmaSpec { precision, width, form, workgroup };
 
-    let mut trial_kernels = candidates.iter().map(|&w| FmaKernel::new(gpu, spec(forms[0], w), INVOCATIONS)).collect::<Result<Vec<_>, _>>()?;
+    let mut trial_kernels = candidates
+        .iter()
+        .map(|&w| FmaKernel::new(gpu, spec(forms[0], w), INVOCATIONS))
+        .collect::<Result<Vec<_>, _>>()?;
     let (invocations, trip) = calibrate(gpu, &mut trial_kernels[0], DISPATCH_TARGET)?;
 
     let mut trials = serde_json::Map::new();
@@ -131,9 +162,11 @@ pub fn measure(gpu: &GpuContext, cfg: &SamplerConfig, stop: &AtomicBool, precisi
         results.push((form, s, ops));
     }
     let rates = |(_, s, ops): &(Form, GpuSamples, f64)| s.primary_values(|secs| ops / secs / 1e9);
-    let (best_form, best_samples, best_ops) = results.iter().max_by(|a, b| median(&rates(a)).total_cmp(&median(&rates(b)))).expect("at least one form");
+    let (best_form, best_samples, best_ops) =
+        results.iter().max_by(|a, b| median(&rates(a)).total_cmp(&median(&rates(b)))).expect("at least one form");
     let unit = precision.unit();
-    let mut metrics = best_samples.metrics("throughput", unit, Better::Higher, Headline::Median, |secs| best_ops / secs / 1e9);
+    let mut metrics =
+        best_samples.metrics("throughput", unit, Better::Higher, Headline::Median, |secs| best_ops / secs / 1e9);
     for r in &results {
         metrics.push(median_metric(&format!("throughput_{}", r.0.name()), unit, rates(r), Better::Higher));
     }

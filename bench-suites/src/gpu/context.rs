@@ -46,11 +46,13 @@ impl GpuContext {
             required_limits: limits.clone(),
             ..Default::default()
         };
-        let (device, queue) = pollster::block_on(adapter.request_device(&desc))
-            .map_err(|e| BenchError::Unavailable(format!("adapter {index} ({}): cannot open a device: {e}", info.name)))?;
+        let (device, queue) = pollster::block_on(adapter.request_device(&desc)).map_err(|e| {
+            BenchError::Unavailable(format!("adapter {index} ({}): cannot open a device: {e}", info.name))
+        })?;
         let errors = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&errors);
-        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| sink.lock().expect("error sink").push(e.to_string())));
+        device
+            .on_uncaptured_error(Arc::new(move |e: wgpu::Error| sink.lock().expect("error sink").push(e.to_string())));
         let sink = Arc::clone(&errors);
         device.set_device_lost_callback(move |reason, message| {
             sink.lock().expect("error sink").push(format!("device lost ({reason:?}): {message}"));
@@ -118,7 +120,9 @@ impl GpuContext {
             match rx.recv_timeout(Duration::from_millis(10)) {
                 Ok(r) => break r,
                 Err(_) if Instant::now() < deadline => continue,
-                Err(_) => return Err(BenchError::Failed(format!("{}: a buffer map never completed", self.adapter.name))),
+                Err(_) => {
+                    return Err(BenchError::Failed(format!("{}: a buffer map never completed", self.adapter.name)))
+                }
             }
         };
         self.check()?;
@@ -135,7 +139,8 @@ impl GpuContext {
 
     /// Copies `bytes` bytes of `source` (COPY_SRC) to the host.
     pub fn download(&self, source: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>, BenchError> {
-        let staging = self.buffer("hwbench download", bytes, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+        let staging =
+            self.buffer("hwbench download", bytes, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
         let mut encoder = self.device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(source, 0, &staging, 0, bytes);
         self.wait(self.queue.submit([encoder.finish()]))?;
@@ -144,7 +149,12 @@ impl GpuContext {
 
     /// Creates a buffer that is not mapped at creation.
     pub fn buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
-        self.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size, usage, mapped_at_creation: false })
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size,
+            usage,
+            mapped_at_creation: false,
+        })
     }
 
     /// Compiles a WGSL module, failing with the compiler's message.

@@ -25,7 +25,8 @@ const SOURCE: &str = include_str!("empty.wgsl");
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "GPU dispatch latency: empty kernel round trip on the host, and per dispatch by timestamps",
-    metrics: "latency us (median; encode + submit + wait), latency_device us (median; timestamps, back-to-back dispatches)",
+    metrics:
+        "latency us (median; encode + submit + wait), latency_device us (median; timestamps, back-to-back dispatches)",
     params: &[ADAPTER],
     make: || Box::new(Dispatch),
 };
@@ -76,9 +77,17 @@ pub fn measure(gpu: &GpuContext, cfg: &SamplerConfig, stop: &AtomicBool) -> Resu
         Some(_) => {
             let s = sample(cfg, &mut pass, stop)?;
             let per = s.iterations as f64;
-            metrics.push(median_metric("latency_device", "us", s.primary_values(|secs| secs * 1e6 / per), Better::Lower));
+            metrics.push(median_metric(
+                "latency_device",
+                "us",
+                s.primary_values(|secs| secs * 1e6 / per),
+                Better::Lower,
+            ));
             info.extend(s.info());
-            info.insert("latency_device".into(), "timestamps around one pass of back-to-back empty dispatches, per dispatch".into());
+            info.insert(
+                "latency_device".into(),
+                "timestamps around one pass of back-to-back empty dispatches, per dispatch".into(),
+            );
         }
         None => {
             info.insert("latency_device".into(), "unavailable: the device has no timestamp queries".into());

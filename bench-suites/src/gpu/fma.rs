@@ -180,8 +180,9 @@ impl FmaSpec {
                 format!("    var x{k} = {t}({start}){lanes};")
             })
             .collect();
-        let body: Vec<String> =
-            (0..ROUNDS).flat_map(|_| (0..CHAINS).map(|k| format!("        x{k} = {};", self.form.step(&format!("x{k}"))))).collect();
+        let body: Vec<String> = (0..ROUNDS)
+            .flat_map(|_| (0..CHAINS).map(|k| format!("        x{k} = {};", self.form.step(&format!("x{k}")))))
+            .collect();
         let wide = match (vec4, float) {
             (false, true) => "f32",
             (true, true) => "vec4<f32>",
@@ -250,8 +251,16 @@ impl FmaKernel {
             }
         }
         let module = ctx.shader("gpu.compute", &spec.source())?;
-        let params = ctx.buffer("gpu.compute params", std::mem::size_of::<Params>() as u64, wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST);
-        let out = ctx.buffer("gpu.compute out", u64::from(invocations) * 4, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
+        let params = ctx.buffer(
+            "gpu.compute params",
+            std::mem::size_of::<Params>() as u64,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        );
+        let out = ctx.buffer(
+            "gpu.compute out",
+            u64::from(invocations) * 4,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        );
         let groups = grid(ctx, u64::from(invocations), spec.workgroup)?;
         let kernel = Kernel::new(ctx, &module, "main", &[Binding::Uniform(&params), Binding::Storage(&out)], groups)?;
         let mut k = FmaKernel { spec, invocations, capacity: invocations, trip: 0, params, out, kernel };
@@ -261,7 +270,14 @@ impl FmaKernel {
 
     /// Sets the loop trip count for the next submissions.
     pub fn set_trip(&mut self, ctx: &GpuContext, trip: u32) {
-        let p = Params { trip, int_mul: INT_MUL, int_add: INT_ADD, float_mul: FLOAT_MUL, float_add: FLOAT_ADD, _pad: [0; 3] };
+        let p = Params {
+            trip,
+            int_mul: INT_MUL,
+            int_add: INT_ADD,
+            float_mul: FLOAT_MUL,
+            float_add: FLOAT_ADD,
+            _pad: [0; 3],
+        };
         ctx.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&p));
         self.trip = trip;
     }
@@ -306,8 +322,13 @@ impl FmaKernel {
                 word as i32 == int_gold(id, lanes, steps)
             };
             if !ok {
-                let want = if precision.is_float() { float_gold(id, lanes, steps).to_string() } else { int_gold(id, lanes, steps).to_string() };
-                let got = if precision.is_float() { f32::from_bits(word).to_string() } else { (word as i32).to_string() };
+                let want = if precision.is_float() {
+                    float_gold(id, lanes, steps).to_string()
+                } else {
+                    int_gold(id, lanes, steps).to_string()
+                };
+                let got =
+                    if precision.is_float() { f32::from_bits(word).to_string() } else { (word as i32).to_string() };
                 return Err(BenchError::Failed(format!(
                     "{}: {} {}: invocation {id} stored {got}, expected {want} after {steps} steps",
                     ctx.adapter.name,

@@ -89,8 +89,18 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     metrics: "bandwidth GB/s (max of samples), bandwidth_host",
     params: &[
         ADAPTER,
-        ParamSpec { name: "kernel", kind: ParamKind::Choice(&KERNEL_NAMES), default: "all", help: "BabelStream kernel" },
-        ParamSpec { name: "bytes", kind: ParamKind::Bytes, default: "the binding limit", help: "size of each of the three arrays" },
+        ParamSpec {
+            name: "kernel",
+            kind: ParamKind::Choice(&KERNEL_NAMES),
+            default: "all",
+            help: "BabelStream kernel",
+        },
+        ParamSpec {
+            name: "bytes",
+            kind: ParamKind::Bytes,
+            default: "the binding limit",
+            help: "size of each of the three arrays",
+        },
     ],
     make: || Box::new(Memory::default()),
 };
@@ -104,13 +114,18 @@ pub struct Memory {
 /// The largest array a device allows: one binding, one buffer, and an
 /// eighth of host memory (the host reads it back); whole workgroups.
 pub fn largest_array(limits: &super::adapter::KeyLimits) -> u64 {
-    let bytes = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size).min(physical_memory_bytes() / 8).min(u64::from(u32::MAX));
+    let bytes = limits
+        .max_storage_buffer_binding_size
+        .min(limits.max_buffer_size)
+        .min(physical_memory_bytes() / 8)
+        .min(u64::from(u32::MAX));
     bytes / (u64::from(WORKGROUP) * 4) * (u64::from(WORKGROUP) * 4)
 }
 
 impl Benchmark for Memory {
     fn points(&mut self, params: &Params, _ctx: &Context) -> Result<Vec<Params>, BenchError> {
-        let kernels: Vec<Params> = choices(params, "kernel", &KERNEL_NAMES).into_iter().map(|k| Params::default().with("kernel", k)).collect();
+        let kernels: Vec<Params> =
+            choices(params, "kernel", &KERNEL_NAMES).into_iter().map(|k| Params::default().with("kernel", k)).collect();
         let all = super::adapter::adapters();
         let mut points = point::for_adapters(ID, params, kernels)?;
         for p in &mut points {
@@ -121,10 +136,22 @@ impl Benchmark for Memory {
                     return Err(BenchError::bad_param(
                         ID,
                         "bytes",
-                        format!("{} is more than adapter {} ({}) allows per array: {}", format_bytes(b), adapter.index, adapter.name, format_bytes(largest)),
+                        format!(
+                            "{} is more than adapter {} ({}) allows per array: {}",
+                            format_bytes(b),
+                            adapter.index,
+                            adapter.name,
+                            format_bytes(largest)
+                        ),
                     ))
                 }
-                Some(b) if b < u64::from(WORKGROUP) * 4 => return Err(BenchError::bad_param(ID, "bytes", format!("{b} is less than one workgroup of {WORKGROUP} floats"))),
+                Some(b) if b < u64::from(WORKGROUP) * 4 => {
+                    return Err(BenchError::bad_param(
+                        ID,
+                        "bytes",
+                        format!("{b} is less than one workgroup of {WORKGROUP} floats"),
+                    ))
+                }
                 Some(b) => b / 4 * 4,
                 None => largest,
             };
@@ -165,7 +192,8 @@ impl Stream {
     /// Allocates three arrays of `bytes` bytes (rounded down to whole f32)
     /// on `gpu` and builds the kernels.
     pub fn new(gpu: &GpuContext, bytes: u64) -> Result<Self, BenchError> {
-        let n = u32::try_from(bytes / 4).map_err(|_| BenchError::Unavailable(format!("{bytes} bytes is more than 2^32 floats")))?;
+        let n = u32::try_from(bytes / 4)
+            .map_err(|_| BenchError::Unavailable(format!("{bytes} bytes is more than 2^32 floats")))?;
         let groups = grid(gpu, u64::from(n), WORKGROUP)?;
         let size = u64::from(n) * 4;
         let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
@@ -174,7 +202,11 @@ impl Stream {
         let dot_groups = [DOT_GROUPS.min(gpu.limits.max_compute_workgroups_per_dimension), 1, 1];
         let sums = gpu.buffer("gpu.memory sums", u64::from(dot_groups[0]) * 4, usage);
         if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(BenchError::Unavailable(format!("{}: three arrays of {}: {e}", gpu.adapter.name, format_bytes(size))));
+            return Err(BenchError::Unavailable(format!(
+                "{}: three arrays of {}: {e}",
+                gpu.adapter.name,
+                format_bytes(size)
+            )));
         }
         #[repr(C)]
         #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -184,14 +216,30 @@ impl Stream {
             start: [f32; 3],
             _pad: [u32; 3],
         }
-        let params = gpu.buffer("gpu.memory params", std::mem::size_of::<Params>() as u64, wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST);
-        gpu.queue.write_buffer(&params, 0, bytemuck::bytes_of(&Params { n, scalar: SCALAR, start: START, _pad: [0; 3] }));
+        let params = gpu.buffer(
+            "gpu.memory params",
+            std::mem::size_of::<Params>() as u64,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        );
+        gpu.queue.write_buffer(
+            &params,
+            0,
+            bytemuck::bytes_of(&Params { n, scalar: SCALAR, start: START, _pad: [0; 3] }),
+        );
         let module = gpu.shader(ID, SOURCE)?;
-        let bindings = [Binding::Uniform(&params), Binding::Storage(&a), Binding::Storage(&b), Binding::Storage(&c), Binding::Storage(&sums)];
+        let bindings = [
+            Binding::Uniform(&params),
+            Binding::Storage(&a),
+            Binding::Storage(&b),
+            Binding::Storage(&c),
+            Binding::Storage(&sums),
+        ];
         let init = Kernel::new(gpu, &module, "init", &bindings, groups)?;
         let kernels = KERNELS
             .iter()
-            .map(|k| Kernel::new(gpu, &module, k.name, &bindings, if k.output == Array::Sums { dot_groups } else { groups }))
+            .map(|k| {
+                Kernel::new(gpu, &module, k.name, &bindings, if k.output == Array::Sums { dot_groups } else { groups })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Stream { n, a, b, c, sums, init, kernels })
     }
@@ -221,7 +269,13 @@ impl Stream {
     }
 
     /// Resets the arrays to their start values, then samples `kernel`.
-    pub fn sample(&self, gpu: &GpuContext, kernel: StreamKernel, cfg: &SamplerConfig, stop: &AtomicBool) -> Result<GpuSamples, BenchError> {
+    pub fn sample(
+        &self,
+        gpu: &GpuContext,
+        kernel: StreamKernel,
+        cfg: &SamplerConfig,
+        stop: &AtomicBool,
+    ) -> Result<GpuSamples, BenchError> {
         self.init.run(gpu, 1)?;
         let work = Work { amount: self.bytes_moved(kernel) / 1e9, unit: "GB" };
         sample(cfg, &mut TimedPass::new(gpu, self.kernel(kernel)).with_work(work), stop)
@@ -236,7 +290,9 @@ impl Stream {
         let out = self.output(kernel);
         let bytes = gpu.download(out, out.size())?;
         let values: &[f32] = bytemuck::cast_slice(&bytes);
-        let fail = |what: String| Err(BenchError::Failed(format!("{}: {} output {what} (gold {gold})", gpu.adapter.name, kernel.name)));
+        let fail = |what: String| {
+            Err(BenchError::Failed(format!("{}: {} output {what} (gold {gold})", gpu.adapter.name, kernel.name)))
+        };
         if kernel.output == Array::Sums {
             let sum: f64 = values.iter().map(|&v| f64::from(v)).sum();
             let invocations = values.len() as u64 * u64::from(WORKGROUP);

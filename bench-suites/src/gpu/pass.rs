@@ -29,7 +29,13 @@ pub struct Kernel {
 
 impl Kernel {
     /// Builds entry point `entry` of `module` with `bindings` at 0, 1, ...
-    pub fn new(ctx: &GpuContext, module: &wgpu::ShaderModule, entry: &str, bindings: &[Binding], groups: [u32; 3]) -> Result<Self, BenchError> {
+    pub fn new(
+        ctx: &GpuContext,
+        module: &wgpu::ShaderModule,
+        entry: &str,
+        bindings: &[Binding],
+        groups: [u32; 3],
+    ) -> Result<Self, BenchError> {
         let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let layout_entries: Vec<wgpu::BindGroupLayoutEntry> = bindings
             .iter()
@@ -48,7 +54,10 @@ impl Kernel {
                 count: None,
             })
             .collect();
-        let bind_layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(entry), entries: &layout_entries });
+        let bind_layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(entry),
+            entries: &layout_entries,
+        });
         let layout = ctx.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some(entry),
             bind_group_layouts: &[Some(&bind_layout)],
@@ -72,7 +81,11 @@ impl Kernel {
                 },
             })
             .collect();
-        let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(entry), layout: &bind_layout, entries: &entries });
+        let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(entry),
+            layout: &bind_layout,
+            entries: &entries,
+        });
         match pollster::block_on(scope.pop()) {
             None => Ok(Kernel { pipeline, bind_group, groups }),
             Some(e) => Err(BenchError::Failed(format!("{}: kernel {entry}: {e}", ctx.adapter.name))),
@@ -105,7 +118,9 @@ pub fn grid(ctx: &GpuContext, invocations: u64, workgroup: u32) -> Result<[u32; 
     let x = groups.min(max);
     let y = groups.div_ceil(x);
     if y > max {
-        return Err(BenchError::Unavailable(format!("{invocations} invocations exceed the device's {max}x{max} workgroup grid")));
+        return Err(BenchError::Unavailable(format!(
+            "{invocations} invocations exceed the device's {max}x{max} workgroup grid"
+        )));
     }
     Ok([x as u32, y as u32, 1])
 }
@@ -121,9 +136,15 @@ struct Queries {
 impl Queries {
     fn new(ctx: &GpuContext) -> Option<Self> {
         let period_ns = ctx.timestamp_period_ns()?;
-        let set = ctx.device.create_query_set(&wgpu::QuerySetDescriptor { label: Some("hwbench timestamps"), ty: wgpu::QueryType::Timestamp, count: 2 });
-        let resolve = ctx.buffer("hwbench timestamps", 16, wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC);
-        let readback = ctx.buffer("hwbench timestamps read-back", 16, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+        let set = ctx.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("hwbench timestamps"),
+            ty: wgpu::QueryType::Timestamp,
+            count: 2,
+        });
+        let resolve =
+            ctx.buffer("hwbench timestamps", 16, wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC);
+        let readback =
+            ctx.buffer("hwbench timestamps read-back", 16, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
         Some(Queries { set, resolve, readback, period_ns })
     }
 

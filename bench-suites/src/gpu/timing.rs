@@ -78,7 +78,14 @@ impl GpuSamples {
 
     /// A metric named `name` from the primary samples and, when those are
     /// timestamps, `<name>_host` from the host samples.
-    pub fn metrics(&self, name: &str, unit: &str, better: Better, headline: Headline, f: impl Fn(f64) -> f64) -> Vec<Metric> {
+    pub fn metrics(
+        &self,
+        name: &str,
+        unit: &str,
+        better: Better,
+        headline: Headline,
+        f: impl Fn(f64) -> f64,
+    ) -> Vec<Metric> {
         let make = |n: &str, samples: Vec<f64>| match headline {
             Headline::Median => median_metric(n, unit, samples, better),
             Headline::Best => best_metric(n, unit, samples, better),

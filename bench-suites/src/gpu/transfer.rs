@@ -31,7 +31,12 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     params: &[
         ADAPTER,
         ParamSpec { name: "direction", kind: ParamKind::Choice(&DIRECTIONS), default: "both", help: "h2d or d2h" },
-        ParamSpec { name: "bytes", kind: ParamKind::Bytes, default: "64KiB, 1MiB, 16MiB, 256MiB", help: "bytes per transfer" },
+        ParamSpec {
+            name: "bytes",
+            kind: ParamKind::Bytes,
+            default: "64KiB, 1MiB, 16MiB, 256MiB",
+            help: "bytes per transfer",
+        },
     ],
     make: || Box::new(Transfer),
 };
@@ -61,7 +66,15 @@ impl Benchmark for Transfer {
         if params.has("bytes") {
             if let Some(p) = points.iter().find(|p| !fits(p)) {
                 let b = p.uint("bytes").unwrap_or(0);
-                return Err(BenchError::bad_param(ID, "bytes", format!("{} is more than adapter {} allows in one buffer", format_bytes(b), p.uint("adapter").unwrap_or(0))));
+                return Err(BenchError::bad_param(
+                    ID,
+                    "bytes",
+                    format!(
+                        "{} is more than adapter {} allows in one buffer",
+                        format_bytes(b),
+                        p.uint("adapter").unwrap_or(0)
+                    ),
+                ));
             }
         }
         Ok(points.into_iter().filter(fits).collect())
@@ -114,14 +127,24 @@ impl Workload for Transfers<'_> {
 
 /// Measures transfers of `bytes` bytes in one direction, then checks that
 /// the data arrived intact.
-pub fn measure(gpu: &GpuContext, cfg: &SamplerConfig, stop: &AtomicBool, to_device: bool, bytes: u64) -> Result<Measured, BenchError> {
+pub fn measure(
+    gpu: &GpuContext,
+    cfg: &SamplerConfig,
+    stop: &AtomicBool,
+    to_device: bool,
+    bytes: u64,
+) -> Result<Measured, BenchError> {
     let usage = wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
     let expected = pattern(bytes);
     let mut work = Transfers {
         gpu,
         to_device,
         device: gpu.buffer("gpu.transfer device", bytes, usage),
-        readback: gpu.buffer("gpu.transfer read-back", bytes, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST),
+        readback: gpu.buffer(
+            "gpu.transfer read-back",
+            bytes,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        ),
         host: if to_device { expected.clone() } else { vec![0; bytes as usize] },
     };
     if !to_device {
@@ -130,9 +153,13 @@ pub fn measure(gpu: &GpuContext, cfg: &SamplerConfig, stop: &AtomicBool, to_devi
     let set = cfg.sample(&mut work, stop)?;
     let arrived = if to_device { gpu.download(&work.device, bytes)? } else { std::mem::take(&mut work.host) };
     if let Some(i) = arrived.iter().zip(&expected).position(|(a, b)| a != b) {
-        return Err(BenchError::Failed(format!("{}: transferred data differs at byte {i} of {bytes}", gpu.adapter.name)));
+        return Err(BenchError::Failed(format!(
+            "{}: transferred data differs at byte {i} of {bytes}",
+            gpu.adapter.name
+        )));
     }
-    let metric = best_metric("bandwidth", "GB/s", set.map(|secs, n| bytes as f64 * n as f64 / secs / 1e9), Better::Higher);
+    let metric =
+        best_metric("bandwidth", "GB/s", set.map(|secs, n| bytes as f64 * n as f64 / secs / 1e9), Better::Higher);
     let mut info = std::collections::BTreeMap::new();
     info.insert("transfers_per_sample".into(), set.iterations.into());
     let how = if to_device {

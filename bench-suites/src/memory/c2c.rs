@@ -35,8 +35,18 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     summary: "core-to-core latency: a cache line passed back and forth between two pinned threads, every pair of CPUs",
     metrics: "latency ns (one way = round trip / 2, median), round_trip ns (median)",
     params: &[
-        ParamSpec { name: "cpus", kind: ParamKind::Text, default: "every allowed CPU", help: "CPUs to pair, as a list (0-3,8)" },
-        ParamSpec { name: "max_pairs", kind: ParamKind::Count, default: "240", help: "ordered pairs at most; beyond, a seeded sample of CPU pairs, both orders" },
+        ParamSpec {
+            name: "cpus",
+            kind: ParamKind::Text,
+            default: "every allowed CPU",
+            help: "CPUs to pair, as a list (0-3,8)",
+        },
+        ParamSpec {
+            name: "max_pairs",
+            kind: ParamKind::Count,
+            default: "240",
+            help: "ordered pairs at most; beyond, a seeded sample of CPU pairs, both orders",
+        },
     ],
     make: || Box::new(CoreToCore),
 };
@@ -78,27 +88,47 @@ impl Benchmark for CoreToCore {
             None => allowed.clone(),
         };
         if let Some(cpu) = cpus.iter().find(|c| !allowed.contains(c)) {
-            return Err(BenchError::bad_param(ID, "cpus", format!("CPU {cpu} is not available (allowed: {})", format_list(&allowed))));
+            return Err(BenchError::bad_param(
+                ID,
+                "cpus",
+                format!("CPU {cpu} is not available (allowed: {})", format_list(&allowed)),
+            ));
         }
         if cpus.len() < 2 {
-            return Err(BenchError::bad_param(ID, "cpus", format!("needs two CPUs or more, got '{}'", format_list(&cpus))));
+            return Err(BenchError::bad_param(
+                ID,
+                "cpus",
+                format!("needs two CPUs or more, got '{}'", format_list(&cpus)),
+            ));
         }
         let max_pairs = params.uint("max_pairs").unwrap_or(DEFAULT_MAX_PAIRS);
         if max_pairs < 2 {
-            return Err(BenchError::bad_param(ID, "max_pairs", format!("{max_pairs}: one pair in both orders needs 2")));
+            return Err(BenchError::bad_param(
+                ID,
+                "max_pairs",
+                format!("{max_pairs}: one pair in both orders needs 2"),
+            ));
         }
-        Ok(pairs(&cpus, max_pairs).into_iter().map(|(a, b)| Params::default().with("cpu_a", a).with("cpu_b", b)).collect())
+        Ok(pairs(&cpus, max_pairs)
+            .into_iter()
+            .map(|(a, b)| Params::default().with("cpu_a", a).with("cpu_b", b))
+            .collect())
     }
 
     fn measure(&mut self, point: &Params, ctx: &mut Context) -> Result<Measured, BenchError> {
         let cpu = |name| point.uint(name).and_then(|c| u32::try_from(c).ok());
         let (Some(a), Some(b)) = (cpu("cpu_a"), cpu("cpu_b")) else {
             let allowed = format_list(&hwbench_probes::binding::allowed_cpus());
-            return Err(BenchError::Unavailable(format!("core-to-core latency needs two CPUs; this process may use {allowed}")));
+            return Err(BenchError::Unavailable(format!(
+                "core-to-core latency needs two CPUs; this process may use {allowed}"
+            )));
         };
         let round_trips = ping_pong(a, b, ctx)?;
         let mut info = BTreeMap::new();
-        info.insert("method".into(), "cpu_a writes an odd value to one cache line, cpu_b answers with the next; latency = round trip / 2".into());
+        info.insert(
+            "method".into(),
+            "cpu_a writes an odd value to one cache line, cpu_b answers with the next; latency = round trip / 2".into(),
+        );
         info.insert("trips_per_batch".into(), TRIPS_PER_BATCH.into());
         info.insert("sample".into(), "the fastest batch of round trips of the sample".into());
         Ok(Measured {

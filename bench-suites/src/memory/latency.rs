@@ -38,14 +38,44 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     summary: "idle memory latency by random pointer chase over working-set sizes",
     metrics: "latency ns (median), latency_min ns; summary record memory.latency.levels: l1, l2, l3, dram ns",
     params: &[
-        ParamSpec { name: "bytes", kind: ParamKind::Bytes, default: "sweep 4 KiB .. >= 4x LLC", help: "one working-set size instead of the sweep" },
+        ParamSpec {
+            name: "bytes",
+            kind: ParamKind::Bytes,
+            default: "sweep 4 KiB .. >= 4x LLC",
+            help: "one working-set size instead of the sweep",
+        },
         PAGE,
-        ParamSpec { name: "node", kind: ParamKind::Node, default: "first touch near the CPU", help: "NUMA node to bind the memory to" },
-        ParamSpec { name: "cpu", kind: ParamKind::Cpu, default: "first CPU near the node", help: "CPU the chasing thread runs on" },
-        ParamSpec { name: "stride", kind: ParamKind::Count, default: "64", help: "bytes between chased lines (128 defeats adjacent-line prefetch)" },
+        ParamSpec {
+            name: "node",
+            kind: ParamKind::Node,
+            default: "first touch near the CPU",
+            help: "NUMA node to bind the memory to",
+        },
+        ParamSpec {
+            name: "cpu",
+            kind: ParamKind::Cpu,
+            default: "first CPU near the node",
+            help: "CPU the chasing thread runs on",
+        },
+        ParamSpec {
+            name: "stride",
+            kind: ParamKind::Count,
+            default: "64",
+            help: "bytes between chased lines (128 defeats adjacent-line prefetch)",
+        },
         ParamSpec { name: "min_bytes", kind: ParamKind::Bytes, default: "4KiB", help: "smallest size of the sweep" },
-        ParamSpec { name: "max_bytes", kind: ParamKind::Bytes, default: "4x the last-level cache", help: "largest size of the sweep (rounded up to a sweep step)" },
-        ParamSpec { name: "per_octave", kind: ParamKind::Count, default: "3", help: "sweep points per doubling of size" },
+        ParamSpec {
+            name: "max_bytes",
+            kind: ParamKind::Bytes,
+            default: "4x the last-level cache",
+            help: "largest size of the sweep (rounded up to a sweep step)",
+        },
+        ParamSpec {
+            name: "per_octave",
+            kind: ParamKind::Count,
+            default: "3",
+            help: "sweep points per doubling of size",
+        },
     ],
     make: || Box::new(Latency::default()),
 };
@@ -66,7 +96,8 @@ struct Settings {
 }
 
 fn settings(params: &Params, ctx: &Context) -> Result<Settings, BenchError> {
-    let page = PagePolicy::parse(params.text("page").unwrap_or("thp")).map_err(|e| BenchError::bad_param(ID, "page", e))?;
+    let page =
+        PagePolicy::parse(params.text("page").unwrap_or("thp")).map_err(|e| BenchError::bad_param(ID, "page", e))?;
     let node = params.uint("node").map(|n| ctx.check_node(ID, n)).transpose()?;
     let cpu = match params.uint("cpu") {
         Some(c) => ctx.check_cpu(ID, c)?,
@@ -85,7 +116,11 @@ impl Benchmark for Latency {
         let sizes = match params.uint("bytes") {
             Some(bytes) => {
                 if bytes < 2 * s.stride {
-                    return Err(BenchError::bad_param(ID, "bytes", format!("{bytes} bytes is less than two lines of {} bytes", s.stride)));
+                    return Err(BenchError::bad_param(
+                        ID,
+                        "bytes",
+                        format!("{bytes} bytes is less than two lines of {} bytes", s.stride),
+                    ));
                 }
                 vec![bytes / s.stride * s.stride]
             }
@@ -148,7 +183,14 @@ impl Benchmark for Latency {
         Ok(Measured {
             metrics: vec![
                 median_metric("latency", "ns", ns, Better::Lower),
-                Metric { name: "latency_min".into(), unit: "ns".into(), value: min, statistic: "min".into(), samples: Vec::new(), better: Better::Lower },
+                Metric {
+                    name: "latency_min".into(),
+                    unit: "ns".into(),
+                    value: min,
+                    statistic: "min".into(),
+                    samples: Vec::new(),
+                    better: Better::Lower,
+                },
             ],
             placement: Some(placement),
             info,

@@ -11,8 +11,8 @@ use hwbench_schema::{Better, ParamValue};
 
 use super::chase::{Chase, LOADS_PER_ITERATION};
 use super::latency::PAGES;
-use super::traffic::{self, Counter, Mix, MIXES, REQUEST_BYTES};
 use super::placed::{self, LINE};
+use super::traffic::{self, Counter, Mix, MIXES, REQUEST_BYTES};
 use super::{nodes, pinned};
 use crate::context::Context;
 use crate::error::BenchError;
@@ -26,7 +26,8 @@ const SEED: u64 = 0x6c6f_6164_6564;
 pub const NO_TRAFFIC: &str = "none";
 /// Intel MLC's default delays, in its order (MLC counts them in cycles;
 /// here they are spin-loop iterations, see [`traffic::spin`]).
-pub const MLC_DELAYS: &[u64] = &[0, 2, 8, 15, 50, 100, 200, 300, 400, 500, 700, 1000, 1300, 1700, 2500, 3500, 5000, 9000, 20000];
+pub const MLC_DELAYS: &[u64] =
+    &[0, 2, 8, 15, 50, 100, 200, 300, 400, 500, 700, 1000, 1300, 1700, 2500, 3500, 5000, 9000, 20000];
 
 /// The table row.
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
@@ -101,10 +102,14 @@ fn delays(text: &str) -> Result<Vec<Option<u64>>, BenchError> {
 fn traffic_threads(params: &Params, cpu_node: u32, ctx: &Context) -> Result<u64, BenchError> {
     let available = nodes::cpus_of(&ctx.topology, cpu_node).len().saturating_sub(1) as u64;
     match params.uint("threads") {
-        Some(0) => Err(BenchError::bad_param(ID, "threads", "0 traffic threads: use delay=none for the zero-load point")),
-        Some(t) if t > available => {
-            Err(BenchError::bad_param(ID, "threads", format!("{t} traffic threads, but node {cpu_node} has {available} CPUs besides the chaser's")))
+        Some(0) => {
+            Err(BenchError::bad_param(ID, "threads", "0 traffic threads: use delay=none for the zero-load point"))
         }
+        Some(t) if t > available => Err(BenchError::bad_param(
+            ID,
+            "threads",
+            format!("{t} traffic threads, but node {cpu_node} has {available} CPUs besides the chaser's"),
+        )),
         Some(t) => Ok(t),
         None => Ok(available),
     }
@@ -112,7 +117,8 @@ fn traffic_threads(params: &Params, cpu_node: u32, ctx: &Context) -> Result<u64,
 
 fn resolve(point: &Params, ctx: &Context) -> Result<Point, BenchError> {
     let node = nodes::planned_node(point)?;
-    let cpu_node = point.uint("cpu_node").and_then(|n| u32::try_from(n).ok()).expect("planned points name the CPU node");
+    let cpu_node =
+        point.uint("cpu_node").and_then(|n| u32::try_from(n).ok()).expect("planned points name the CPU node");
     let cpus = nodes::initiator_cpus(&ctx.topology, cpu_node)?;
     let threads = point.uint("threads").unwrap_or(0) as usize;
     let delay = match point.0.get("delay") {
@@ -125,7 +131,8 @@ fn resolve(point: &Params, ctx: &Context) -> Result<Point, BenchError> {
             cpus.len()
         )));
     }
-    let page = PagePolicy::parse(point.text("page").unwrap_or("thp")).map_err(|e| BenchError::bad_param(ID, "page", e))?;
+    let page =
+        PagePolicy::parse(point.text("page").unwrap_or("thp")).map_err(|e| BenchError::bad_param(ID, "page", e))?;
     Ok(Point {
         key: Key {
             node,
@@ -145,7 +152,8 @@ impl Benchmark for LoadedLatency {
     fn points(&mut self, params: &Params, ctx: &Context) -> Result<Vec<Params>, BenchError> {
         let targets = nodes::select(ID, "node", params.text("node").unwrap_or("local"), ctx)?;
         let delays = delays(params.text("delay").unwrap_or("sweep"))?;
-        let (bytes, traffic_bytes) = (placed::working_set(ID, "bytes", params, ctx)?, placed::working_set(ID, "traffic_bytes", params, ctx)?);
+        let (bytes, traffic_bytes) =
+            (placed::working_set(ID, "bytes", params, ctx)?, placed::working_set(ID, "traffic_bytes", params, ctx)?);
         ctx.check_fits(ID, bytes + traffic_bytes)?;
         let page = params.text("page").unwrap_or("thp");
         let mix = params.text("mix").unwrap_or("read");
@@ -153,11 +161,16 @@ impl Benchmark for LoadedLatency {
         for node in targets {
             let cpu_node = match params.uint("cpu_node") {
                 Some(n) => nodes::select_initiators(ID, &n.to_string(), ctx)?[0],
-                None => nodes::initiator_for(&ctx.topology, node).ok_or_else(|| BenchError::BadInput(format!("{ID}: no node has CPUs")))?,
+                None => nodes::initiator_for(&ctx.topology, node)
+                    .ok_or_else(|| BenchError::BadInput(format!("{ID}: no node has CPUs")))?,
             };
             let threads = traffic_threads(params, cpu_node, ctx)?;
             if traffic_bytes / LINE < threads {
-                return Err(BenchError::bad_param(ID, "traffic_bytes", format!("{traffic_bytes} bytes is less than a line for each of {threads} traffic threads")));
+                return Err(BenchError::bad_param(
+                    ID,
+                    "traffic_bytes",
+                    format!("{traffic_bytes} bytes is less than a line for each of {threads} traffic threads"),
+                ));
             }
             for &delay in &delays {
                 let base = Params::default()
@@ -196,14 +209,18 @@ impl Benchmark for LoadedLatency {
             "bandwidth_counting".into(),
             format!("{REQUEST_BYTES} B per traffic request, reads and writes alike; read-for-ownership of written lines and the chaser's own loads not counted").into(),
         );
-        let traffic_fraction = prepared.traffic_region.verify_node(prepared.traffic_region.len(), p.key.node).map(|c| c.fraction()).ok();
+        let traffic_fraction =
+            prepared.traffic_region.verify_node(prepared.traffic_region.len(), p.key.node).map(|c| c.fraction()).ok();
         placed::check_second_buffer(ctx, ID, point, "traffic buffer", traffic_fraction, p.key.node);
         info.insert("traffic_on_node_fraction".into(), traffic_fraction.into());
         if let Some(label) = nodes::tier_of(&ctx.topology, p.cpu_node, &BTreeMap::new(), p.key.node) {
             info.insert("tier".into(), serde_json::to_value(label).expect("labels serialize"));
         }
         Ok(Measured {
-            metrics: vec![median_metric("latency", "ns", latency, Better::Lower), median_metric("bandwidth", "GB/s", bandwidth, Better::Higher)],
+            metrics: vec![
+                median_metric("latency", "ns", latency, Better::Lower),
+                median_metric("bandwidth", "GB/s", bandwidth, Better::Higher),
+            ],
             placement: Some(prepared.chase_region.placement(p.key.bytes as usize)),
             info,
         })

@@ -28,11 +28,27 @@ const KERNEL: &str = "read";
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "latency and read bandwidth from every node with CPUs to every memory node, beside the HMAT figures",
-    metrics: "latency ns (median, pointer chase), bandwidth GB/s (best, memory.bandwidth read kernel), bandwidth_median GB/s",
+    metrics:
+        "latency ns (median, pointer chase), bandwidth GB/s (best, memory.bandwidth read kernel), bandwidth_median GB/s",
     params: &[
-        ParamSpec { name: "node", kind: ParamKind::Text, default: "all", help: "memory nodes: N, all, cpuless or local" },
-        ParamSpec { name: "cpu_node", kind: ParamKind::Text, default: "all", help: "initiator nodes (with CPUs): N or all" },
-        ParamSpec { name: "bytes", kind: ParamKind::Bytes, default: "4x the last-level cache (>= 64 MiB)", help: "chased working set, and the read kernel's array" },
+        ParamSpec {
+            name: "node",
+            kind: ParamKind::Text,
+            default: "all",
+            help: "memory nodes: N, all, cpuless or local",
+        },
+        ParamSpec {
+            name: "cpu_node",
+            kind: ParamKind::Text,
+            default: "all",
+            help: "initiator nodes (with CPUs): N or all",
+        },
+        ParamSpec {
+            name: "bytes",
+            kind: ParamKind::Bytes,
+            default: "4x the last-level cache (>= 64 MiB)",
+            help: "chased working set, and the read kernel's array",
+        },
         PAGE,
     ],
     make: || Box::new(Matrix::default()),
@@ -62,7 +78,13 @@ impl Benchmark for Matrix {
             let mut ordered = targets.clone();
             ordered.sort_by_key(|&n| (n != cpu_node, n));
             for node in ordered {
-                points.push(Params::default().with("cpu_node", cpu_node).with("node", node).with("bytes", bytes).with("page", page));
+                points.push(
+                    Params::default()
+                        .with("cpu_node", cpu_node)
+                        .with("node", node)
+                        .with("bytes", bytes)
+                        .with("page", page),
+                );
             }
         }
         Ok(points)
@@ -70,9 +92,11 @@ impl Benchmark for Matrix {
 
     fn measure(&mut self, point: &Params, ctx: &mut Context) -> Result<Measured, BenchError> {
         let node = nodes::planned_node(point)?;
-        let cpu_node = point.uint("cpu_node").and_then(|n| u32::try_from(n).ok()).expect("planned points name the CPU node");
+        let cpu_node =
+            point.uint("cpu_node").and_then(|n| u32::try_from(n).ok()).expect("planned points name the CPU node");
         let bytes = point.uint("bytes").expect("planned points name the size");
-        let page = PagePolicy::parse(point.text("page").unwrap_or("thp")).map_err(|e| BenchError::bad_param(ID, "page", e))?;
+        let page =
+            PagePolicy::parse(point.text("page").unwrap_or("thp")).map_err(|e| BenchError::bad_param(ID, "page", e))?;
         let chaser = nodes::initiator_cpus(&ctx.topology, cpu_node)?[0];
 
         let (latency, placement) = idle_latency(ctx, node, chaser, bytes, page)?;
@@ -99,7 +123,13 @@ impl Benchmark for Matrix {
 
 /// Idle latency samples (ns per load) of a chase over `bytes` bound to
 /// `node`, walked from `chaser`, and the verified placement of its pages.
-fn idle_latency(ctx: &Context, node: u32, chaser: u32, bytes: u64, page: PagePolicy) -> Result<(Vec<f64>, hwbench_schema::Placement), BenchError> {
+fn idle_latency(
+    ctx: &Context,
+    node: u32,
+    chaser: u32,
+    bytes: u64,
+    page: PagePolicy,
+) -> Result<(Vec<f64>, hwbench_schema::Placement), BenchError> {
     let region = placed::place(ctx, bytes, page, node)?;
     let (sampler, stop) = (ctx.sampler, &ctx.stop);
     let latency = pinned::run_on(chaser, || {
@@ -170,6 +200,9 @@ mod tests {
         assert_eq!(cxl["hmat_read_bandwidth_mbps"], 30000);
         assert_eq!(cxl["hmat_access_class"], 1);
         let remote = hmat_info(&t, 0, 1);
-        assert!(remote["hmat"].as_str().unwrap().starts_with("unavailable: sysfs gives no HMAT figures of node 1 for initiator node 0"));
+        assert!(remote["hmat"]
+            .as_str()
+            .unwrap()
+            .starts_with("unavailable: sysfs gives no HMAT figures of node 1 for initiator node 0"));
     }
 }

@@ -30,9 +30,9 @@ pub fn select(id: &str, param: &str, text: &str, ctx: &Context) -> Result<Vec<u3
         "cpuless" => Ok(nodes.iter().filter(|n| n.cpu_less).map(|n| n.os_index).collect()),
         "local" => Ok(vec![local_node(ctx)?]),
         number => {
-            let n: u32 = number
-                .parse()
-                .map_err(|_| BenchError::bad_param(id, param, format!("'{number}' is not a node number, all, cpuless or local")))?;
+            let n: u32 = number.parse().map_err(|_| {
+                BenchError::bad_param(id, param, format!("'{number}' is not a node number, all, cpuless or local"))
+            })?;
             ctx.node(n.into()).map_err(|why| BenchError::bad_param(id, param, why))?;
             Ok(vec![n])
         }
@@ -46,7 +46,9 @@ pub fn select_initiators(id: &str, text: &str, ctx: &Context) -> Result<Vec<u32>
     if text == "all" {
         return Ok(ctx.topology.nodes.iter().filter(|n| !n.cpu_less).map(|n| n.os_index).collect());
     }
-    let n: u32 = text.parse().map_err(|_| BenchError::bad_param(id, "cpu_node", format!("'{text}' is not a node number or all")))?;
+    let n: u32 = text
+        .parse()
+        .map_err(|_| BenchError::bad_param(id, "cpu_node", format!("'{text}' is not a node number or all")))?;
     let found = ctx.node(n.into()).map_err(|why| BenchError::bad_param(id, "cpu_node", why))?;
     if found.cpu_less {
         return Err(BenchError::bad_param(id, "cpu_node", format!("node {n} has no CPUs to run threads on")));
@@ -128,7 +130,8 @@ pub(crate) mod tests {
         assert_eq!(initiator_for(&t, 0), Some(0));
         assert_eq!(initiator_for(&t, 1), Some(1));
         let cxl = t.nodes.iter().find(|n| n.cpu_less).unwrap();
-        let nearest = t.nodes.iter().filter(|n| !n.cpu_less).min_by_key(|n| (cxl.distances[&n.os_index], n.os_index)).unwrap();
+        let nearest =
+            t.nodes.iter().filter(|n| !n.cpu_less).min_by_key(|n| (cxl.distances[&n.os_index], n.os_index)).unwrap();
         assert_eq!(initiator_for(&t, cxl.os_index), Some(nearest.os_index));
         assert_eq!(initiator_for(&t, 99), None);
     }

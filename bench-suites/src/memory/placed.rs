@@ -32,7 +32,14 @@ pub fn place(ctx: &Context, bytes: u64, page: PagePolicy, node: u32) -> Result<R
 
 /// Warns, in the run's warnings, when a second buffer of a point (the
 /// record's `placement` covers the first) has under 99% of its pages on `node`.
-pub fn check_second_buffer(ctx: &mut Context, id: &str, point: &Params, buffer: &str, fraction: Option<f64>, node: u32) {
+pub fn check_second_buffer(
+    ctx: &mut Context,
+    id: &str,
+    point: &Params,
+    buffer: &str,
+    fraction: Option<f64>,
+    node: u32,
+) {
     if let Some(f) = fraction.filter(|&f| f < MIN_ON_NODE_FRACTION) {
         ctx.warnings.push(format!("{id} {}: only {:.1}% of the {buffer} on node {node}", describe(point), f * 100.0));
     }

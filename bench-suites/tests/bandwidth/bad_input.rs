@@ -38,7 +38,8 @@ fn each_bad_param_is_named_in_one_line() {
 fn good_params_plan_one_point_per_kernel_and_thread_count() {
     let planned = plan(&context(), &["kernel=all", "bytes=1MiB"]).unwrap();
     assert_eq!(planned[0].points.len(), 8);
-    let planned = plan(&context(), &[&format!("threads={}", cpus().len() + 1), "oversubscribe=yes", "bytes=1MiB"]).unwrap();
+    let planned =
+        plan(&context(), &[&format!("threads={}", cpus().len() + 1), "oversubscribe=yes", "bytes=1MiB"]).unwrap();
     assert_eq!(planned[0].points.len(), 8);
 }
 

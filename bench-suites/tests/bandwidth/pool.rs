@@ -11,12 +11,15 @@ use crate::common::cpus;
 #[test]
 fn each_worker_runs_on_its_cpu_and_results_keep_worker_order() {
     let cpus = cpus();
-    let pool = Pool::start(&cpus, |worker, job: u64| (worker as u64 * 100 + job, hwbench_probes::binding::current_cpu())).unwrap();
+    let pool =
+        Pool::start(&cpus, |worker, job: u64| (worker as u64 * 100 + job, hwbench_probes::binding::current_cpu()))
+            .unwrap();
     assert_eq!(pool.len(), cpus.len());
     for job in 0..3 {
         let round = pool.run(job).unwrap();
         let got: Vec<(u64, Option<u32>)> = round.results;
-        let want: Vec<(u64, Option<u32>)> = cpus.iter().enumerate().map(|(w, &c)| (w as u64 * 100 + job, Some(c))).collect();
+        let want: Vec<(u64, Option<u32>)> =
+            cpus.iter().enumerate().map(|(w, &c)| (w as u64 * 100 + job, Some(c))).collect();
         assert_eq!(got, want);
     }
 }
@@ -26,7 +29,9 @@ fn a_round_spans_from_the_first_start_to_the_last_finish() {
     let cpus = cpus();
     let n = cpus.len() as u64;
     // Worker w sleeps (w+1) * 20 ms: the round lasts as long as the slowest.
-    let pool = Pool::start(&cpus, |worker, ms: u64| std::thread::sleep(Duration::from_millis(ms * (worker as u64 + 1)))).unwrap();
+    let pool =
+        Pool::start(&cpus, |worker, ms: u64| std::thread::sleep(Duration::from_millis(ms * (worker as u64 + 1))))
+            .unwrap();
     let round = pool.run(20).unwrap();
     assert!(round.span >= Duration::from_millis(20 * n), "{:?}", round.span);
     assert!(round.span < Duration::from_millis(20 * n + 500), "{:?}", round.span);

@@ -130,7 +130,10 @@ fn non_temporal_kernels_without_a_non_temporal_path_are_skipped_with_the_reason(
         let kernel = text(r, "kernel");
         if kernel.starts_with("nt_") {
             assert_eq!(r.status, RecordStatus::Skipped, "{kernel}");
-            assert_eq!(r.reason.as_deref(), Some(format!("no non-temporal store path on {}", std::env::consts::ARCH).as_str()));
+            assert_eq!(
+                r.reason.as_deref(),
+                Some(format!("no non-temporal store path on {}", std::env::consts::ARCH).as_str())
+            );
         } else {
             assert_eq!(r.status, RecordStatus::Ok, "{kernel}: {:?}", r.reason);
         }

@@ -64,5 +64,8 @@ fn a_process_with_one_cpu_gets_one_skipped_record() {
     .unwrap();
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!(records[0].status, hwbench_schema::RecordStatus::Skipped);
-    assert!(records[0].reason.as_deref().unwrap().contains(&format!("needs two CPUs; this process may use {only}")), "{records:?}");
+    assert!(
+        records[0].reason.as_deref().unwrap().contains(&format!("needs two CPUs; this process may use {only}")),
+        "{records:?}"
+    );
 }

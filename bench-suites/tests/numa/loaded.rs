@@ -19,7 +19,13 @@ fn the_default_sweep_is_the_zero_load_point_then_mlc_delays_for_each_node() {
     assert_eq!(planned.len(), 3 * 20);
     let delays: Vec<String> = planned[..20].iter().map(|p| get(p, "delay")).collect();
     assert_eq!(delays[0], "none");
-    assert_eq!(delays[1..], ["0", "2", "8", "15", "50", "100", "200", "300", "400", "500", "700", "1000", "1300", "1700", "2500", "3500", "5000", "9000", "20000"]);
+    assert_eq!(
+        delays[1..],
+        [
+            "0", "2", "8", "15", "50", "100", "200", "300", "400", "500", "700", "1000", "1300", "1700", "2500",
+            "3500", "5000", "9000", "20000"
+        ]
+    );
     assert_eq!(get(&planned[0], "threads"), "0", "the zero-load point has no traffic");
     // The CXL node is loaded from the nearest node with CPUs.
     let cxl: Vec<_> = planned.iter().filter(|p| get(p, "node") == "2").collect();
@@ -102,7 +108,11 @@ fn more_delay_gives_less_bandwidth_and_load_never_lowers_latency() {
     assert!(bandwidth[0] > 1.0 && bandwidth[0] > 50.0 * bandwidth[7], "{bandwidth:?}");
     let latency: Vec<f64> = loaded.iter().map(|r| metric(r, "latency")).collect();
     let typical = hwbench_suites::harness::median(&latency);
-    assert!(typical >= 0.97 * metric(zero, "latency"), "loaded {latency:?} vs zero-load {} ns", metric(zero, "latency"));
+    assert!(
+        typical >= 0.97 * metric(zero, "latency"),
+        "loaded {latency:?} vs zero-load {} ns",
+        metric(zero, "latency")
+    );
 }
 
 #[test]

@@ -76,7 +76,11 @@ fn this_machine_gets_latency_and_read_bandwidth_for_every_pair_with_placement_ve
         assert_eq!(placement.on_node_fraction, Some(1.0), "{r:?}");
         assert_eq!(r.info["bandwidth_placement"]["on_node_fraction"], 1.0, "{r:?}");
         assert_eq!(r.info["bandwidth_kernel"], "read");
-        assert!(r.info.contains_key("hmat_read_latency_ns") || r.info["hmat"].as_str().unwrap().starts_with("unavailable: "), "{r:?}");
+        assert!(
+            r.info.contains_key("hmat_read_latency_ns")
+                || r.info["hmat"].as_str().unwrap().starts_with("unavailable: "),
+            "{r:?}"
+        );
         let tier = r.info["tier"]["tier"].as_str().unwrap();
         if param(r, "cpu_node") == param(r, "node") {
             assert_eq!(tier, "local_dram", "{r:?}");

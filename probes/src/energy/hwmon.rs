@@ -91,7 +91,9 @@ impl Meter for Hwmon {
                     let raw = self.root.parse::<u64>(path).map_err(|e| e.to_string())?;
                     Ok(Reading::Counter { raw, joules_per_unit: 1e-6, wrap: None })
                 }
-                Channel::Power(path) => Ok(Reading::Power(self.root.parse::<u64>(path).map_err(|e| e.to_string())? as f64 / 1e6)),
+                Channel::Power(path) => {
+                    Ok(Reading::Power(self.root.parse::<u64>(path).map_err(|e| e.to_string())? as f64 / 1e6))
+                }
             })
             .collect()
     }
@@ -115,7 +117,10 @@ mod tests {
 
     #[test]
     fn power_average_wins_over_power_input() {
-        let got = device_channels("/d", &files(&["power1_average", "power1_input", "power2_input", "power1_cap", "temp1_input"]));
+        let got = device_channels(
+            "/d",
+            &files(&["power1_average", "power1_input", "power2_input", "power1_cap", "temp1_input"]),
+        );
         assert_eq!(
             got,
             [

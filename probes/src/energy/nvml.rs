@@ -57,7 +57,9 @@ fn explain(e: &NvmlError) -> String {
             format!("libnvidia-ml.so.1 cannot be loaded ({e}): no NVIDIA driver is installed (NVML ships with it)")
         }
         NvmlError::DriverNotLoaded => "NVML: the NVIDIA kernel driver is not loaded (modprobe nvidia)".into(),
-        NvmlError::NoPermission => "NVML: no permission to talk to the NVIDIA driver (check /dev/nvidia* access)".into(),
+        NvmlError::NoPermission => {
+            "NVML: no permission to talk to the NVIDIA driver (check /dev/nvidia* access)".into()
+        }
         _ => format!("NVML init: {e}"),
     }
 }
@@ -69,9 +71,11 @@ impl Meter for NvmlMeter {
             .map(|&(index, kind)| {
                 let device = self.nvml.device_by_index(index).map_err(|e| format!("NVML gpu{index}: {e}"))?;
                 match kind {
-                    Kind::Energy => device
-                        .total_energy_consumption()
-                        .map(|raw| Reading::Counter { raw, joules_per_unit: 1e-3, wrap: None }),
+                    Kind::Energy => device.total_energy_consumption().map(|raw| Reading::Counter {
+                        raw,
+                        joules_per_unit: 1e-3,
+                        wrap: None,
+                    }),
                     Kind::Power => device.power_usage().map(|mw| Reading::Power(f64::from(mw) / 1e3)),
                 }
                 .map_err(|e| format!("NVML gpu{index}: {e}"))

@@ -34,8 +34,11 @@ pub struct PowerEvent {
 /// cpumask (one per package; psys only once: it covers the platform).
 pub fn parse(root: &SysRoot) -> Result<Vec<PowerEvent>, String> {
     let cpus = root.read_list(&format!("{PMU}/cpumask")).map_err(|e| e.to_string())?;
-    let names: Vec<String> =
-        root.list_dir(&format!("{PMU}/events")).into_iter().filter(|n| n.starts_with("energy-") && !n.contains('.')).collect();
+    let names: Vec<String> = root
+        .list_dir(&format!("{PMU}/events"))
+        .into_iter()
+        .filter(|n| n.starts_with("energy-") && !n.contains('.'))
+        .collect();
     // perf-event2 reads the PMU's format and event files itself; an
     // absolute path keeps it under the root.
     let dir = std::path::absolute(root.path(PMU)).map_err(|e| format!("{}: {e}", root.path(PMU).display()))?;
@@ -94,7 +97,8 @@ pub fn discover(root: &SysRoot) -> Discovered {
         return Err(format!("{}/events has no energy-* events", root.path(PMU).display()));
     }
     if !root.is_live() {
-        let parsed: Vec<String> = events.iter().map(|e| format!("{} ({} on CPU {})", e.domain.name, e.event, e.cpu)).collect();
+        let parsed: Vec<String> =
+            events.iter().map(|e| format!("{} ({} on CPU {})", e.domain.name, e.event, e.cpu)).collect();
         return Err(format!(
             "parsed {} from the fixture; not opened: perf_event_open counts on the live kernel",
             parsed.join(", ")
@@ -144,7 +148,8 @@ mod tests {
     #[test]
     fn parses_the_pmu_files_one_cpu_per_package() {
         let events = parse(&crate::energy::sensors_fixture()).unwrap();
-        let got: Vec<(&str, &str, u32)> = events.iter().map(|e| (e.event.as_str(), e.domain.name.as_str(), e.cpu)).collect();
+        let got: Vec<(&str, &str, u32)> =
+            events.iter().map(|e| (e.event.as_str(), e.domain.name.as_str(), e.cpu)).collect();
         assert_eq!(
             got,
             [

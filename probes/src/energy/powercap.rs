@@ -37,7 +37,10 @@ pub fn discover(root: &SysRoot) -> Discovered {
         let dir = format!("{CLASS}/{entry}");
         let name = root.read(&format!("{dir}/name")).map_err(|e| e.to_string())?;
         domains.push(domain(&entry, &name));
-        zones.push(Zone { energy: format!("{dir}/energy_uj"), range: root.parse(&format!("{dir}/max_energy_range_uj")).ok() });
+        zones.push(Zone {
+            energy: format!("{dir}/energy_uj"),
+            range: root.parse(&format!("{dir}/max_energy_range_uj")).ok(),
+        });
     }
     if zones.is_empty() {
         return Err(format!("{CLASS} has no intel-rapl zones: this CPU or kernel exposes no RAPL through powercap"));

@@ -198,7 +198,10 @@ mod tests {
             watts: [("package-0".to_string(), 10.0), ("dram-0".to_string(), 2.0)].into(),
             errors: vec![],
         };
-        let m = measurement(0.5, &[("package-0", DomainRole::Component, Ok(20.0)), ("dram-0", DomainRole::Component, Ok(4.0))]);
+        let m = measurement(
+            0.5,
+            &[("package-0", DomainRole::Component, Ok(20.0)), ("dram-0", DomainRole::Component, Ok(4.0))],
+        );
         let rec = energy_record(&m, Some(&idle));
         assert_eq!(rec.idle_power_w, Some(12.0));
         // 2e9 accesses: gross 24 J -> 12 nJ/access; net 24 - 12*0.5 = 18 J -> 9 nJ.
@@ -225,7 +228,10 @@ mod tests {
 
     #[test]
     fn idle_power_is_energy_over_the_idle_window() {
-        let m = measurement(4.0, &[("package-0", DomainRole::Component, Ok(20.0)), ("dram-0", DomainRole::Component, Err("x"))]);
+        let m = measurement(
+            4.0,
+            &[("package-0", DomainRole::Component, Ok(20.0)), ("dram-0", DomainRole::Component, Err("x"))],
+        );
         let idle = IdlePower::from_measurement(&m);
         assert_eq!(idle.watts["package-0"], 5.0);
         assert_eq!(idle.errors, ["dram-0 (powercap): x"]);

@@ -49,7 +49,15 @@ impl EnergyMeters {
             }
         });
         let poller_tid = tid_rx.recv().unwrap_or(0);
-        EnergyWindow { meters: Arc::clone(&self.meters), domains: self.domains.clone(), tracks, stop, poller, poller_tid, started }
+        EnergyWindow {
+            meters: Arc::clone(&self.meters),
+            domains: self.domains.clone(),
+            tracks,
+            stop,
+            poller,
+            poller_tid,
+            started,
+        }
     }
 
     /// Measures over `duration` of doing nothing (idle power).
@@ -224,7 +232,8 @@ mod tests {
     fn rapl_tree(name: &str) -> PathBuf {
         let root = std::env::temp_dir().join(format!("hwbench-window-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
-        for (zone, zone_name, range) in [("intel-rapl:0", "package-0", Some("1000")), ("intel-rapl:0:0", "dram", None)] {
+        for (zone, zone_name, range) in [("intel-rapl:0", "package-0", Some("1000")), ("intel-rapl:0:0", "dram", None)]
+        {
             let dir = root.join("sys/class/powercap").join(zone);
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join("name"), format!("{zone_name}\n")).unwrap();

@@ -36,9 +36,7 @@ pub struct HwlocView {
 /// The live machine's hwloc topology, loaded once and shared (binding uses it too).
 pub fn live() -> Result<&'static Topology, ProbeError> {
     static LIVE: OnceLock<Result<Topology, String>> = OnceLock::new();
-    LIVE.get_or_init(|| build(None))
-        .as_ref()
-        .map_err(|e| ProbeError::Hwloc(e.clone()))
+    LIVE.get_or_init(|| build(None)).as_ref().map_err(|e| ProbeError::Hwloc(e.clone()))
 }
 
 /// Builds a topology, keeping instruction caches; `fsroot` points hwloc at
@@ -92,11 +90,7 @@ fn view(topology: &Topology) -> HwlocView {
         ObjectType::L4Cache,
         ObjectType::L5Cache,
     ];
-    let caches = cache_types
-        .iter()
-        .flat_map(|&ty| topology.objects_with_type(ty))
-        .filter_map(cache_of)
-        .collect();
+    let caches = cache_types.iter().flat_map(|&ty| topology.objects_with_type(ty)).filter_map(cache_of).collect();
     let nodes = topology
         .objects_with_type(ObjectType::NUMANode)
         .map(|node| HwlocNode {
@@ -113,10 +107,7 @@ fn view(topology: &Topology) -> HwlocView {
 }
 
 fn cpus_of(object: &TopologyObject) -> Vec<u32> {
-    object
-        .cpuset()
-        .map(|set| set.iter_set().map(|i| usize::from(i) as u32).collect())
-        .unwrap_or_default()
+    object.cpuset().map(|set| set.iter_set().map(|i| usize::from(i) as u32).collect()).unwrap_or_default()
 }
 
 fn cache_of(object: &TopologyObject) -> Option<Cache> {

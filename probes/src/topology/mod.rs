@@ -52,11 +52,7 @@ pub fn probe(root: &SysRoot) -> Result<Topology, ProbeError> {
         });
     }
     let mut topology = Topology {
-        source: format!(
-            "hwloc API {}; sysfs under {}",
-            hwloc_version(),
-            root.root().display()
-        ),
+        source: format!("hwloc API {}; sysfs under {}", hwloc_version(), root.root().display()),
         packages: hw.packages,
         cores: hw.cores,
         caches: hw.caches,
@@ -107,9 +103,5 @@ pub fn cache_levels_for_pu(topology: &Topology, pu: u32) -> Vec<(u8, u64)> {
 }
 
 fn data_caches(topology: &Topology) -> Vec<&Cache> {
-    topology
-        .caches
-        .iter()
-        .filter(|c| c.kind != hwbench_schema::CacheKind::Instruction)
-        .collect()
+    topology.caches.iter().filter(|c| c.kind != hwbench_schema::CacheKind::Instruction).collect()
 }

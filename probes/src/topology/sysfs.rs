@@ -22,11 +22,8 @@ pub struct SysfsNode {
 
 /// OS indices of the NUMA nodes sysfs lists (nodeN directories).
 pub fn node_ids(root: &SysRoot) -> Vec<u32> {
-    let mut ids: Vec<u32> = root
-        .list_dir(NODE_DIR)
-        .iter()
-        .filter_map(|name| name.strip_prefix("node")?.parse().ok())
-        .collect();
+    let mut ids: Vec<u32> =
+        root.list_dir(NODE_DIR).iter().filter_map(|name| name.strip_prefix("node")?.parse().ok()).collect();
     ids.sort_unstable();
     ids
 }
@@ -102,11 +99,8 @@ fn read_hmat(root: &SysRoot, node_dir: &str, class: u32) -> Result<Option<HmatFi
             Err(e) => Err(e),
         }
     };
-    let mut initiators: Vec<u32> = root
-        .list_dir(&dir)
-        .iter()
-        .filter_map(|name| name.strip_prefix("node")?.parse().ok())
-        .collect();
+    let mut initiators: Vec<u32> =
+        root.list_dir(&dir).iter().filter_map(|name| name.strip_prefix("node")?.parse().ok()).collect();
     initiators.sort_unstable();
     Ok(Some(HmatFigures {
         access_class: class,

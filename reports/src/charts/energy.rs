@@ -26,7 +26,12 @@ pub fn plan(runs: &RunSet) -> Vec<Planned> {
             format!("Energy per operation ({unit})"),
             "Energy of the summed meter domains over each record's window divided by the work done in it; \"net\" subtracts idle power measured before the suite.",
         );
-        out.extend(bars(words, "benchmark point", format!("energy per operation ({unit})"), collect(runs, &PER_OP, Some(unit))));
+        out.extend(bars(
+            words,
+            "benchmark point",
+            format!("energy per operation ({unit})"),
+            collect(runs, &PER_OP, Some(unit)),
+        ));
     }
     let words = Words::new(
         "power.svg",
@@ -56,7 +61,8 @@ fn collect(runs: &RunSet, names: &[&str], unit: Option<&str>) -> Groups {
     for &((run, record), m) in &entries {
         let same_id: Vec<Found<'_>> = entries.iter().map(|e| e.0).filter(|(_, r)| r.id == record.id).collect();
         let varying = select::varying(&same_id, &[]);
-        let params: Vec<String> = varying.iter().filter_map(|n| record.params.get(n).map(|v| format!("{n}={v}"))).collect();
+        let params: Vec<String> =
+            varying.iter().filter_map(|n| record.params.get(n).map(|v| format!("{n}={v}"))).collect();
         let category = index_of(&mut out.categories, format!("{} {}", record.id, params.join(" ")).trim().to_string());
         let net = if m.name.ends_with("_net") { " · net" } else { "" };
         let series = index_of(&mut out.series, format!("{}{net}", runs.runs[run].name));

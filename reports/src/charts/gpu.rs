@@ -15,7 +15,12 @@ pub fn plan(runs: &RunSet) -> Vec<Planned> {
         "GPU compute throughput per precision",
         "Arithmetic throughput per precision and vector width (1 FMA = 2 operations), per run and adapter.",
     );
-    out.extend(bars(words, "precision and vector width", format!("throughput ({})", select::units(&found, "throughput")), groups));
+    out.extend(bars(
+        words,
+        "precision and vector width",
+        format!("throughput ({})", select::units(&found, "throughput")),
+        groups,
+    ));
     let found = select::records(runs, "gpu.memory");
     let groups = select::groups(runs, &found, "bandwidth", &["kernel"], &[]);
     let words = Words::new(
@@ -31,7 +36,15 @@ pub fn plan(runs: &RunSet) -> Vec<Planned> {
         "GPU transfer bandwidth",
         "Host-device transfer bandwidth against transfer size, per direction, run and adapter.",
     );
-    out.extend(lines(words, Axis::bytes("transfer size (bytes)"), "bandwidth", &found, "bandwidth", &curves, Vec::new()));
+    out.extend(lines(
+        words,
+        Axis::bytes("transfer size (bytes)"),
+        "bandwidth",
+        &found,
+        "bandwidth",
+        &curves,
+        Vec::new(),
+    ));
     let found = select::records(runs, "gpu.dispatch");
     let groups = select::groups(runs, &found, "latency", &["adapter"], &[]);
     let words = Words::new(

@@ -20,7 +20,15 @@ pub fn plan(runs: &RunSet) -> Vec<Planned> {
         "Memory latency against working set",
         "Median load-to-use latency of a dependent pointer chase against the working set; one line per run (and per page size, node or CPU where those vary). Grey lines: cache sizes per instance from each run's topology.",
     );
-    out.extend(lines(words, Axis::bytes("working set (bytes)"), "latency", &found, "latency", &curves, cache_markers(runs)));
+    out.extend(lines(
+        words,
+        Axis::bytes("working set (bytes)"),
+        "latency",
+        &found,
+        "latency",
+        &curves,
+        cache_markers(runs),
+    ));
     out.extend(levels(runs, &select::records(runs, "memory.latency.levels")));
     out
 }
@@ -54,7 +62,8 @@ fn caches(topology: &Topology) -> Vec<(u8, u64, String)> {
 /// memory.latency.levels: one bar per level and run.
 fn levels(runs: &RunSet, found: &[Found<'_>]) -> Option<Planned> {
     const LEVELS: [&str; 4] = ["l1", "l2", "l3", "dram"];
-    let categories: Vec<&str> = LEVELS.iter().copied().filter(|l| found.iter().any(|(_, r)| select::value(r, l).is_some())).collect();
+    let categories: Vec<&str> =
+        LEVELS.iter().copied().filter(|l| found.iter().any(|(_, r)| select::value(r, l).is_some())).collect();
     if categories.is_empty() {
         return None;
     }

@@ -81,7 +81,8 @@ fn bars(words: Words, x_label: &str, y_label: String, groups: Groups) -> Option<
         return None;
     }
     let values: Vec<f64> = groups.values.iter().flatten().flatten().copied().collect();
-    let series = groups.series.into_iter().zip(groups.values).map(|(label, values)| BarSeries { label, values }).collect();
+    let series =
+        groups.series.into_iter().zip(groups.values).map(|(label, values)| BarSeries { label, values }).collect();
     Some(Planned {
         file: words.file,
         caption: words.caption,
@@ -97,7 +98,15 @@ fn bars(words: Words, x_label: &str, y_label: String, groups: Groups) -> Option<
 
 /// Lines of `metric` along `curves`, the y axis named `y_name` with the
 /// metric's unit; nothing when there are no curves.
-fn lines(words: Words, x: Axis, y_name: &str, found: &[Found<'_>], metric: &str, curves: &[Curve<'_>], markers: Vec<Marker>) -> Option<Planned> {
+fn lines(
+    words: Words,
+    x: Axis,
+    y_name: &str,
+    found: &[Found<'_>],
+    metric: &str,
+    curves: &[Curve<'_>],
+    markers: Vec<Marker>,
+) -> Option<Planned> {
     if curves.is_empty() {
         return None;
     }

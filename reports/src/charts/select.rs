@@ -228,7 +228,9 @@ mod tests {
         assert_eq!(g.series, ["SKU A"]);
         let at_16 = found
             .iter()
-            .find(|(_, r)| r.params["kernel"] == ParamValue::Str("copy".into()) && r.params["threads"] == ParamValue::Int(16))
+            .find(|(_, r)| {
+                r.params["kernel"] == ParamValue::Str("copy".into()) && r.params["threads"] == ParamValue::Int(16)
+            })
             .map(|(_, r)| value(r, "bandwidth").unwrap());
         assert_eq!(g.values[0][0], at_16);
         let c = curves(&runs, &found, "threads", &[]);

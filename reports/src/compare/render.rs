@@ -37,17 +37,18 @@ pub fn summary(c: &Comparison) -> String {
 }
 
 fn criterion(c: &Comparison) -> String {
-    format!(
-        "regressed or improved: Mann-Whitney p < {} and |change of medians| > {:.1}%",
-        c.alpha,
-        c.threshold * 100.0
-    )
+    format!("regressed or improved: Mann-Whitney p < {} and |change of medians| > {:.1}%", c.alpha, c.threshold * 100.0)
 }
 
 /// One line about rows whose test had too few samples to mean much.
 fn few_samples_warning(c: &Comparison) -> Option<String> {
     let few = c.rows.iter().filter(|r| r.base_samples.min(r.new_samples) < FEW_SAMPLES).count();
-    (few > 0).then(|| format!("{few} of {} rows have fewer than {FEW_SAMPLES} samples on a side; their test has little power", c.rows.len()))
+    (few > 0).then(|| {
+        format!(
+            "{few} of {} rows have fewer than {FEW_SAMPLES} samples on a side; their test has little power",
+            c.rows.len()
+        )
+    })
 }
 
 fn unmatched_sections(c: &Comparison) -> [(&'static str, &[Unmatched]); 3] {

@@ -147,7 +147,11 @@ fn linear_layout(lo: f64, hi: f64) -> Layout {
     // fraction so that ticks come out as the decimal numbers they are.
     let tick = |i: i64| {
         let units = i as f64 * mantissa;
-        if exponent < 0 { units / 10f64.powi(-exponent) } else { units * power }
+        if exponent < 0 {
+            units / 10f64.powi(-exponent)
+        } else {
+            units * power
+        }
     };
     let step = mantissa * power;
     let first = (lo / step).floor() as i64;
@@ -159,11 +163,19 @@ fn linear_layout(lo: f64, hi: f64) -> Layout {
 /// floor and ceil that treat values within rounding noise of an integer as
 /// that integer (log10(1000) is 2.9999999999999996).
 fn snap_floor(v: f64) -> i32 {
-    if (v - v.round()).abs() < 1e-9 { v.round() as i32 } else { v.floor() as i32 }
+    if (v - v.round()).abs() < 1e-9 {
+        v.round() as i32
+    } else {
+        v.floor() as i32
+    }
 }
 
 fn snap_ceil(v: f64) -> i32 {
-    if (v - v.round()).abs() < 1e-9 { v.round() as i32 } else { v.ceil() as i32 }
+    if (v - v.round()).abs() < 1e-9 {
+        v.round() as i32
+    } else {
+        v.ceil() as i32
+    }
 }
 
 /// Ticks at powers of ten (every few decades when many), grid lines at
@@ -248,7 +260,10 @@ mod tests {
         let axis = Axis::bytes("working set");
         let l = axis.layout(&[4096.0, 1073741824.0], false);
         let labels: Vec<String> = l.major.iter().map(|p| axis.tick_label(*p)).collect();
-        assert_eq!(labels, ["4 KiB", "16 KiB", "64 KiB", "256 KiB", "1 MiB", "4 MiB", "16 MiB", "64 MiB", "256 MiB", "1 GiB"]);
+        assert_eq!(
+            labels,
+            ["4 KiB", "16 KiB", "64 KiB", "256 KiB", "1 MiB", "4 MiB", "16 MiB", "64 MiB", "256 MiB", "1 GiB"]
+        );
         assert_eq!(l.minor.len(), 9);
     }
 

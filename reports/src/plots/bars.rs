@@ -66,7 +66,14 @@ pub fn render(chart: &BarChart) -> Result<String, PlotError> {
         for (c, label) in labels.iter().enumerate() {
             let (x, y) = ctx.backend_coord(&(c as f64, bottom));
             let text = if rotate {
-                Text::new(label.clone(), (x, y + 8), small_font().transform(FontTransform::Rotate90).color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center)))
+                Text::new(
+                    label.clone(),
+                    (x, y + 8),
+                    small_font()
+                        .transform(FontTransform::Rotate90)
+                        .color(&BLACK)
+                        .pos(Pos::new(HPos::Left, VPos::Center)),
+                )
             } else {
                 Text::new(label.clone(), (x, y + 8), small_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Top)))
             };

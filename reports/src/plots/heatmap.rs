@@ -67,7 +67,11 @@ pub fn render(chart: &Heatmap) -> Result<String, PlotError> {
 
 fn draw_panel(chart: &Heatmap, panel: &Panel, area: &Area<'_>, span: (f64, f64), text: bool) -> Result<(), PlotError> {
     let (rows, cols) = (panel.rows.len(), panel.cols.len());
-    let centres = |n: usize| Layout { range: 0.0..n.max(1) as f64, major: (0..n).map(|i| i as f64 + 0.5).collect(), minor: Vec::new() };
+    let centres = |n: usize| Layout {
+        range: 0.0..n.max(1) as f64,
+        major: (0..n).map(|i| i as f64 + 0.5).collect(),
+        minor: Vec::new(),
+    };
     let mut ctx = ChartBuilder::on(area)
         .caption(&panel.title, axis_font())
         .margin(8)
@@ -141,7 +145,8 @@ fn fraction(v: f64, (lo, hi): (f64, f64)) -> f64 {
 
 /// Light yellow through teal to dark blue (after ColorBrewer YlGnBu).
 fn ramp(t: f64) -> RGBColor {
-    const STOPS: [(f64, [f64; 3]); 3] = [(0.0, [255.0, 247.0, 188.0]), (0.5, [65.0, 182.0, 196.0]), (1.0, [37.0, 52.0, 148.0])];
+    const STOPS: [(f64, [f64; 3]); 3] =
+        [(0.0, [255.0, 247.0, 188.0]), (0.5, [65.0, 182.0, 196.0]), (1.0, [37.0, 52.0, 148.0])];
     let t = t.clamp(0.0, 1.0);
     let k = if t <= 0.5 { 0 } else { 1 };
     let (t0, a) = STOPS[k];

@@ -68,11 +68,8 @@ pub fn render(chart: &LineChart) -> Result<String, PlotError> {
         }
         for (i, series) in chart.series.iter().enumerate() {
             let colour = series_colour(i);
-            let points: Vec<(f64, f64)> = series
-                .points
-                .iter()
-                .filter_map(|&(x, y)| Some((chart.x.to_plot(x)?, chart.y.to_plot(y)?)))
-                .collect();
+            let points: Vec<(f64, f64)> =
+                series.points.iter().filter_map(|&(x, y)| Some((chart.x.to_plot(x)?, chart.y.to_plot(y)?))).collect();
             ctx.draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))?;
             ctx.draw_series(points.iter().map(|p| Circle::new(*p, 3, colour.filled())))?;
         }

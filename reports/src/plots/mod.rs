@@ -21,7 +21,14 @@ fn cartesian<'a, 'b>(
     x_label_area: u32,
     x: axis::Layout,
     y: axis::Layout,
-) -> Result<plotters::chart::ChartContext<'a, plotters::backend::SVGBackend<'b>, plotters::coord::cartesian::Cartesian2d<axis::Layout, axis::Layout>>, PlotError> {
+) -> Result<
+    plotters::chart::ChartContext<
+        'a,
+        plotters::backend::SVGBackend<'b>,
+        plotters::coord::cartesian::Cartesian2d<axis::Layout, axis::Layout>,
+    >,
+    PlotError,
+> {
     Ok(plotters::chart::ChartBuilder::on(area)
         .caption(title, style::title_font())
         .margin(12)

@@ -7,8 +7,20 @@ use crate::key::params_text;
 use crate::runs::RunSet;
 
 const HEADER: [&str; 14] = [
-    "run", "run_id", "file", "benchmark", "params", "status", "reason", "metric", "unit", "better", "statistic",
-    "value", "sample_count", "samples",
+    "run",
+    "run_id",
+    "file",
+    "benchmark",
+    "params",
+    "status",
+    "reason",
+    "metric",
+    "unit",
+    "better",
+    "statistic",
+    "value",
+    "sample_count",
+    "samples",
 ];
 
 /// The table as UTF-8 bytes.

@@ -121,7 +121,8 @@ fn relative(h: &mut String, report: &Report) {
     let group_row = |h: &mut String, g: &Group, label: &str| {
         let _ = write!(h, "<tr><th>{}</th><td class=\"num\">{}</td>", esc(label), g.metrics);
         for v in &g.per_run {
-            let _ = write!(h, "<td class=\"num\">{}</td>", v.map_or("n/a".into(), |v| format!("{}×", format::value(v))));
+            let _ =
+                write!(h, "<td class=\"num\">{}</td>", v.map_or("n/a".into(), |v| format!("{}×", format::value(v))));
         }
         h.push_str("</tr>\n");
     };
@@ -160,7 +161,8 @@ fn changed_rows(h: &mut String, c: &Comparison) {
     let _ = writeln!(h, "<details><summary>{} changed metric(s)</summary>", rows.len());
     h.push_str("<table>\n<tr><th>benchmark</th><th>params</th><th>metric</th><th>baseline</th><th>this run</th><th>change</th><th>95% CI</th><th>p</th><th>verdict</th></tr>\n");
     for r in rows {
-        let ci = r.ci.map_or("n/a".into(), |ci| format!("[{}, {}]", format::percent(ci.lower), format::percent(ci.upper)));
+        let ci =
+            r.ci.map_or("n/a".into(), |ci| format!("[{}, {}]", format::percent(ci.lower), format::percent(ci.upper)));
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{} {}</td><td class=\"num\">{} {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{v}\">{v}</td></tr>",

@@ -39,7 +39,8 @@ pub fn render(report: &Report) -> Vec<u8> {
     m += "\n## Skipped or failed\n\n";
     for p in &report.problems {
         let run = &runs[p.run].name;
-        let _ = writeln!(m, "- {}: {} {} {}: {}", esc(run), esc(&p.key.id), esc(&p.key.params), p.status, esc(&p.reason));
+        let _ =
+            writeln!(m, "- {}: {} {} {}: {}", esc(run), esc(&p.key.id), esc(&p.key.params), p.status, esc(&p.reason));
     }
     if report.problems.is_empty() {
         m += "Every record measured.\n";
@@ -53,7 +54,12 @@ fn system(m: &mut String, report: &Report) {
     let differing: Vec<_> = report.system.rows.iter().filter(|r| r.differs()).collect();
     if !differing.is_empty() {
         let columns: Vec<String> = report.system.columns.iter().map(|c| esc(c)).collect();
-        let _ = writeln!(m, "Where the runs differ:\n\n| fact | {} |\n|---|{}", columns.join(" | "), "---|".repeat(columns.len()));
+        let _ = writeln!(
+            m,
+            "Where the runs differ:\n\n| fact | {} |\n|---|{}",
+            columns.join(" | "),
+            "---|".repeat(columns.len())
+        );
         for row in differing {
             let cells: Vec<String> =
                 row.spans.iter().flat_map(|s| std::iter::repeat_n(esc(&s.text), s.width)).collect();

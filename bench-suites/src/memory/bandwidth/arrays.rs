@@ -98,14 +98,19 @@ impl Arrays {
     /// The placement of the arrays `which`: node asked, the fraction of
     /// their checked pages on it, and the page size obtained.
     pub fn placement(&self, which: &[usize]) -> Option<Placement> {
-        let parts: Vec<Placement> = which.iter().filter_map(|&i| self.regions[i].as_ref()).map(|r| r.placement(r.len())).collect();
+        let parts: Vec<Placement> =
+            which.iter().filter_map(|&i| self.regions[i].as_ref()).map(|r| r.placement(r.len())).collect();
         let first = parts.first()?.clone();
         let checked: u64 = parts.iter().map(|p| p.pages_checked).sum();
         let on_node: f64 = parts.iter().map(|p| p.on_node_fraction.unwrap_or(0.0) * p.pages_checked as f64).sum();
         Some(Placement {
             on_node_fraction: first.on_node_fraction.map(|_| if checked == 0 { 0.0 } else { on_node / checked as f64 }),
             pages_checked: checked,
-            page_obtained: if parts.iter().all(|p| p.page_obtained == first.page_obtained) { first.page_obtained.clone() } else { "mixed".into() },
+            page_obtained: if parts.iter().all(|p| p.page_obtained == first.page_obtained) {
+                first.page_obtained.clone()
+            } else {
+                "mixed".into()
+            },
             huge_bytes: parts.iter().map(|p| p.huge_bytes).sum(),
             ..first
         })
@@ -129,7 +134,8 @@ impl Arrays {
 /// are multiples of 64 bytes.
 pub fn split(elements: usize, workers: usize) -> Vec<Range<usize>> {
     let workers = workers.max(1);
-    let bound = |w: usize| if w == workers { elements } else { elements * w / workers / ALIGN_ELEMENTS * ALIGN_ELEMENTS };
+    let bound =
+        |w: usize| if w == workers { elements } else { elements * w / workers / ALIGN_ELEMENTS * ALIGN_ELEMENTS };
     (0..workers).map(|w| bound(w)..bound(w + 1)).collect()
 }
 

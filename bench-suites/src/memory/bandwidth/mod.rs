@@ -37,14 +37,49 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     summary: "sustained memory bandwidth: STREAM copy/scale/add/triad, read, write, non-temporal write/copy",
     metrics: "bandwidth GB/s (best sample; 1e9 B/s, STREAM logical traffic), bandwidth_median GB/s",
     params: &[
-        ParamSpec { name: "kernel", kind: ParamKind::Choice(kernels::CHOICES), default: "all", help: "one kernel, stream (the four STREAM kernels) or all; one record per kernel" },
-        ParamSpec { name: "threads", kind: ParamKind::CountOrSweep, default: "one per core", help: "worker threads, or sweep: 1, 2, 4, ..., one per core" },
-        ParamSpec { name: "bytes", kind: ParamKind::Bytes, default: "4x the last-level cache, at least 256 MiB", help: "size of EACH array" },
+        ParamSpec {
+            name: "kernel",
+            kind: ParamKind::Choice(kernels::CHOICES),
+            default: "all",
+            help: "one kernel, stream (the four STREAM kernels) or all; one record per kernel",
+        },
+        ParamSpec {
+            name: "threads",
+            kind: ParamKind::CountOrSweep,
+            default: "one per core",
+            help: "worker threads, or sweep: 1, 2, 4, ..., one per core",
+        },
+        ParamSpec {
+            name: "bytes",
+            kind: ParamKind::Bytes,
+            default: "4x the last-level cache, at least 256 MiB",
+            help: "size of EACH array",
+        },
         super::latency::PAGE,
-        ParamSpec { name: "node", kind: ParamKind::Node, default: "first touch by each thread", help: "NUMA node to bind the arrays to" },
-        ParamSpec { name: "cpu_node", kind: ParamKind::Node, default: "node's CPUs, else every allowed CPU", help: "NUMA node whose CPUs run the threads" },
-        ParamSpec { name: "oversubscribe", kind: ParamKind::Choice(&["no", "yes"]), default: "no", help: "allow more threads than CPUs" },
-        ParamSpec { name: "isa", kind: ParamKind::Choice(kernels::ISA_CHOICES), default: "auto", help: "kernel instruction set; auto: the fastest of a trial pass of each" },
+        ParamSpec {
+            name: "node",
+            kind: ParamKind::Node,
+            default: "first touch by each thread",
+            help: "NUMA node to bind the arrays to",
+        },
+        ParamSpec {
+            name: "cpu_node",
+            kind: ParamKind::Node,
+            default: "node's CPUs, else every allowed CPU",
+            help: "NUMA node whose CPUs run the threads",
+        },
+        ParamSpec {
+            name: "oversubscribe",
+            kind: ParamKind::Choice(&["no", "yes"]),
+            default: "no",
+            help: "allow more threads than CPUs",
+        },
+        ParamSpec {
+            name: "isa",
+            kind: ParamKind::Choice(kernels::ISA_CHOICES),
+            default: "auto",
+            help: "kernel instruction set; auto: the fastest of a trial pass of each",
+        },
     ],
     make: || Box::new(Bandwidth::default()),
 };
@@ -107,7 +142,13 @@ impl Setup {
             && self.arrays.has(&kernel.spec().arrays())
     }
 
-    fn build(ctx: &Context, cpus: Vec<u32>, elements: usize, s: &Settings, which: &[usize]) -> Result<Setup, BenchError> {
+    fn build(
+        ctx: &Context,
+        cpus: Vec<u32>,
+        elements: usize,
+        s: &Settings,
+        which: &[usize],
+    ) -> Result<Setup, BenchError> {
         let arrays = Arrays::allocate(&ctx.root, elements, which, s.page, s.node, cpus.len())?;
         let arrays = Arc::new(arrays);
         let shared = Arc::clone(&arrays);
@@ -155,7 +196,12 @@ struct Passes<'a> {
 
 impl Workload for Passes<'_> {
     fn run(&mut self, iterations: u64) -> Result<Duration, BenchError> {
-        let round = self.pool.run(Job::Passes { isa: self.isa, kernel: self.kernel, first: self.done + 1, count: iterations })?;
+        let round = self.pool.run(Job::Passes {
+            isa: self.isa,
+            kernel: self.kernel,
+            first: self.done + 1,
+            count: iterations,
+        })?;
         self.done += iterations;
         self.sum = round.results.iter().map(|o| if let Output::Sum(s) = o { *s } else { 0.0 }).sum();
         Ok(round.span)
@@ -276,7 +322,8 @@ fn check(setup: &Setup, kernel: Kernel, passes: u64, sum: f64) -> Result<Deviati
         }
     }
     let touched: Vec<(usize, Deviation)> = kernel.spec().arrays().into_iter().map(|i| (i, per_array[i])).collect();
-    let sum = (kernel == Kernel::Read).then(|| Deviation::of_value(sum, validate::expected_sum(setup.arrays.elements())));
+    let sum =
+        (kernel == Kernel::Read).then(|| Deviation::of_value(sum, validate::expected_sum(setup.arrays.elements())));
     validate::verdict(&touched, sum).map_err(BenchError::Failed)
 }
 
@@ -303,7 +350,8 @@ mod tests {
 
     #[test]
     fn the_convention_names_words_and_read_for_ownership() {
-        assert!(bytes_counted(Kernel::Triad).starts_with("STREAM logical traffic: 3 words of 8 bytes per element (2 read, 1 written)"));
+        assert!(bytes_counted(Kernel::Triad)
+            .starts_with("STREAM logical traffic: 3 words of 8 bytes per element (2 read, 1 written)"));
         assert!(bytes_counted(Kernel::Copy).contains("read-for-ownership"));
         assert!(!bytes_counted(Kernel::NtCopy).contains("read-for-ownership"));
         assert!(!bytes_counted(Kernel::Read).contains("read-for-ownership"));

@@ -51,10 +51,15 @@ impl Settings {
             "auto" => None,
             name => Some(Isa::available_named(name).ok_or_else(|| {
                 let here: Vec<&str> = Isa::available().iter().map(|i| i.name()).collect();
-                BenchError::bad_param(ID, "isa", format!("'{name}' does not run on this CPU (it runs auto, {})", here.join(", ")))
+                BenchError::bad_param(
+                    ID,
+                    "isa",
+                    format!("'{name}' does not run on this CPU (it runs auto, {})", here.join(", ")),
+                )
             })?),
         };
-        let page = PagePolicy::parse(params.text("page").unwrap_or("thp")).map_err(|e| BenchError::bad_param(ID, "page", e))?;
+        let page = PagePolicy::parse(params.text("page").unwrap_or("thp"))
+            .map_err(|e| BenchError::bad_param(ID, "page", e))?;
         let node = params.uint("node").map(|n| ctx.check_node(ID, n)).transpose()?;
         let cpu_node = params.uint("cpu_node").map(|n| check_cpu_node(ctx, n)).transpose()?;
         let usable = ctx.cpus_near(cpu_node.or(node));
@@ -72,7 +77,11 @@ impl Settings {
         let line = ctx.topology.caches.iter().map(|c| u64::from(c.line_bytes)).max().unwrap_or(0).max(GRANULE);
         let bytes = match params.uint("bytes") {
             Some(b) if b < line => {
-                return Err(BenchError::bad_param(ID, "bytes", format!("{b} bytes is smaller than a cache line ({line} bytes)")));
+                return Err(BenchError::bad_param(
+                    ID,
+                    "bytes",
+                    format!("{b} bytes is smaller than a cache line ({line} bytes)"),
+                ));
             }
             Some(b) => b / GRANULE * GRANULE,
             None => (4 * last_level_cache_bytes(&ctx.topology)).max(MIN_DEFAULT_BYTES).div_ceil(GRANULE) * GRANULE,

@@ -80,20 +80,63 @@ impl KernelSpec {
 /// is data.
 pub const KERNELS: &[KernelSpec] = &[
     KernelSpec { kernel: Kernel::Copy, name: "copy", formula: "c = a", reads: &[A], writes: &[C], nontemporal: false },
-    KernelSpec { kernel: Kernel::Scale, name: "scale", formula: "b = s*c", reads: &[C], writes: &[B], nontemporal: false },
-    KernelSpec { kernel: Kernel::Add, name: "add", formula: "c = a + b", reads: &[A, B], writes: &[C], nontemporal: false },
-    KernelSpec { kernel: Kernel::Triad, name: "triad", formula: "a = b + s*c", reads: &[B, C], writes: &[A], nontemporal: false },
-    KernelSpec { kernel: Kernel::Read, name: "read", formula: "sum += a", reads: &[A], writes: &[], nontemporal: false },
+    KernelSpec {
+        kernel: Kernel::Scale,
+        name: "scale",
+        formula: "b = s*c",
+        reads: &[C],
+        writes: &[B],
+        nontemporal: false,
+    },
+    KernelSpec {
+        kernel: Kernel::Add,
+        name: "add",
+        formula: "c = a + b",
+        reads: &[A, B],
+        writes: &[C],
+        nontemporal: false,
+    },
+    KernelSpec {
+        kernel: Kernel::Triad,
+        name: "triad",
+        formula: "a = b + s*c",
+        reads: &[B, C],
+        writes: &[A],
+        nontemporal: false,
+    },
+    KernelSpec {
+        kernel: Kernel::Read,
+        name: "read",
+        formula: "sum += a",
+        reads: &[A],
+        writes: &[],
+        nontemporal: false,
+    },
     KernelSpec { kernel: Kernel::Write, name: "write", formula: "a = v", reads: &[], writes: &[A], nontemporal: false },
-    KernelSpec { kernel: Kernel::NtWrite, name: "nt_write", formula: "a = v (non-temporal stores)", reads: &[], writes: &[A], nontemporal: true },
-    KernelSpec { kernel: Kernel::NtCopy, name: "nt_copy", formula: "c = a (non-temporal stores)", reads: &[A], writes: &[C], nontemporal: true },
+    KernelSpec {
+        kernel: Kernel::NtWrite,
+        name: "nt_write",
+        formula: "a = v (non-temporal stores)",
+        reads: &[],
+        writes: &[A],
+        nontemporal: true,
+    },
+    KernelSpec {
+        kernel: Kernel::NtCopy,
+        name: "nt_copy",
+        formula: "c = a (non-temporal stores)",
+        reads: &[A],
+        writes: &[C],
+        nontemporal: true,
+    },
 ];
 
 /// The four STREAM kernels, selected together by `kernel=stream`.
 pub const STREAM: [Kernel; 4] = [Kernel::Copy, Kernel::Scale, Kernel::Add, Kernel::Triad];
 
 /// Values of the `kernel` param: every kernel name, `stream` and `all`.
-pub const CHOICES: &[&str] = &["all", "stream", "copy", "scale", "add", "triad", "read", "write", "nt_write", "nt_copy"];
+pub const CHOICES: &[&str] =
+    &["all", "stream", "copy", "scale", "add", "triad", "read", "write", "nt_write", "nt_copy"];
 
 impl Kernel {
     /// The kernel's table row.
@@ -238,7 +281,16 @@ mod tests {
         let words: Vec<(&str, u64)> = KERNELS.iter().map(|k| (k.name, k.words())).collect();
         assert_eq!(
             words,
-            [("copy", 2), ("scale", 2), ("add", 3), ("triad", 3), ("read", 1), ("write", 1), ("nt_write", 1), ("nt_copy", 2)]
+            [
+                ("copy", 2),
+                ("scale", 2),
+                ("add", 3),
+                ("triad", 3),
+                ("read", 1),
+                ("write", 1),
+                ("nt_write", 1),
+                ("nt_copy", 2)
+            ]
         );
         for k in KERNELS {
             assert_eq!(k.kernel.spec().name, k.name);

@@ -49,7 +49,9 @@ macro_rules! isa_kernels {
                     Kernel::Copy => four_vectors!(LANES, end, |i| $store(c.add(i), $load(a.add(i)))),
                     Kernel::NtCopy => four_vectors!(LANES, end, |i| $stream(c.add(i), $load(a.add(i)))),
                     Kernel::Scale => four_vectors!(LANES, end, |i| $store(b.add(i), $mul(s, $load(c.add(i))))),
-                    Kernel::Add => four_vectors!(LANES, end, |i| $store(c.add(i), $add($load(a.add(i)), $load(b.add(i))))),
+                    Kernel::Add => {
+                        four_vectors!(LANES, end, |i| $store(c.add(i), $add($load(a.add(i)), $load(b.add(i)))))
+                    }
                     Kernel::Triad => {
                         four_vectors!(LANES, end, |i| $store(a.add(i), $add($load(b.add(i)), $mul(s, $load(c.add(i))))))
                     }
@@ -86,9 +88,42 @@ macro_rules! isa_kernels {
     };
 }
 
-isa_kernels!(avx512, "avx512f", 8, _mm512_set1_pd, _mm512_setzero_pd, _mm512_load_pd, _mm512_store_pd,
-    _mm512_storeu_pd, _mm512_stream_pd, _mm512_add_pd, _mm512_mul_pd);
-isa_kernels!(avx2, "avx2", 4, _mm256_set1_pd, _mm256_setzero_pd, _mm256_load_pd, _mm256_store_pd,
-    _mm256_storeu_pd, _mm256_stream_pd, _mm256_add_pd, _mm256_mul_pd);
-isa_kernels!(sse2, "sse2", 2, _mm_set1_pd, _mm_setzero_pd, _mm_load_pd, _mm_store_pd,
-    _mm_storeu_pd, _mm_stream_pd, _mm_add_pd, _mm_mul_pd);
+isa_kernels!(
+    avx512,
+    "avx512f",
+    8,
+    _mm512_set1_pd,
+    _mm512_setzero_pd,
+    _mm512_load_pd,
+    _mm512_store_pd,
+    _mm512_storeu_pd,
+    _mm512_stream_pd,
+    _mm512_add_pd,
+    _mm512_mul_pd
+);
+isa_kernels!(
+    avx2,
+    "avx2",
+    4,
+    _mm256_set1_pd,
+    _mm256_setzero_pd,
+    _mm256_load_pd,
+    _mm256_store_pd,
+    _mm256_storeu_pd,
+    _mm256_stream_pd,
+    _mm256_add_pd,
+    _mm256_mul_pd
+);
+isa_kernels!(
+    sse2,
+    "sse2",
+    2,
+    _mm_set1_pd,
+    _mm_setzero_pd,
+    _mm_load_pd,
+    _mm_store_pd,
+    _mm_storeu_pd,
+    _mm_stream_pd,
+    _mm_add_pd,
+    _mm_mul_pd
+);

@@ -52,7 +52,8 @@ pub fn assign(order: &[u32], threads: usize, oversubscribe: bool) -> Result<Vec<
 
 /// Thread counts of a sweep: 1, 2, 4, ... below `all`, then `all`.
 pub fn sweep(all: usize) -> Vec<usize> {
-    let mut counts: Vec<usize> = std::iter::successors(Some(1usize), |n| n.checked_mul(2)).take_while(|&n| n < all).collect();
+    let mut counts: Vec<usize> =
+        std::iter::successors(Some(1usize), |n| n.checked_mul(2)).take_while(|&n| n < all).collect();
     counts.push(all.max(1));
     counts
 }
