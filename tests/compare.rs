@@ -46,11 +46,13 @@ fn record(id: &str, name: &str, unit: &str, better: Better, samples: Vec<f64>) -
             statistic: "median".into(),
             samples,
             better,
+            repetitions: Vec::new(),
         }],
         placement: None,
         info: Default::default(),
         energy: None,
         counters: None,
+        interference: None,
     }
 }
 

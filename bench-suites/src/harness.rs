@@ -180,6 +180,7 @@ pub fn median_metric(name: &str, unit: &str, samples: Vec<f64>, better: Better) 
         statistic: "median".into(),
         samples,
         better,
+        repetitions: Vec::new(),
     }
 }
 
@@ -190,7 +191,15 @@ pub fn best_metric(name: &str, unit: &str, samples: Vec<f64>, better: Better) ->
         Better::Lower => (samples.iter().copied().fold(f64::INFINITY, f64::min), "min"),
         Better::Higher => (samples.iter().copied().fold(f64::NEG_INFINITY, f64::max), "max"),
     };
-    Metric { name: name.into(), unit: unit.into(), value, statistic: statistic.into(), samples, better }
+    Metric {
+        name: name.into(),
+        unit: unit.into(),
+        value,
+        statistic: statistic.into(),
+        samples,
+        better,
+        repetitions: Vec::new(),
+    }
 }
 
 #[cfg(test)]

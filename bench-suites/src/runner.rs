@@ -147,6 +147,7 @@ fn to_record(
         info: Default::default(),
         energy: None,
         counters: None,
+        interference: None,
     };
     match result {
         Ok(m) => {

@@ -111,7 +111,15 @@ mod tests {
     use crate::inputs::Loaded;
 
     fn metric(name: &str, unit: &str, value: f64, better: Better) -> Metric {
-        Metric { name: name.into(), unit: unit.into(), value, statistic: "median".into(), samples: vec![], better }
+        Metric {
+            name: name.into(),
+            unit: unit.into(),
+            value,
+            statistic: "median".into(),
+            samples: vec![],
+            better,
+            repetitions: Vec::new(),
+        }
     }
 
     fn run(metrics: Vec<(&str, Metric)>) -> Loaded {
@@ -129,6 +137,7 @@ mod tests {
                 info: Default::default(),
                 energy: None,
                 counters: None,
+                interference: None,
             })
             .collect();
         Loaded { path, doc }

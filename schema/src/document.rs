@@ -79,6 +79,20 @@ pub struct Run {
     /// Warnings raised during the run (interference, placement, ...).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// How many times every point was measured (`--repeat`); 1 in
+    /// documents written before repetitions existed.
+    #[serde(default = "one")]
+    pub repeat: u32,
+    /// Seed of the order the repetitions were measured in, when repeated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_seed: Option<u64>,
+    /// `--tag KEY=VALUE` labels (sku, rack, ...), for cohorts and exports.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// Provenance of the machine and its software. Every fact is a value or
@@ -334,6 +348,9 @@ pub struct Record {
     /// Hardware and software counters around the record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counters: Option<crate::energy::CountersRecord>,
+    /// What else was happening on the machine while the record was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interference: Option<crate::interference::Interference>,
 }
 
 /// One metric of a record with every raw sample kept.
@@ -348,10 +365,67 @@ pub struct Metric {
     /// "derived" for figures computed from other metrics).
     #[serde(default = "default_statistic")]
     pub statistic: String,
-    /// Every sample kept after warm-up, in measurement order.
+    /// Every sample kept after warm-up, in measurement order; with
+    /// repetitions, those of the first repetition, then the second, ...
     #[serde(default)]
     pub samples: Vec<f64>,
     pub better: Better,
+    /// Each repetition's figure and how many of `samples` it took, when the
+    /// point was measured more than once (`hwbench run --repeat`). `value`
+    /// is then the median of the repetitions' values. Empty: one repetition.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repetitions: Vec<Repetition>,
+}
+
+/// One repetition of a metric: its own figure from its own samples.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Repetition {
+    /// The figure of this repetition, by the metric's `statistic`.
+    pub value: f64,
+    /// How many consecutive entries of the metric's `samples` belong to it
+    /// (0 for figures without samples, such as energy).
+    #[serde(default)]
+    pub sample_count: usize,
+}
+
+impl Metric {
+    /// A metric with one repetition: `value` derived from `samples` by `statistic`.
+    pub fn new(name: &str, unit: &str, value: f64, statistic: &str, samples: Vec<f64>, better: Better) -> Self {
+        Metric {
+            name: name.into(),
+            unit: unit.into(),
+            value,
+            statistic: statistic.into(),
+            samples,
+            better,
+            repetitions: Vec::new(),
+        }
+    }
+
+    /// The repetitions as (figure, its samples); a metric measured once is
+    /// one repetition of `value` over all `samples`. None when the counts
+    /// do not add up to the samples (a malformed document).
+    pub fn repetition_samples(&self) -> Option<Vec<(f64, &[f64])>> {
+        if self.repetitions.is_empty() {
+            return Some(vec![(self.value, &self.samples)]);
+        }
+        let mut out = Vec::with_capacity(self.repetitions.len());
+        let mut rest = self.samples.as_slice();
+        for r in &self.repetitions {
+            if r.sample_count > rest.len() {
+                return None;
+            }
+            let (mine, after) = rest.split_at(r.sample_count);
+            out.push((r.value, mine));
+            rest = after;
+        }
+        rest.is_empty().then_some(out)
+    }
+
+    /// How many repetitions measured this metric (1 without repetitions).
+    pub fn repetition_count(&self) -> usize {
+        self.repetitions.len().max(1)
+    }
 }
 
 fn default_statistic() -> String {

@@ -83,6 +83,12 @@ fn validate(doc: &ResultDocument) -> Result<(), String> {
             if !metric.value.is_finite() || metric.samples.iter().any(|s| !s.is_finite()) {
                 return Err(format!("benchmarks[{i}] ({}) metric '{}' is not finite", record.id, metric.name));
             }
+            if metric.repetitions.iter().any(|r| !r.value.is_finite()) || metric.repetition_samples().is_none() {
+                return Err(format!(
+                    "benchmarks[{i}] ({}) metric '{}': repetitions do not add up to its samples",
+                    record.id, metric.name
+                ));
+            }
         }
     }
     Ok(())

@@ -100,3 +100,30 @@ fn a_metric_without_unit_is_invalid() {
     let (_, err) = error_for("no-unit.json", text.as_bytes());
     assert!(err.to_string().contains("has no unit"), "{err}");
 }
+
+#[test]
+fn repetitions_split_the_samples_and_must_add_up() {
+    let good = std::fs::read_to_string(fixture()).unwrap();
+    let doc = hwbench_schema::parse(Path::new("good.json"), good.as_bytes()).unwrap();
+    let metric = &doc.benchmarks[0].metrics[0];
+    // Without repetitions: one repetition of the headline over every sample.
+    assert_eq!(metric.repetition_count(), 1);
+    assert_eq!(metric.repetition_samples().unwrap(), vec![(metric.value, metric.samples.as_slice())]);
+
+    let mut repeated = metric.clone();
+    repeated.samples = vec![1.0, 2.0, 3.0, 10.0, 11.0];
+    repeated.repetitions = vec![
+        hwbench_schema::Repetition { value: 2.0, sample_count: 3 },
+        hwbench_schema::Repetition { value: 10.5, sample_count: 2 },
+    ];
+    let split = repeated.repetition_samples().unwrap();
+    assert_eq!(split, vec![(2.0, &[1.0, 2.0, 3.0][..]), (10.5, &[10.0, 11.0][..])]);
+    repeated.repetitions[1].sample_count = 3;
+    assert!(repeated.repetition_samples().is_none());
+
+    let mut doc = doc;
+    doc.benchmarks[0].metrics[0] = repeated;
+    let text = serde_json::to_string(&doc).unwrap();
+    let (_, err) = error_for("bad-repetitions.json", text.as_bytes());
+    assert!(err.to_string().contains("repetitions do not add up"), "{err}");
+}

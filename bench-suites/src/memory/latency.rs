@@ -190,6 +190,7 @@ impl Benchmark for Latency {
                     statistic: "min".into(),
                     samples: Vec::new(),
                     better: Better::Lower,
+                    repetitions: Vec::new(),
                 },
             ],
             placement: Some(placement),
@@ -226,6 +227,7 @@ impl Benchmark for Latency {
             info: BTreeMap::new(),
             energy: None,
             counters: None,
+            interference: None,
         };
         if curve.len() < 2 {
             // A single size (bytes=) is not a curve: nothing to attribute.
@@ -248,6 +250,7 @@ impl Benchmark for Latency {
                 statistic: "median of plateau points".into(),
                 samples,
                 better: Better::Lower,
+                repetitions: Vec::new(),
             });
         }
         vec![record]

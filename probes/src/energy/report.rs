@@ -120,6 +120,7 @@ fn figures(suffix: &str, joules: f64, window_s: f64, work: Option<(f64, &str)>) 
         statistic: statistic.into(),
         samples: Vec::new(),
         better: Better::Lower,
+        repetitions: Vec::new(),
     };
     let mut out = vec![metric("power", "W", joules / window_s, "mean"), metric("energy", "J", joules, "total")];
     if let Some((amount, unit)) = work.filter(|&(amount, _)| amount > 0.0) {

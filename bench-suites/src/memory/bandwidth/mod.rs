@@ -283,6 +283,7 @@ impl Benchmark for Bandwidth {
                     statistic: "median".into(),
                     samples: Vec::new(),
                     better: Better::Higher,
+                    repetitions: Vec::new(),
                 },
             ],
             placement: setup.arrays.placement(&spec.arrays()),
