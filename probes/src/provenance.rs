@@ -1,6 +1,9 @@
 //! Provenance: what the machine and its software were during a run. Each
 //! fact is a value or "unknown" with the reason (METHODS.md, last section).
 
+mod dmi;
+mod pci;
+
 use hwbench_schema::{Fact, Machine, Topology};
 
 use crate::sysroot::{SysRoot, SysfsError};
@@ -52,6 +55,7 @@ pub fn probe(root: &SysRoot, topology: &Topology, rustc: Fact<String>) -> Machin
         None => Fact::unknown("no flags in /proc/cpuinfo"),
     };
     let threads: u32 = topology.cores.iter().map(|c| c.pus.len() as u32).sum();
+    let memory_devices = dmi::memory_devices(root);
     let cores = topology.cores.len() as u32;
     Machine {
         hostname: fact(root.read("/proc/sys/kernel/hostname")),
@@ -95,6 +99,10 @@ pub fn probe(root: &SysRoot, topology: &Topology, rustc: Fact<String>) -> Machin
                 .unwrap_or_else(|| Fact::unknown(format!("/proc/loadavg is '{text}'"))),
             Err(e) => Fact::unknown(e.to_string()),
         },
+        bios_version: fact(root.read("/sys/class/dmi/id/bios_version")),
+        memory_devices: memory_devices.populated,
+        memory_speed_mts: memory_devices.speed_mts,
+        gpu_pcie: pci::gpu_links(root),
     }
 }
 

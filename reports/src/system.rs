@@ -73,10 +73,12 @@ fn row(name: &str, cells: Vec<String>) -> Row {
     Row { name: name.to_string(), spans }
 }
 
-type Getter = fn(&ResultDocument) -> String;
+/// How a fact is read from a document, as the text shown.
+pub type Getter = fn(&ResultDocument) -> String;
 
-/// The facts shown, in order.
-fn facts() -> Vec<(&'static str, Getter)> {
+/// The facts shown, in order: name and getter. The fleet view compares
+/// nodes with their cohort on the same facts.
+pub fn facts() -> Vec<(&'static str, Getter)> {
     vec![
         ("hostname", |d| fact(&d.machine.hostname)),
         ("CPU", |d| format!("{} {}", fact(&d.machine.cpu_vendor), fact(&d.machine.cpu_model))),
@@ -96,9 +98,22 @@ fn facts() -> Vec<(&'static str, Getter)> {
         ("memory", |d| {
             d.machine.memory_bytes.known().map_or_else(|| fact(&d.machine.memory_bytes), |b| format_bytes(*b))
         }),
+        ("memory devices / configured speed", |d| {
+            let speed = match &d.machine.memory_speed_mts {
+                Fact::Known(mts) => format!("{mts} MT/s"),
+                unknown => fact(unknown),
+            };
+            format!("{} / {speed}", fact(&d.machine.memory_devices))
+        }),
+        ("BIOS", |d| fact(&d.machine.bios_version)),
         ("caches", |d| caches(d)),
         ("NUMA nodes", |d| nodes(d)),
         ("GPU adapters", |d| adapters(d)),
+        ("GPU PCIe links", |d| match &d.machine.gpu_pcie {
+            Fact::Known(links) if links.is_empty() => "none".into(),
+            Fact::Known(links) => links.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+            Fact::Unknown { unknown } => format!("unknown ({unknown})"),
+        }),
         ("kernel", |d| fact(&d.machine.kernel)),
         ("kernel command line", |d| fact(&d.machine.kernel_cmdline)),
         ("OS", |d| fact(&d.machine.os)),

@@ -129,6 +129,25 @@ pub struct Machine {
     pub rustc: Fact<String>,
     /// 1, 5 and 15 minute load averages when the run started.
     pub load_average: Fact<[f64; 3]>,
+    /// Firmware version (/sys/class/dmi/id/bios_version).
+    #[serde(default = "not_recorded")]
+    pub bios_version: Fact<String>,
+    /// Populated memory devices (DIMMs) the firmware lists (SMBIOS type 17).
+    #[serde(default = "not_recorded")]
+    pub memory_devices: Fact<u32>,
+    /// Configured speed of the slowest populated memory device, MT/s
+    /// (SMBIOS type 17): the speed the memory channels run at.
+    #[serde(default = "not_recorded")]
+    pub memory_speed_mts: Fact<u32>,
+    /// PCI Express links of the GPUs and accelerators (PCI classes 0x03 and
+    /// 0x12) from sysfs; empty when there are none.
+    #[serde(default = "not_recorded")]
+    pub gpu_pcie: Fact<Vec<crate::PcieLink>>,
+}
+
+/// The value of a provenance fact in documents written before it existed.
+fn not_recorded<T>() -> Fact<T> {
+    Fact::unknown("not recorded: the document was written by an hwbench without this fact")
 }
 
 /// Hardware topology: what hwloc reports plus what only sysfs knows.
