@@ -1,15 +1,22 @@
 //! Statistics over raw samples: medians, a seeded bootstrap of the relative
-//! change of medians, and the Mann-Whitney U test (METHODS.md, "Statistics
+//! change of medians, the Mann-Whitney U test, robust summaries (quantiles,
+//! MAD), Student's t tails and Benjamini-Hochberg over many tests (METHODS.md, "Statistics
 //! and comparison").
 
 mod bootstrap;
+mod fdr;
 mod mann_whitney;
 mod normal;
 mod rng;
+mod robust;
+mod student_t;
 
 pub use bootstrap::{relative_change_ci, Bootstrap, Interval};
+pub use fdr::{benjamini_hochberg, Adjusted};
 pub use mann_whitney::{mann_whitney_u, MannWhitney};
 pub use rng::SplitMix64;
+pub use robust::{quantile, Summary, MAD_TO_SIGMA};
+pub use student_t::{two_sided_critical as t_critical, two_sided_p as t_two_sided_p};
 
 /// The median of `values`; `None` when empty. Sorts a copy.
 pub fn median(values: &[f64]) -> Option<f64> {
