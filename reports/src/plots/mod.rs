@@ -1,8 +1,10 @@
-//! Drawing: one file per kind of chart (lines, grouped bars, heatmaps),
+//! Drawing: one file per kind of chart (lines, grouped bars, boxes, heatmaps),
 //! each turning a small description into SVG text with plotters.
 
 pub mod axis;
 pub mod bars;
+pub mod boxes;
+mod categories;
 pub mod heatmap;
 mod legend;
 pub mod line;
