@@ -46,4 +46,8 @@ pub enum Command {
     Compare(crate::commands::compare::CompareArgs),
     /// Re-run what a baseline ran, compare, exit 1 on regression (CI).
     Check(crate::commands::check::CheckArgs),
+    /// Cohorts, distributions and outliers over many runs; exit 1 when a node is flagged.
+    Fleet(crate::commands::fleet::FleetArgs),
+    /// Columnar export (Parquet) of result documents for query engines.
+    Export(crate::commands::export::ExportArgs),
 }

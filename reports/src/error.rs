@@ -32,4 +32,7 @@ pub enum ReportError {
     /// A chart could not be drawn.
     #[error("chart {chart}: {detail}")]
     Plot { chart: String, detail: String },
+    /// `--group-by` names neither a machine field nor a tag any run has.
+    #[error("--group-by {key}: no run has a machine field (results/SCHEMA.md) or tag of that name (tags: {tags})")]
+    UnknownGroupKey { key: String, tags: String },
 }

@@ -15,18 +15,25 @@ pub struct Loaded {
     pub doc: ResultDocument,
 }
 
+/// A directory holding this file is a fleet report, not results: searches
+/// for `*.json` pass it by (its fleet.json is no result document).
+pub const REPORT_MARKER: &str = ".hwbench-fleet-report";
+
 /// Loads every input in order: files as given, directories searched
 /// recursively for `*.json` (sorted by path). The first bad file stops
 /// everything, with its name in the error.
 pub fn load_all(inputs: &[PathBuf]) -> Result<Vec<Loaded>, ReportError> {
-    let mut loaded = Vec::new();
+    files(inputs)?.into_iter().map(|path| Ok(Loaded { doc: hwbench_schema::load(&path)?, path })).collect()
+}
+
+/// The files the inputs stand for, in order: files as given, directories
+/// searched recursively for `*.json` (sorted by path).
+pub fn files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ReportError> {
+    let mut files = Vec::new();
     for input in inputs {
-        for path in expand(input)? {
-            let doc = hwbench_schema::load(&path)?;
-            loaded.push(Loaded { path, doc });
-        }
+        files.extend(expand(input)?);
     }
-    Ok(loaded)
+    Ok(files)
 }
 
 /// The files an input stands for: itself, or the `*.json` under it.
@@ -45,6 +52,9 @@ fn expand(input: &Path) -> Result<Vec<PathBuf>, ReportError> {
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), ReportError> {
     let err = |source| ReportError::ListDir { path: dir.to_path_buf(), source };
+    if dir.join(REPORT_MARKER).exists() {
+        return Ok(());
+    }
     for entry in std::fs::read_dir(dir).map_err(err)? {
         let path = entry.map_err(err)?.path();
         if path.is_dir() {

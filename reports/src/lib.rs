@@ -5,6 +5,8 @@
 pub mod charts;
 pub mod compare;
 mod error;
+pub mod export;
+pub mod fleet;
 pub mod format;
 pub mod inputs;
 pub mod key;
@@ -13,6 +15,7 @@ pub mod plots;
 pub mod relative;
 pub mod report;
 pub mod runs;
+pub mod staged;
 pub mod stats;
 pub mod system;
 pub mod writers;

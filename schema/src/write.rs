@@ -20,6 +20,15 @@ pub struct WriteError {
 /// Writes `bytes` to `path` atomically: readers see the old file or the new
 /// one, never a partial file, even if the process dies mid-write.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    write_atomic_with(path, |file| file.write_all(bytes))
+}
+
+/// Like [`write_atomic`], for content written piece by piece: `fill` writes
+/// into the temporary file, which replaces `path` only when `fill` succeeds.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<(), WriteError> {
     let err = |source| WriteError { path: path.to_path_buf(), source };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -29,7 +38,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
+        fill(&mut file)?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)?;
         // Make the rename itself durable.

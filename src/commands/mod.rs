@@ -2,6 +2,8 @@
 
 pub mod check;
 pub mod compare;
+pub mod export;
+pub mod fleet;
 pub mod list;
 pub mod report;
 pub mod run;
@@ -25,6 +27,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::run(&args, global),
         Command::Compare(args) => compare::run(&args, global),
         Command::Check(args) => check::run(&args, global),
+        Command::Fleet(args) => fleet::run(&args, global),
+        Command::Export(args) => export::run(&args, global),
     }
 }
 

@@ -21,10 +21,23 @@ pub struct ReportArgs {
     /// (default: the first).
     #[arg(long, value_name = "RUN")]
     pub baseline: Option<String>,
+    /// Most runs drawn side by side; more are refused with a pointer to
+    /// `hwbench fleet`, which shows many runs as distributions.
+    #[arg(long, default_value_t = 12, value_name = "N")]
+    pub max_runs: usize,
 }
 
 /// Loads every document, builds the report and writes it in one step.
 pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let runs = hwbench_reports::inputs::files(&args.inputs)?.len();
+    if runs > args.max_runs {
+        anyhow::bail!(
+            "{runs} runs: a report draws one column per run and is readable up to --max-runs {}; for a fleet, \
+             `hwbench fleet {} --out DIR` shows cohorts, distributions and outliers (or raise --max-runs)",
+            args.max_runs,
+            args.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ")
+        );
+    }
     let report = hwbench_reports::write_report(&args.inputs, args.baseline.as_deref(), &args.out)?;
     if !global.quiet {
         println!(

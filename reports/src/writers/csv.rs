@@ -69,7 +69,7 @@ pub fn render(runs: &RunSet) -> Vec<u8> {
 
 /// A text field: quoted when it holds a comma, quote or line break; a
 /// leading =, +, - or @ (a spreadsheet formula) defused with a quote mark.
-fn text(field: &str) -> String {
+pub fn text(field: &str) -> String {
     let field = if field.starts_with(['=', '+', '-', '@']) { format!("'{field}") } else { field.to_string() };
     if field.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", field.replace('"', "\"\""))

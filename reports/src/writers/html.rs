@@ -9,7 +9,8 @@ use crate::format;
 use crate::relative::Group;
 use crate::report::Report;
 
-const STYLE: &str = "
+/// The stylesheet every hwbench page shares.
+pub const STYLE: &str = "
 body { font-family: sans-serif; margin: 1.5em auto; max-width: 1200px; padding: 0 1em; color: #222; }
 h1 { margin-bottom: 0.2em; }
 h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 1.8em; }

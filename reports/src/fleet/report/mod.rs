@@ -1,0 +1,70 @@
+//! The fleet's outputs: the JSON document, the terminal summary, and the
+//! report directory (an overview page, one page per cohort with its
+//! distribution plots, one page per flagged node, and the data files).
+
+mod charts;
+mod csv;
+mod html;
+pub mod json;
+pub mod text;
+
+use std::path::{Path, PathBuf};
+
+use super::judge::{degrees_of_freedom, MAD_EFFICIENCY, RESOLUTION};
+use super::Fleet;
+use crate::inputs::REPORT_MARKER;
+use crate::stats::{t_critical, MAD_TO_SIGMA};
+use crate::ReportError;
+
+/// Flagged nodes listed on a page at most; the rest are in the data files.
+pub const MAX_LISTED: usize = 200;
+
+/// How nodes are judged, in words, with this fleet's figures.
+pub fn method(fleet: &Fleet) -> String {
+    let o = &fleet.options;
+    let j = &fleet.judgement;
+    let largest = fleet.cohorts.first().map_or(0, |c| c.members.len());
+    format!(
+        "Each node's headline figure of each metric is set against its cohort's distribution: robust z = (value - median) / spread, \
+         the spread being {MAD_TO_SIGMA} x MAD (at least {resolution}% of the median, widened by sqrt(1 + pi/2n) for the median's own \
+         uncertainty); a two-sided p-value per (node, metric) from Student's t with {efficiency} n degrees of freedom (the MAD of n \
+         values is about as certain as a standard deviation of {efficiency} n); Benjamini-Hochberg over all {tests} tests of the fleet \
+         at a false discovery rate of {fdr}% (p <= {threshold:.3e}), which puts the robust bounds at median +- k x spread, k being the \
+         t quantile there ({k:.2} for {largest} nodes). A node is flagged on a metric outside those bounds and at least {effect}% from \
+         the median. Never judged: a metric whose spread exceeds {spread}% of its median in the cohort (too variable there to mean \
+         anything), a metric fewer than {nodes} nodes of the cohort measured, and cohorts of fewer than {nodes} nodes.",
+        resolution = RESOLUTION * 100.0,
+        efficiency = MAD_EFFICIENCY,
+        tests = j.tests.len(),
+        fdr = o.fdr * 100.0,
+        threshold = j.p_threshold,
+        k = t_critical(j.p_threshold, degrees_of_freedom(largest)),
+        effect = o.min_effect * 100.0,
+        spread = o.max_spread * 100.0,
+        nodes = o.min_nodes,
+    )
+}
+
+/// Writes the report directory under `out`, replacing an earlier fleet
+/// report there (never anything else), all at once.
+pub fn write(fleet: &Fleet, out: &Path) -> Result<(), ReportError> {
+    let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
+        (REPORT_MARKER.into(), b"hwbench fleet report: `hwbench fleet` replaces this directory\n".to_vec()),
+        ("index.html".into(), html::index(fleet)),
+        ("fleet.json".into(), json::render(fleet)),
+        ("nodes.csv".into(), csv::nodes(fleet)),
+        ("values.csv".into(), csv::values(fleet)),
+        ("distributions.csv".into(), csv::distributions(fleet)),
+    ];
+    for c in 0..fleet.cohorts.len() {
+        let charts = charts::cohort(fleet, c)?;
+        files.push((html::cohort_page(c).into(), html::cohort(fleet, c, &charts)));
+        files.extend(charts.into_iter().map(|chart| (Path::new("plots").join(&chart.file), chart.svg.into_bytes())));
+    }
+    for outlier in &fleet.outliers {
+        files.push((html::node_page(outlier.node).into(), html::node(fleet, outlier)));
+    }
+    crate::staged::write_dir(out, &files, |dir| {
+        dir.join(REPORT_MARKER).exists() || std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none())
+    })
+}

@@ -1,0 +1,69 @@
+//! The fleet for a terminal: cohorts in a line each, then every flagged
+//! node with its metric families and provenance differences.
+
+use std::fmt::Write;
+
+use super::super::judge::Verdict;
+use super::super::Fleet;
+
+/// The summary as UTF-8 bytes.
+pub fn render(fleet: &Fleet) -> Vec<u8> {
+    let mut t = String::new();
+    let j = &fleet.judgement;
+    let _ = writeln!(
+        t,
+        "hwbench fleet: {} run(s) in {} cohort(s), grouped by {}; {} (node, metric) tests",
+        fleet.nodes.len(),
+        fleet.cohorts.len(),
+        fleet.grouping(),
+        j.tests.len()
+    );
+    for (c, cohort) in fleet.cohorts.iter().enumerate() {
+        let count = |v: Verdict| j.distributions[c].iter().filter(|d| d.verdict == v).count();
+        let _ = write!(t, "cohort {}: {} node(s), ", c + 1, cohort.members.len());
+        match &cohort.unjudged {
+            Some(why) => {
+                let _ = write!(t, "not judged ({why})");
+            }
+            None => {
+                let _ = write!(
+                    t,
+                    "{} metric(s) judged, {} too variable, {} measured by too few nodes",
+                    count(Verdict::Judged),
+                    count(Verdict::TooVariable),
+                    count(Verdict::TooFewNodes)
+                );
+            }
+        }
+        let _ = writeln!(t, " [{}]", cohort.key);
+        for (part, mine, theirs) in &cohort.differs_from_largest {
+            let _ = writeln!(t, "  differs from cohort 1 in {part}: {mine} (cohort 1: {theirs})");
+        }
+    }
+    if fleet.outliers.is_empty() {
+        let _ = writeln!(t, "no node flagged (false discovery rate {}%)", fleet.options.fdr * 100.0);
+        return t.into_bytes();
+    }
+    let _ = writeln!(
+        t,
+        "flagged: {} node(s) (Benjamini-Hochberg at a false discovery rate of {}% over every test: p <= {:.2e}, outside median +- k x robust spread and at least {}% off the median)",
+        fleet.outliers.len(),
+        fleet.options.fdr * 100.0,
+        j.p_threshold,
+        fleet.options.min_effect * 100.0
+    );
+    for o in &fleet.outliers {
+        let node = &fleet.nodes[o.node];
+        let _ = writeln!(t, "  {} (run {}, cohort {})", node.name, node.run_id, node.cohort + 1);
+        for family in &o.families {
+            let _ = writeln!(t, "    {}", family.describe());
+        }
+        if o.differences.is_empty() {
+            let _ = writeln!(t, "    provenance: no fact differs from the cohort majority");
+        }
+        for d in &o.differences {
+            let _ = writeln!(t, "    provenance: {}", d.describe());
+        }
+    }
+    t.into_bytes()
+}
