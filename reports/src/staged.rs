@@ -7,13 +7,31 @@ use std::path::{Path, PathBuf};
 
 use crate::ReportError;
 
-/// Writes `files` (path relative to `out`, bytes) as the directory `out`.
-/// An existing `out` is replaced only when `replaceable` says it may be
-/// (an earlier report of the same kind), else refused.
+/// The directory being filled: files put here appear under `out` together.
+pub struct Stage {
+    dir: PathBuf,
+}
+
+impl Stage {
+    /// Writes one file, `relative` to the directory, making its parents.
+    pub fn put(&self, relative: impl AsRef<Path>, bytes: &[u8]) -> Result<(), ReportError> {
+        let path = self.dir.join(relative);
+        let err = |source| ReportError::Write { path: path.clone(), source };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(err)?;
+        }
+        std::fs::write(&path, bytes).map_err(err)
+    }
+}
+
+/// Makes the directory `out` from the files `fill` puts, one at a time (so
+/// that only one is in memory at once). An existing `out` is replaced only
+/// when `replaceable` says it may be (an earlier report of the same kind),
+/// else refused before anything is written.
 pub fn write_dir(
     out: &Path,
-    files: &[(PathBuf, Vec<u8>)],
     replaceable: impl Fn(&Path) -> bool,
+    fill: impl FnOnce(&Stage) -> Result<(), ReportError>,
 ) -> Result<(), ReportError> {
     if out.exists() && !replaceable(out) {
         return Err(ReportError::OutputNotReport(out.to_path_buf()));
@@ -31,13 +49,7 @@ pub fn write_dir(
     let staging = Staging(parent.join(format!(".{name}.tmp-{}", std::process::id())));
     let _ = std::fs::remove_dir_all(&staging.0);
     std::fs::create_dir_all(&staging.0).map_err(write_err(&staging.0))?;
-    for (relative, bytes) in files {
-        let path = staging.0.join(relative);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(write_err(&path))?;
-        }
-        std::fs::write(&path, bytes).map_err(write_err(&path))?;
-    }
+    fill(&Stage { dir: staging.0.clone() })?;
     let old = parent.join(format!(".{name}.old-{}", std::process::id()));
     let moved_old = out.exists();
     if moved_old {
@@ -73,12 +85,21 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("hwbench-staged-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let out = dir.join("out");
-        let files = vec![(PathBuf::from("a.txt"), b"a".to_vec()), (PathBuf::from("sub/b.txt"), b"b".to_vec())];
-        write_dir(&out, &files, |_| false).unwrap();
+        let two = |stage: &Stage| {
+            stage.put("a.txt", b"a")?;
+            stage.put("sub/b.txt", b"b")
+        };
+        write_dir(&out, |_| false, two).unwrap();
         assert_eq!(std::fs::read(out.join("sub/b.txt")).unwrap(), b"b");
-        let again = vec![(PathBuf::from("c.txt"), b"c".to_vec())];
-        assert!(matches!(write_dir(&out, &again, |_| false), Err(ReportError::OutputNotReport(_))));
-        write_dir(&out, &again, |_| true).unwrap();
+        let one = |stage: &Stage| stage.put("c.txt", b"c");
+        assert!(matches!(write_dir(&out, |_| false, one), Err(ReportError::OutputNotReport(_))));
+        let failing = |stage: &Stage| {
+            stage.put("d.txt", b"d")?;
+            Err(ReportError::NoRuns)
+        };
+        assert!(matches!(write_dir(&out, |_| true, failing), Err(ReportError::NoRuns)));
+        assert!(out.join("a.txt").exists() && !out.join("d.txt").exists(), "a failure keeps the old directory");
+        write_dir(&out, |_| true, one).unwrap();
         assert!(!out.join("a.txt").exists() && out.join("c.txt").exists());
         let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(left, ["out"]);

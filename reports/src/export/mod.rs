@@ -13,7 +13,7 @@ use hwbench_schema::RecordStatus;
 use crate::fleet::cohort::{self, KeyCheck};
 use crate::fleet::node;
 use crate::ReportError;
-use columns::{Row, COLUMNS};
+use columns::{Cell, Row, Run, Source, COLUMNS};
 
 /// What an export wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,39 +33,21 @@ pub fn write_parquet(inputs: &[PathBuf], group_by: &[String], out: &Path) -> Res
     if files.is_empty() {
         return Err(ReportError::NoRuns);
     }
-    let mut failure: Option<ReportError> = None;
+    // write_atomic_with speaks io::Error; the export's own error is kept aside.
+    let mut failure = None;
     let mut rows = 0;
     let written = hwbench_schema::write_atomic_with(out, |file| {
-        let result = (|| -> Result<(), ReportError> {
-            let sink = std::io::BufWriter::new(file);
-            let mut writer = parquet_file::Writer::new(sink, COLUMNS).map_err(|e| parquet_error(out, e))?;
-            let mut check = KeyCheck::default();
-            for path in &files {
-                let doc = hwbench_schema::load(path)?;
-                let groups = node::group_values(&doc, group_by);
-                check.see(&groups, &doc.run.tags);
-                let cohort = cohort::key(&node::fingerprint(&doc), &groups, group_by);
-                let file = path.display().to_string();
-                for record in doc.benchmarks.iter().filter(|r| r.status == RecordStatus::Ok) {
-                    for metric in &record.metrics {
-                        let row = Row { doc: &doc, file: &file, cohort: &cohort, record, metric };
-                        writer
-                            .push(COLUMNS.iter().map(|(_, _, cell)| cell(&row)))
-                            .map_err(|e| parquet_error(out, e))?;
-                        rows += 1;
-                    }
-                }
+        match write_rows(&files, group_by, std::io::BufWriter::new(file), out) {
+            Ok(n) => {
+                rows = n;
+                Ok(())
             }
-            check.finish(group_by)?;
-            let sink = writer.finish().map_err(|e| parquet_error(out, e))?;
-            sink.into_inner().map_err(|e| ReportError::Write { path: out.to_path_buf(), source: e.into_error() })?;
-            Ok(())
-        })();
-        result.map_err(|e| {
-            let io = std::io::Error::other(e.to_string());
-            failure = Some(e);
-            io
-        })
+            Err(e) => {
+                let io = std::io::Error::other(e.to_string());
+                failure = Some(e);
+                Err(io)
+            }
+        }
     });
     if let Some(e) = failure {
         return Err(e);
@@ -73,6 +55,49 @@ pub fn write_parquet(inputs: &[PathBuf], group_by: &[String], out: &Path) -> Res
     written.map_err(|e| ReportError::Write { path: e.path, source: e.source })?;
     let bytes = std::fs::metadata(out).map_err(|source| ReportError::Write { path: out.to_path_buf(), source })?.len();
     Ok(Exported { runs: files.len(), rows, bytes })
+}
+
+/// Writes every row of `files` into `sink`; returns how many.
+fn write_rows(
+    files: &[PathBuf],
+    group_by: &[String],
+    sink: std::io::BufWriter<&mut std::fs::File>,
+    out: &Path,
+) -> Result<usize, ReportError> {
+    let mut writer = parquet_file::Writer::new(sink, COLUMNS).map_err(|e| parquet_error(out, e))?;
+    let mut check = KeyCheck::default();
+    let mut rows = 0;
+    for path in files {
+        let doc = hwbench_schema::load(path)?;
+        let groups = node::group_values(&doc, group_by);
+        check.see(&groups, &doc.run.tags);
+        let cohort = cohort::key(&node::fingerprint(&doc), &groups, group_by);
+        let file = path.display().to_string();
+        let run = Run { doc: &doc, file: &file, cohort: &cohort };
+        // The run's cells once: its rows share them.
+        let shared: Vec<Option<Cell>> = COLUMNS
+            .iter()
+            .map(|(_, _, source)| match source {
+                Source::Run(cell) => Some(cell(&run)),
+                Source::Row(_) => None,
+            })
+            .collect();
+        for record in doc.benchmarks.iter().filter(|r| r.status == RecordStatus::Ok) {
+            for metric in &record.metrics {
+                let row = Row { record, metric };
+                let cells = COLUMNS.iter().zip(&shared).map(|((_, _, source), shared)| match (source, shared) {
+                    (Source::Row(cell), _) => cell(&row),
+                    (Source::Run(cell), shared) => shared.clone().unwrap_or_else(|| cell(&run)),
+                });
+                writer.push(cells).map_err(|e| parquet_error(out, e))?;
+                rows += 1;
+            }
+        }
+    }
+    check.finish(group_by)?;
+    let sink = writer.finish().map_err(|e| parquet_error(out, e))?;
+    sink.into_inner().map_err(|e| ReportError::Write { path: out.to_path_buf(), source: e.into_error() })?;
+    Ok(rows)
 }
 
 /// A parquet writer error: the file could not be written as asked.

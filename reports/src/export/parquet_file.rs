@@ -15,8 +15,9 @@ use parquet::schema::parser::parse_message_type;
 
 use super::columns::{Cell, Column, Kind};
 
-/// Rows per row group.
-pub const ROW_GROUP_ROWS: usize = 65_536;
+/// Rows per row group: about 16 MiB of buffered cells (text is shared
+/// between a run's rows), a few hundred runs of the ci suite.
+pub const ROW_GROUP_ROWS: usize = 16_384;
 
 /// The values of one column in the current row group, with the definition
 /// (and, for maps, repetition) levels Parquet stores beside them.
@@ -48,7 +49,7 @@ impl Buffer {
             values.extend(v);
         }
         match (self, cell) {
-            (Buffer::Text(v, d), Cell::Text(x)) => optional(v, d, x.map(|s| ByteArray::from(s.into_bytes()))),
+            (Buffer::Text(v, d), Cell::Text(x)) => optional(v, d, x),
             (Buffer::Int(v, d), Cell::Int(x)) => optional(v, d, x),
             (Buffer::Long(v, d), Cell::Long(x)) => optional(v, d, x),
             (Buffer::Double(v), Cell::Double(x)) => v.push(x),
@@ -62,8 +63,8 @@ impl Buffer {
                 for (i, (k, v)) in entries.into_iter().enumerate() {
                     def.push(2);
                     rep.push(i16::from(i > 0));
-                    keys.push(ByteArray::from(k.into_bytes()));
-                    values.push(ByteArray::from(v.into_bytes()));
+                    keys.push(k);
+                    values.push(v);
                 }
             }
             _ => unreachable!("a column's cells are of its kind (columns.rs)"),

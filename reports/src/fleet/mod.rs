@@ -14,7 +14,7 @@ pub mod report;
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
-use node::{Draft, MetricInfo, MetricKey};
+use node::{Draft, MetricInfo, MetricTable};
 
 use crate::ReportError;
 
@@ -109,34 +109,35 @@ pub fn analyse(inputs: &[PathBuf], options: Options) -> Result<Fleet, ReportErro
     if files.is_empty() {
         return Err(ReportError::NoRuns);
     }
-    let drafts = load::drafts(&files, &options.group_by)?;
-    build(drafts, options)
+    let (drafts, tables) = load::drafts(&files, &options.group_by)?;
+    build(drafts, &tables, options)
 }
 
-/// Judges drafts already loaded.
-pub fn build(drafts: Vec<Draft>, options: Options) -> Result<Fleet, ReportError> {
+/// Judges drafts already loaded: each with the index of the table in
+/// `tables` its metrics are numbered in.
+pub fn build(drafts: Vec<(usize, Draft)>, tables: &[MetricTable], options: Options) -> Result<Fleet, ReportError> {
     let mut check = cohort::KeyCheck::default();
-    for d in &drafts {
+    for (_, d) in &drafts {
         check.see(&d.groups, &d.tags);
     }
     check.finish(&options.group_by)?;
-    let tags: BTreeSet<String> = drafts.iter().flat_map(|d| d.tags.keys().cloned()).collect();
+    let tags: BTreeSet<String> = drafts.iter().flat_map(|(_, d)| d.tags.keys().cloned()).collect();
     let mut facts: Vec<String> = node::fact_names().into_iter().map(String::from).collect();
     facts.extend(tags.iter().map(|t| format!("tag {t}")));
-    let keys: Vec<String> = drafts.iter().map(|d| cohort::key(&d.fingerprint, &d.groups, &options.group_by)).collect();
-    let mut metrics: Vec<MetricInfo> = Vec::new();
-    let mut numbers: HashMap<MetricKey, u32> = HashMap::new();
+    let keys: Vec<String> =
+        drafts.iter().map(|(_, d)| cohort::key(&d.fingerprint, &d.groups, &options.group_by)).collect();
+    // One numbering for the fleet, in file order of first appearance.
+    let mut metrics = MetricTable::default();
+    let mut renumber: Vec<Vec<Option<u32>>> = tables.iter().map(|t| vec![None; t.infos.len()]).collect();
     let mut names: HashMap<String, usize> = HashMap::new();
     let mut nodes = Vec::with_capacity(drafts.len());
-    for draft in drafts {
+    for (table, draft) in drafts {
         let mut values: Vec<(u32, f64)> = Vec::with_capacity(draft.figures.len());
-        for figure in draft.figures {
-            let next = metrics.len() as u32;
-            let number = *numbers.entry(figure.info.key.clone()).or_insert(next);
-            if number == next {
-                metrics.push(figure.info);
-            }
-            values.push((number, figure.value));
+        for (local, value) in draft.figures {
+            let slot = &mut renumber[table][local as usize];
+            let info = &tables[table].infos[local as usize];
+            let number = *slot.get_or_insert_with(|| metrics.number(info.key.clone(), |_| info.clone()));
+            values.push((number, value));
         }
         values.sort_by_key(|(m, _)| *m);
         // A point measured twice in one run: its first figure counts.
@@ -159,6 +160,7 @@ pub fn build(drafts: Vec<Draft>, options: Options) -> Result<Fleet, ReportError>
             unmeasured: draft.unmeasured,
         });
     }
+    let metrics = metrics.infos;
     let cohorts = cohort::group(&mut nodes, &keys, &options);
     let judgement = judge::judge(&nodes, &cohorts, &options);
     let outliers = diagnosis::outliers(&nodes, &cohorts, &judgement, &metrics, &facts);

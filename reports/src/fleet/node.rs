@@ -2,7 +2,7 @@
 //! (names, tags, provenance as text, the cohort fingerprint and each
 //! metric's headline figure), so that a thousand runs fit in little memory.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use hwbench_schema::units::format_bytes;
@@ -32,17 +32,32 @@ pub struct MetricInfo {
     pub better: Better,
 }
 
-/// A node's figure for one metric, before metrics are numbered.
-#[derive(Debug, Clone)]
-pub struct Figure {
-    pub info: MetricInfo,
-    pub value: f64,
+/// Metrics numbered in the order they are first seen, each kept once.
+#[derive(Debug, Clone, Default)]
+pub struct MetricTable {
+    numbers: HashMap<MetricKey, u32>,
+    /// The metrics, by number.
+    pub infos: Vec<MetricInfo>,
+}
+
+impl MetricTable {
+    /// The number of the metric with `key`; `info` makes it when it is new.
+    pub fn number(&mut self, key: MetricKey, info: impl FnOnce(MetricKey) -> MetricInfo) -> u32 {
+        if let Some(&n) = self.numbers.get(&key) {
+            return n;
+        }
+        let n = self.infos.len() as u32;
+        self.numbers.insert(key.clone(), n);
+        self.infos.push(info(key));
+        n
+    }
 }
 
 /// The fingerprint parts that make runs "like machines" by default.
 pub const FINGERPRINT: [&str; 5] = ["CPU", "sockets x cores", "memory", "NUMA nodes", "GPUs"];
 
-/// What the fleet keeps of one document, before metrics are numbered.
+/// What the fleet keeps of one document, its metrics numbered in the
+/// table of the thread that loaded it.
 #[derive(Debug, Clone)]
 pub struct Draft {
     pub path: PathBuf,
@@ -55,7 +70,8 @@ pub struct Draft {
     pub fingerprint: Vec<String>,
     /// The value of each `--group-by` key.
     pub groups: Vec<GroupValue>,
-    pub figures: Vec<Figure>,
+    /// (metric number in the loading thread's table, headline value).
+    pub figures: Vec<(u32, f64)>,
     /// Records skipped or failed.
     pub unmeasured: usize,
 }
@@ -70,29 +86,25 @@ const INTERFERENCE: &str = "records measured under interference";
 
 impl Draft {
     /// Extracts what the fleet needs, with the value of each `group_by`
-    /// key; the document can be dropped after.
-    pub fn of(path: PathBuf, doc: &ResultDocument, group_by: &[String]) -> Self {
+    /// key, numbering metrics in `table`; the document can be dropped after.
+    pub fn of(path: PathBuf, doc: &ResultDocument, group_by: &[String], table: &mut MetricTable) -> Self {
         let mut facts: Vec<String> = system::facts().iter().map(|(_, get)| get(doc)).collect();
         let interfered = doc.benchmarks.iter().filter(|r| r.interference.as_ref().is_some_and(|i| i.flagged)).count();
         facts.push(interfered.to_string());
-        let figures = doc
-            .benchmarks
-            .iter()
-            .filter(|r| r.status == RecordStatus::Ok)
-            .flat_map(|r| {
-                let params = params_text(&r.params);
-                let values: Vec<(String, String)> = r.params.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
-                r.metrics.iter().filter(|m| m.value.is_finite()).map(move |m| Figure {
-                    info: MetricInfo {
-                        key: MetricKey { id: r.id.clone(), params: params.clone(), metric: m.name.clone() },
-                        param_values: values.clone(),
-                        unit: m.unit.clone(),
-                        better: m.better,
-                    },
-                    value: m.value,
-                })
-            })
-            .collect();
+        let mut figures = Vec::new();
+        for record in doc.benchmarks.iter().filter(|r| r.status == RecordStatus::Ok) {
+            let params = params_text(&record.params);
+            for m in record.metrics.iter().filter(|m| m.value.is_finite()) {
+                let key = MetricKey { id: record.id.clone(), params: params.clone(), metric: m.name.clone() };
+                let number = table.number(key, |key| MetricInfo {
+                    key,
+                    param_values: record.params.iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
+                    unit: m.unit.clone(),
+                    better: m.better,
+                });
+                figures.push((number, m.value));
+            }
+        }
         Self {
             path,
             run_id: doc.run.id.clone(),

@@ -7,13 +7,20 @@ use std::path::PathBuf;
 use hwbench_schema::Better;
 
 use super::judge::Verdict;
-use super::node::{Draft, Figure, GroupValue, MetricInfo, MetricKey, FINGERPRINT};
-use super::{build, Options};
+use super::node::{Draft, GroupValue, MetricInfo, MetricKey, MetricTable, FINGERPRINT};
+use super::{build, Fleet, Options};
 use crate::ReportError;
 
 /// A draft of node `i` with the given (metric name, value) figures of one
-/// benchmark point, a memory size and tags.
-fn draft(i: usize, figures: &[(&str, f64)], memory: &str, tags: &[(&str, &str)], group_by: &[&str]) -> Draft {
+/// benchmark point, a memory size and tags; its metrics numbered in `table`.
+fn draft(
+    table: &mut MetricTable,
+    i: usize,
+    figures: &[(&str, f64)],
+    memory: &str,
+    tags: &[(&str, &str)],
+    group_by: &[&str],
+) -> Draft {
     let tags: BTreeMap<String, String> = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     Draft {
         path: PathBuf::from(format!("n{i}.json")),
@@ -28,18 +35,26 @@ fn draft(i: usize, figures: &[(&str, f64)], memory: &str, tags: &[(&str, &str)],
         fingerprint: FINGERPRINT.iter().map(|p| if *p == "memory" { memory.to_string() } else { "x".into() }).collect(),
         figures: figures
             .iter()
-            .map(|(name, value)| Figure {
-                info: MetricInfo {
-                    key: MetricKey { id: "bench".into(), params: "p=1".into(), metric: name.to_string() },
+            .map(|(name, value)| {
+                let key = MetricKey { id: "bench".into(), params: "p=1".into(), metric: name.to_string() };
+                let info = |key| MetricInfo {
+                    key,
                     param_values: vec![("p".into(), "1".into())],
                     unit: "GB/s".into(),
                     better: Better::Higher,
-                },
-                value: *value,
+                };
+                (table.number(key, info), *value)
             })
             .collect(),
         unmeasured: 0,
     }
+}
+
+/// Judges drafts made by `make`, which numbers metrics in the table it gets.
+fn judge(options: Options, make: impl FnOnce(&mut MetricTable) -> Vec<Draft>) -> Result<Fleet, ReportError> {
+    let mut table = MetricTable::default();
+    let drafts = make(&mut table).into_iter().map(|d| (0, d)).collect();
+    build(drafts, &[table], options)
 }
 
 /// A deterministic spread around 1 of relative width `width` for node `i`.
@@ -49,14 +64,16 @@ fn wobble(i: usize, width: f64) -> f64 {
 
 #[test]
 fn flags_the_outlier_of_a_tight_metric_and_never_one_of_a_variable_metric() {
-    let drafts: Vec<Draft> = (0..20)
-        .map(|i| {
-            let tight = if i == 3 { 70.0 } else { 100.0 * wobble(i, 0.01) };
-            let variable = if i == 5 { 160.0 } else { 100.0 * wobble(i, 0.4) };
-            draft(i, &[("tight", tight), ("variable", variable)], "24 GiB", &[], &[])
-        })
-        .collect();
-    let fleet = build(drafts, Options::default()).unwrap();
+    let fleet = judge(Options::default(), |t| {
+        (0..20)
+            .map(|i| {
+                let tight = if i == 3 { 70.0 } else { 100.0 * wobble(i, 0.01) };
+                let variable = if i == 5 { 160.0 } else { 100.0 * wobble(i, 0.4) };
+                draft(t, i, &[("tight", tight), ("variable", variable)], "24 GiB", &[], &[])
+            })
+            .collect()
+    })
+    .unwrap();
     let verdicts: Vec<Verdict> = fleet.judgement.distributions[0].iter().map(|d| d.verdict).collect();
     assert_eq!(verdicts, [Verdict::Judged, Verdict::TooVariable]);
     assert!(fleet.judgement.distributions[0][1].summary.relative_spread().unwrap() > 0.10);
@@ -71,23 +88,27 @@ fn flags_the_outlier_of_a_tight_metric_and_never_one_of_a_variable_metric() {
 
 #[test]
 fn a_significant_deviation_below_the_minimum_effect_is_not_flagged() {
-    let drafts: Vec<Draft> = (0..30)
-        .map(|i| draft(i, &[("m", if i == 0 { 97.0 } else { 100.0 * wobble(i, 0.001) })], "24 GiB", &[], &[]))
-        .collect();
-    let fleet = build(drafts.clone(), Options::default()).unwrap();
+    let drafts = |t: &mut MetricTable| -> Vec<Draft> {
+        let value = |i: usize| if i == 0 { 97.0 } else { 100.0 * wobble(i, 0.001) };
+        (0..30).map(|i| draft(t, i, &[("m", value(i))], "24 GiB", &[], &[])).collect()
+    };
+    let fleet = judge(Options::default(), drafts).unwrap();
     let test = fleet.judgement.tests.iter().find(|t| t.node == 0).unwrap();
     assert!(test.q <= Options::default().fdr, "significant at the false discovery rate: {test:?}");
     assert!(fleet.outliers.is_empty(), "3% is under the 5% minimum effect");
-    let fleet = build(drafts, Options { min_effect: 0.02, ..Options::default() }).unwrap();
+    let fleet = judge(Options { min_effect: 0.02, ..Options::default() }, drafts).unwrap();
     assert_eq!(fleet.outliers.len(), 1);
 }
 
 #[test]
 fn small_cohorts_are_described_not_judged_and_say_how_they_differ() {
-    let mut drafts: Vec<Draft> =
-        (0..12).map(|i| draft(i, &[("m", 100.0 * wobble(i, 0.01))], "24 GiB", &[], &[])).collect();
-    drafts.extend((12..15).map(|i| draft(i, &[("m", 50.0)], "23 GiB", &[], &[])));
-    let fleet = build(drafts, Options::default()).unwrap();
+    let fleet = judge(Options::default(), |t| {
+        let mut drafts: Vec<Draft> =
+            (0..12).map(|i| draft(t, i, &[("m", 100.0 * wobble(i, 0.01))], "24 GiB", &[], &[])).collect();
+        drafts.extend((12..15).map(|i| draft(t, i, &[("m", 50.0)], "23 GiB", &[], &[])));
+        drafts
+    })
+    .unwrap();
     assert_eq!(fleet.cohorts.len(), 2);
     assert_eq!(fleet.cohorts[0].members.len(), 12);
     assert!(fleet.cohorts[1].unjudged.as_deref().unwrap().contains("fewer than 8"));
@@ -104,16 +125,15 @@ fn small_cohorts_are_described_not_judged_and_say_how_they_differ() {
 #[test]
 fn group_by_a_tag_forms_its_cohorts_and_an_unknown_key_is_refused() {
     let tags = |i: usize| if i % 2 == 0 { "a" } else { "b" };
-    let drafts = |keys: &[&str]| -> Vec<Draft> {
-        (0..10).map(|i| draft(i, &[("m", 1.0)], "24 GiB", &[("sku", tags(i))], keys)).collect()
+    let grouped = |key: &'static str| {
+        let options = Options { group_by: vec![key.to_string()], ..Options::default() };
+        judge(options, |t| (0..10).map(|i| draft(t, i, &[("m", 1.0)], "24 GiB", &[("sku", tags(i))], &[key])).collect())
     };
-    let options =
-        |keys: &[&str]| Options { group_by: keys.iter().map(|k| k.to_string()).collect(), ..Options::default() };
-    let fleet = build(drafts(&["sku"]), options(&["sku"])).unwrap();
+    let fleet = grouped("sku").unwrap();
     let keys: Vec<&str> = fleet.cohorts.iter().map(|c| c.key.as_str()).collect();
     assert_eq!(keys, ["sku=a", "sku=b"]);
     assert!(fleet.facts.contains(&"tag sku".to_string()));
-    match build(drafts(&["rack"]), options(&["rack"])) {
+    match grouped("rack") {
         Err(ReportError::UnknownGroupKey { key, tags }) => assert_eq!((key.as_str(), tags.as_str()), ("rack", "sku")),
         other => panic!("{other:?}"),
     }

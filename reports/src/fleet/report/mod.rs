@@ -8,7 +8,7 @@ mod html;
 pub mod json;
 pub mod text;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::judge::{degrees_of_freedom, MAD_EFFICIENCY, RESOLUTION};
 use super::Fleet;
@@ -46,25 +46,28 @@ pub fn method(fleet: &Fleet) -> String {
 }
 
 /// Writes the report directory under `out`, replacing an earlier fleet
-/// report there (never anything else), all at once.
+/// report there (never anything else), all at once; the files are made one
+/// at a time.
 pub fn write(fleet: &Fleet, out: &Path) -> Result<(), ReportError> {
-    let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
-        (REPORT_MARKER.into(), b"hwbench fleet report: `hwbench fleet` replaces this directory\n".to_vec()),
-        ("index.html".into(), html::index(fleet)),
-        ("fleet.json".into(), json::render(fleet)),
-        ("nodes.csv".into(), csv::nodes(fleet)),
-        ("values.csv".into(), csv::values(fleet)),
-        ("distributions.csv".into(), csv::distributions(fleet)),
-    ];
-    for c in 0..fleet.cohorts.len() {
-        let charts = charts::cohort(fleet, c)?;
-        files.push((html::cohort_page(c).into(), html::cohort(fleet, c, &charts)));
-        files.extend(charts.into_iter().map(|chart| (Path::new("plots").join(&chart.file), chart.svg.into_bytes())));
-    }
-    for outlier in &fleet.outliers {
-        files.push((html::node_page(outlier.node).into(), html::node(fleet, outlier)));
-    }
-    crate::staged::write_dir(out, &files, |dir| {
-        dir.join(REPORT_MARKER).exists() || std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none())
+    let replaceable =
+        |dir: &Path| dir.join(REPORT_MARKER).exists() || std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none());
+    crate::staged::write_dir(out, replaceable, |stage| {
+        stage.put(REPORT_MARKER, b"hwbench fleet report: `hwbench fleet` replaces this directory\n")?;
+        stage.put("index.html", &html::index(fleet))?;
+        stage.put("fleet.json", &json::render(fleet))?;
+        stage.put("nodes.csv", &csv::nodes(fleet))?;
+        stage.put("values.csv", &csv::values(fleet))?;
+        stage.put("distributions.csv", &csv::distributions(fleet))?;
+        for c in 0..fleet.cohorts.len() {
+            let charts = charts::cohort(fleet, c)?;
+            stage.put(html::cohort_page(c), &html::cohort(fleet, c, &charts))?;
+            for chart in charts {
+                stage.put(Path::new("plots").join(&chart.file), chart.svg.as_bytes())?;
+            }
+        }
+        for outlier in &fleet.outliers {
+            stage.put(html::node_page(outlier.node), &html::node(fleet, outlier))?;
+        }
+        Ok(())
     })
 }
