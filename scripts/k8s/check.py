@@ -8,7 +8,9 @@
    reading the directory the fleet writes.
 3. That the validator rejects broken copies of the fleet Job, so a pass means
    something.
-4. With --rehearse: the pods' commands themselves, run here (rehearse.py).
+4. With --rehearse: the pods' commands themselves, run here (rehearse.py),
+   and the report Job's command over a synthetic fleet with three faulty
+   nodes, which must exit 1 (the Job then fails).
 
 Exits 0 when every check holds, 1 with one line per failure otherwise.
 """
@@ -22,7 +24,7 @@ import sys
 import kubernetes_validate
 
 from manifests import CLAIM, FLEET, REPORT, claim_mount, container, expand, load, outcome, pod_spec
-from rehearse import rehearsal_checks
+from rehearse import flagged_fleet_checks, rehearsal_checks
 
 # 1.29: first release with backoffLimitPerIndex on by default (beta).
 # 1.37: the newest schemas in the pinned kubernetes-validate.
@@ -74,8 +76,8 @@ def report_checks(report, fleet):
     command = expand(container(report)["command"], env)
     return [
         (f"report: mounts claim {CLAIM}", mount is not None),
-        ("report: runs hwbench report over the fleet's directory into <dir>/report",
-         command == ["hwbench", "report", run_dir, "--out", f"{run_dir}/report"]),
+        ("report: runs hwbench fleet over the fleet's directory into <dir>/report, as the container's command",
+         command == ["hwbench", "fleet", run_dir, "--out", f"{run_dir}/report"]),
         ("report: runs once", report["spec"].get("backoffLimit") == 0),
     ]
 
@@ -124,6 +126,7 @@ def main(argv):
         os.makedirs(args.volume)
         overrides = dict(pair.split("=", 1) for pair in args.env)
         checks += rehearsal_checks(fleet, report, args.volume, args.rehearse, overrides)
+        checks += flagged_fleet_checks(report, args.volume, args.rehearse)
 
     failed = [what for what, holds in checks if not holds]
     for what in failed:

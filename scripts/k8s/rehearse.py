@@ -39,17 +39,18 @@ def pod_env(job, overrides, index=None):
     return env
 
 
-def run_pod(job, pod, volume, bin_dir, env):
-    """Runs the job's container command as pod `pod`; returns (what, holds)."""
+def run_pod(job, pod, volume, bin_dir, env, expect=0):
+    """Runs the job's container command as pod `pod`; returns (what, holds):
+    whether it exited `expect`."""
     mount = claim_mount(job)
     command = [word.replace(mount, volume) for word in expand(container(job)["command"], env)]
     full_env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", **env)
     done = subprocess.run(command, env=full_env, timeout=POD_TIMEOUT_S,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    what = f"rehearsal: {pod} exits 0"
-    if done.returncode != 0:
+    what = f"rehearsal: {pod} exits {expect}"
+    if done.returncode != expect:
         what += f" (exit {done.returncode}: {done.stdout.strip()[-500:]})"
-    return what, done.returncode == 0
+    return what, done.returncode == expect
 
 
 def result_problems(path, label):
@@ -88,12 +89,32 @@ def rehearsal_checks(fleet, report, volume, bin_dir, overrides):
         problems = result_problems(os.path.join(volume, job, f"{i}.json"), label)
         what = f"rehearsal: {job}/{i}.json is a complete result labelled '{label}'"
         checks.append(outcome(what, problems))
-    index_html = os.path.join(volume, job, "report", "index.html")
+    nodes_csv = os.path.join(volume, job, "report", "nodes.csv")
     try:
-        with open(index_html, encoding="utf-8") as f:
-            html = f.read()
+        with open(nodes_csv, encoding="utf-8") as f:
+            nodes = f.read()
     except OSError:
-        html = ""
-    checks.append((f"rehearsal: {job}/report/index.html names every node",
-                   bool(html) and all(node_name(i) in html for i in indexes)))
+        nodes = ""
+    checks.append((f"rehearsal: the fleet report {job}/report/nodes.csv lists every node",
+                   bool(nodes) and all(node_name(i) in nodes for i in indexes)))
+    return checks
+
+
+def flagged_fleet_checks(report, volume, bin_dir):
+    """(what, holds) pairs: the report Job's command over issue 16's synthetic
+    fleet (40 nodes from a real result, three faulty) exits 1 and names them."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    job = "synthetic-fleet"
+    subprocess.run([os.path.join(root, "scripts/bench/synthetic-fleet"), "--faults",
+                    "--from", os.path.join(root, "results/kvm-xeon-2vcpu/2026-11-24-ci.json"),
+                    "--out", os.path.join(volume, job)], check=True, stdout=subprocess.DEVNULL)
+    checks = [run_pod(report, f"{report['metadata']['name']} pod over {job}", volume, bin_dir,
+                      dict(pod_env(report, {}), FLEET_JOB=job), expect=1)]
+    try:
+        with open(os.path.join(volume, job, "report", "fleet.json"), encoding="utf-8") as f:
+            flagged = [o["label"] for o in json.load(f)["outliers"]]
+    except (OSError, ValueError, KeyError):
+        flagged = []
+    checks.append((f"rehearsal: the report over {job} flags node-07, node-19 and node-31 (flagged: {flagged})",
+                   flagged == ["node-07", "node-19", "node-31"]))
     return checks
