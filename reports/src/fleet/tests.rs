@@ -124,7 +124,7 @@ fn small_cohorts_are_described_not_judged_and_say_how_they_differ() {
 
 #[test]
 fn group_by_a_tag_forms_its_cohorts_and_an_unknown_key_is_refused() {
-    let tags = |i: usize| if i % 2 == 0 { "a" } else { "b" };
+    let tags = |i: usize| if i.is_multiple_of(2) { "a" } else { "b" };
     let grouped = |key: &'static str| {
         let options = Options { group_by: vec![key.to_string()], ..Options::default() };
         judge(options, |t| (0..10).map(|i| draft(t, i, &[("m", 1.0)], "24 GiB", &[("sku", tags(i))], &[key])).collect())

@@ -5,7 +5,7 @@ use plotters::prelude::*;
 use super::axis::Axis;
 use super::categories::Categories;
 use super::legend::{self, Swatch};
-use super::style::{axis_font, series_colour, small_font, LEGEND_WIDTH, WIDTH};
+use super::style::{series_colour, LEGEND_WIDTH, WIDTH};
 use super::{cartesian, PlotError};
 
 /// One series of bars: a value (or nothing) per category.
@@ -43,16 +43,7 @@ pub fn render(chart: &BarChart) -> Result<String, PlotError> {
         let (plot_area, legend_area) = root.split_horizontally(width - LEGEND_WIDTH);
         let mut ctx =
             cartesian(&plot_area, &chart.title, categories.label_area, categories.layout(), y_layout.clone())?;
-        ctx.configure_mesh()
-            .disable_x_mesh()
-            .x_desc(chart.x_label.as_str())
-            .y_desc(chart.y.label.as_str())
-            .axis_desc_style(axis_font())
-            .label_style(small_font())
-            .y_label_formatter(&|p| chart.y.tick_label(*p))
-            .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
-            .draw()?;
-        categories.draw(&plot_area, &ctx, bottom)?;
+        categories.frame(&plot_area, &mut ctx, &chart.x_label, &chart.y)?;
         let width_each = 0.8 / chart.series.len().max(1) as f64;
         for (s, series) in chart.series.iter().enumerate() {
             let colour = series_colour(s);

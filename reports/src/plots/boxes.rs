@@ -9,7 +9,7 @@ use super::axis::Axis;
 use super::categories::Categories;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::style::{axis_font, series_colour, shorten, small_font, GUIDE};
+use super::style::{series_colour, shorten, small_font, GUIDE};
 use super::{cartesian, PlotError};
 
 /// Colour of marks and bounds: the values singled out.
@@ -70,22 +70,12 @@ pub fn render(chart: &BoxChart) -> Result<String, PlotError> {
     let width = (160 + chart.boxes.len() as u32 * 48).clamp(NARROWEST, 4000);
     let names: Vec<String> = chart.boxes.iter().map(|b| b.category.clone()).collect();
     let categories = Categories::new(&names, width - 90);
-    let bottom = y_layout.range.start;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, categories.height())).into_drawing_area();
         root.fill(&WHITE)?;
         let mut ctx = cartesian(&root, &chart.title, categories.label_area, categories.layout(), y_layout)?;
-        ctx.configure_mesh()
-            .disable_x_mesh()
-            .x_desc(chart.x_label.as_str())
-            .y_desc(chart.y.label.as_str())
-            .axis_desc_style(axis_font())
-            .label_style(small_font())
-            .y_label_formatter(&|p| chart.y.tick_label(*p))
-            .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
-            .draw()?;
-        categories.draw(&root, &ctx, bottom)?;
+        categories.frame(&root, &mut ctx, &chart.x_label, &chart.y)?;
         let y = |v: f64| chart.y.to_plot(v);
         for (c, b) in chart.boxes.iter().enumerate() {
             let x = c as f64;

@@ -5,8 +5,8 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::axis::Layout;
-use super::style::{shorten, small_font, HEIGHT};
+use super::axis::{Axis, Layout};
+use super::style::{axis_font, shorten, small_font, HEIGHT};
 use super::{Area, PlotError};
 
 /// Characters of a category label before it is cut.
@@ -48,8 +48,30 @@ impl Categories {
         HEIGHT + self.label_area - 50
     }
 
+    /// Draws the frame of a category chart: grid lines and ticks of the
+    /// value axis `y`, the axis descriptions, and the category labels.
+    pub fn frame(
+        &self,
+        plot_area: &Area<'_>,
+        ctx: &mut Context<'_, '_>,
+        x_label: &str,
+        y: &Axis,
+    ) -> Result<(), PlotError> {
+        ctx.configure_mesh()
+            .disable_x_mesh()
+            .x_desc(x_label)
+            .y_desc(y.label.as_str())
+            .axis_desc_style(axis_font())
+            .label_style(small_font())
+            .y_label_formatter(&|p| y.tick_label(*p))
+            .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
+            .draw()?;
+        let bottom = ctx.y_range().start;
+        self.draw(plot_area, ctx, bottom)
+    }
+
     /// Draws each label under its position; `bottom` is the y the plot starts at.
-    pub fn draw(&self, plot_area: &Area<'_>, ctx: &Context<'_, '_>, bottom: f64) -> Result<(), PlotError> {
+    fn draw(&self, plot_area: &Area<'_>, ctx: &Context<'_, '_>, bottom: f64) -> Result<(), PlotError> {
         for (c, label) in self.labels.iter().enumerate() {
             let (x, y) = ctx.backend_coord(&(c as f64, bottom));
             let text = if self.rotate {

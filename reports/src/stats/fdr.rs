@@ -33,7 +33,7 @@ pub fn benjamini_hochberg(p_values: &[f64], fdr: f64) -> Adjusted {
     }
     let line = |rank: usize| (rank + 1) as f64 / m as f64 * fdr;
     let discoveries =
-        order.iter().enumerate().filter(|(rank, &i)| p_values[i] <= line(*rank)).map(|(rank, _)| rank + 1).last();
+        order.iter().enumerate().filter(|(rank, &i)| p_values[i] <= line(*rank)).map(|(rank, _)| rank + 1).next_back();
     let threshold = line(discoveries.unwrap_or(1) - 1);
     Adjusted { q_values, threshold }
 }

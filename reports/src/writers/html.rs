@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::escape::html as esc;
+use crate::charts::Chart;
 use crate::compare::{render, Comparison, Verdict};
 use crate::format;
 use crate::relative::Group;
@@ -189,15 +190,20 @@ fn charts(h: &mut String, report: &Report) {
         h.push_str("<p>The runs hold no data any chart shows.</p>\n");
     }
     for chart in &report.charts {
-        let _ = writeln!(
-            h,
-            "<figure>\n{}\n<figcaption>{} <a href=\"plots/{}\">plots/{}</a></figcaption>\n</figure>",
-            chart.svg.trim(),
-            esc(&chart.caption),
-            esc(&chart.file),
-            esc(&chart.file)
-        );
+        figure(h, chart);
     }
+}
+
+/// A chart inline, with its caption and a link to its SVG file in plots/.
+pub fn figure(h: &mut String, chart: &Chart) {
+    let _ = writeln!(
+        h,
+        "<figure>\n{}\n<figcaption>{} <a href=\"plots/{}\">plots/{}</a></figcaption>\n</figure>",
+        chart.svg.trim(),
+        esc(&chart.caption),
+        esc(&chart.file),
+        esc(&chart.file)
+    );
 }
 
 fn problems(h: &mut String, report: &Report) {

@@ -86,7 +86,7 @@ pub fn cohort(fleet: &Fleet, c: usize) -> Result<Vec<Chart>, ReportError> {
                 format!("{id} {metric} ({}, {} is better)", info.unit, better(info.better))
             };
             let chart = BoxChart { title: title.clone(), x_label, y: Axis::linear("value / cohort median"), boxes };
-            let file = format!("cohort-{}-{}.svg", c + 1, file_safe(&format!("{id}-{metric}").trim_end_matches('-')));
+            let file = format!("cohort-{}-{}.svg", c + 1, file_safe(format!("{id}-{metric}").trim_end_matches('-')));
             let svg = boxes::render(&chart).map_err(|e| ReportError::Plot { chart: file.clone(), detail: e.to_string() })?;
             let caption = format!(
                 "{title} over the cohort's {} nodes: one box per benchmark point or metric, each value divided by its cohort median \

@@ -13,7 +13,7 @@ use super::MAX_LISTED;
 use crate::charts::Chart;
 use crate::format;
 use crate::writers::escape::html as esc;
-use crate::writers::html::STYLE;
+use crate::writers::html::{figure, STYLE};
 
 /// What fleet pages add to the report stylesheet.
 const FLEET_STYLE: &str = "
@@ -207,14 +207,7 @@ pub fn cohort(fleet: &Fleet, c: usize, charts: &[Chart]) -> Vec<u8> {
         let _ = writeln!(h, "<p>Too few nodes for distribution plots (at least {}).</p>", super::charts::MIN_NODES);
     }
     for chart in charts {
-        let _ = writeln!(
-            h,
-            "<figure>\n{}\n<figcaption>{} <a href=\"plots/{}\">plots/{}</a></figcaption>\n</figure>",
-            chart.svg.trim(),
-            esc(&chart.caption),
-            esc(&chart.file),
-            esc(&chart.file)
-        );
+        figure(&mut h, chart);
     }
     h.push_str("<h2 id=\"metrics\">Every metric</h2>\n<table>\n<tr><th>benchmark</th><th>params</th><th>metric</th><th>nodes</th><th>median</th><th>p5</th><th>IQR</th><th>p95</th><th>robust spread</th><th>bounds</th><th>verdict</th><th>flagged</th></tr>\n");
     for d in &fleet.judgement.distributions[c] {
