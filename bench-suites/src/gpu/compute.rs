@@ -49,6 +49,7 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
         "throughput GFLOP/s or GIOP/s (median, better of fma and mad), throughput_fma, throughput_mad, throughput_host",
     params: &[ADAPTER.spec, PRECISION.spec, WIDTH.spec, WORKGROUP.spec],
     uses_gpu: true,
+    summaries: &[],
     make: || erase(Compute),
 };
 

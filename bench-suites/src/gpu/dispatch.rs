@@ -30,6 +30,7 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
         "latency us (median; encode + submit + wait), latency_device us (median; timestamps, back-to-back dispatches)",
     params: &[ADAPTER.spec],
     uses_gpu: true,
+    summaries: &[],
     make: || erase(Dispatch),
 };
 

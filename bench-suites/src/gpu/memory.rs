@@ -101,6 +101,7 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     metrics: "bandwidth GB/s (max of samples), bandwidth_host",
     params: &[ADAPTER.spec, KERNEL.spec, BYTES.spec],
     uses_gpu: true,
+    summaries: &[],
     make: || erase(Memory::default()),
 };
 

@@ -36,6 +36,7 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     metrics: "bandwidth GB/s (max of samples; host timing)",
     params: &[ADAPTER.spec, DIRECTION.spec, BYTES.spec],
     uses_gpu: true,
+    summaries: &[],
     make: || erase(Transfer),
 };
 

@@ -47,6 +47,7 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     metrics: "latency ns (one way = round trip / 2), round_trip ns; each the median of per-sample minima",
     params: &[CPUS.spec, MAX_PAIRS.spec],
     uses_gpu: false,
+    summaries: &[],
     make: || erase(CoreToCore),
 };
 

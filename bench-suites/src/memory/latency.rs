@@ -57,6 +57,7 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     metrics: "latency ns (median), latency_min ns; summary record memory.latency.levels: l1, l2, l3, dram ns",
     params: &[BYTES.spec, PAGE.spec, NODE.spec, CPU.spec, STRIDE.spec, MIN_BYTES.spec, MAX_BYTES.spec, PER_OCTAVE.spec],
     uses_gpu: false,
+    summaries: &[LEVELS_ID],
     make: || erase(Latency::default()),
 };
 

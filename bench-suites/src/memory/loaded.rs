@@ -52,6 +52,7 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     metrics: "latency ns (median, of the chasing thread), bandwidth GB/s (median, of the traffic threads)",
     params: &[NODES.spec, CPU_NODE.spec, DELAY.spec, MIX.spec, THREADS.spec, BYTES.spec, TRAFFIC_BYTES.spec, PAGE.spec],
     uses_gpu: false,
+    summaries: &[],
     make: || erase(LoadedLatency::default()),
 };
 

@@ -41,6 +41,7 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
         "latency ns (median, pointer chase), bandwidth GB/s (best, memory.bandwidth read kernel), bandwidth_median GB/s",
     params: &[NODES.spec, CPU_NODES.spec, BYTES.spec, PAGE.spec],
     uses_gpu: false,
+    summaries: &[],
     make: || erase(Matrix::default()),
 };
 

@@ -42,6 +42,7 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     metrics: "bandwidth GB/s (best sample; 1e9 B/s, STREAM logical traffic), bandwidth_median GB/s",
     params: settings::PARAMS,
     uses_gpu: false,
+    summaries: &[],
     make: || erase(Bandwidth::default()),
 };
 
