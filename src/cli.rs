@@ -1,4 +1,4 @@
-//! The command line of DESIGN.md, as clap derive types.
+//! The command line (README.md, "Commands"), as clap derive types.
 
 use std::path::PathBuf;
 

@@ -1,5 +1,5 @@
-//! Evidence of interference around a measurement window (METHODS.md,
-//! "Statistics and comparison"): steal time, involuntary context switches
+//! Evidence of interference around a measurement window (docs/METHODS.md,
+//! "Sampling and repetitions"): steal time, involuntary context switches
 //! of this process, runnable tasks beside it, CPU frequency and thermal
 //! throttling. A [`Watch`] is started with the window, shown the machine
 //! between the window's runs ([`Watch::observe`]) and finished with it;

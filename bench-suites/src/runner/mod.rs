@@ -5,7 +5,7 @@
 //! their points in a seeded random order, and each benchmark releases its
 //! buffers after its points of a round, so a repetition gets fresh memory
 //! and meets the machine at another moment, as another run would
-//! (METHODS.md: the repetition is the unit of variance). The repetitions of
+//! (docs/METHODS.md: the repetition is the unit of variance). The repetitions of
 //! a point then become one record ([`merge`]).
 
 mod merge;

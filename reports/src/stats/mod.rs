@@ -1,6 +1,6 @@
 //! Statistics over raw samples: medians, a seeded bootstrap of the relative
-//! change of medians, and the Mann-Whitney U test (METHODS.md, "Statistics
-//! and comparison").
+//! change of medians, and the Mann-Whitney U test (docs/METHODS.md,
+//! "Comparisons").
 
 mod bootstrap;
 mod mann_whitney;
