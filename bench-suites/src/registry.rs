@@ -45,8 +45,10 @@ pub trait Benchmark: Send {
     /// repetition gets fresh memory as another run would.
     fn release(&mut self) {}
 
-    /// Summary records derived from this benchmark's records of the run.
-    fn summarize(&self, _records: &[Record], _host: &Host) -> Vec<Record> {
+    /// Summary records derived from this benchmark's records of the run
+    /// (`own`), which may draw on every record of the run (`all`: another
+    /// benchmark's peak, say).
+    fn summarize(&self, _own: &[Record], _all: &[Record], _host: &Host) -> Vec<Record> {
         Vec::new()
     }
 }
@@ -61,7 +63,7 @@ pub trait Planner: Send {
     /// See [`Benchmark::release`].
     fn release(&mut self);
     /// See [`Benchmark::summarize`].
-    fn summarize(&self, records: &[Record], host: &Host) -> Vec<Record>;
+    fn summarize(&self, own: &[Record], all: &[Record], host: &Host) -> Vec<Record>;
 }
 
 struct Typed<B: Benchmark> {
@@ -84,8 +86,8 @@ impl<B: Benchmark> Planner for Typed<B> {
         self.bench.release();
     }
 
-    fn summarize(&self, records: &[Record], host: &Host) -> Vec<Record> {
-        self.bench.summarize(records, host)
+    fn summarize(&self, own: &[Record], all: &[Record], host: &Host) -> Vec<Record> {
+        self.bench.summarize(own, all, host)
     }
 }
 

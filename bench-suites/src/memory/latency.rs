@@ -165,8 +165,8 @@ impl Benchmark for Latency {
         self.region = None;
     }
 
-    fn summarize(&self, records: &[Record], host: &Host) -> Vec<Record> {
-        levels_record(records, host).into_iter().collect()
+    fn summarize(&self, own: &[Record], _all: &[Record], host: &Host) -> Vec<Record> {
+        levels_record(own, host).into_iter().collect()
     }
 }
 

@@ -210,24 +210,25 @@ pub fn execute(
             bench.planner.release();
         }
     }
-    let mut records = Vec::new();
+    let mut measured_records: Vec<Vec<Record>> = Vec::with_capacity(planned.len());
     for (bench, repetitions) in planned.iter().zip(measured) {
-        let first = records.len();
-        for (params, reps) in bench.points.iter().zip(repetitions) {
-            if reps.is_empty() {
-                continue;
-            }
-            let record = merge::record(bench.spec.id, params, reps, session);
+        let own: Vec<Record> = bench
+            .points
+            .iter()
+            .zip(repetitions)
+            .filter(|(_, reps)| !reps.is_empty())
+            .map(|(params, reps)| merge::record(bench.spec.id, params, reps, session))
+            .collect();
+        measured_records.push(own);
+    }
+    let all: Vec<Record> = measured_records.iter().flatten().cloned().collect();
+    let mut records = Vec::with_capacity(all.len());
+    for (bench, own) in planned.iter().zip(measured_records) {
+        // A summary of a sweep cut short would attribute a partial curve.
+        let summaries = if interrupted { Vec::new() } else { bench.planner.summarize(&own, &all, session.host()) };
+        for record in own.into_iter().chain(summaries) {
             on_event(Event::Recorded { record: &record });
             records.push(record);
-        }
-        // A summary of a sweep cut short would attribute a partial curve.
-        if interrupted {
-            continue;
-        }
-        for summary in bench.planner.summarize(&records[first..], session.host()) {
-            on_event(Event::Recorded { record: &summary });
-            records.push(summary);
         }
     }
     let flagged = records.iter().filter(|r| r.interference.as_ref().is_some_and(|i| i.flagged)).count();
