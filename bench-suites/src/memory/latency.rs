@@ -47,6 +47,12 @@ const MAX_BYTES: Param<u64> = Param::new(
     Unset::Derived("4x the last-level cache, at least 64 MiB"),
     "largest size of the sweep (rounded up to a sweep step)",
 );
+const POINTS: Param<String> = Param::new(
+    "points",
+    ParamKind::Choice(&["sweep", "levels"]),
+    Unset::Value("sweep"),
+    "sweep: log sizes with points around each cache; levels: one size well inside each cache level and one past the last (stable figures, for CI)",
+);
 const PER_OCTAVE: Param<u32> =
     Param::new("per_octave", ParamKind::Count, Unset::Value("3"), "sweep points per doubling of size (1 to 16)");
 
@@ -55,7 +61,17 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "idle memory latency by random pointer chase over working-set sizes",
     metrics: "latency ns (median), latency_min ns; summary record memory.latency.levels: l1, l2, l3, dram ns",
-    params: &[BYTES.spec, PAGE.spec, NODE.spec, CPU.spec, STRIDE.spec, MIN_BYTES.spec, MAX_BYTES.spec, PER_OCTAVE.spec],
+    params: &[
+        BYTES.spec,
+        PAGE.spec,
+        NODE.spec,
+        CPU.spec,
+        STRIDE.spec,
+        POINTS.spec,
+        MIN_BYTES.spec,
+        MAX_BYTES.spec,
+        PER_OCTAVE.spec,
+    ],
     uses_gpu: false,
     summaries: &[LEVELS_ID],
     make: || erase(Latency::default()),
@@ -118,8 +134,10 @@ impl Benchmark for Latency {
                 if max < min {
                     return Err(BenchError::bad_param(ID, "max_bytes", format!("{max} is below min_bytes {min}")));
                 }
-                let per_octave = PER_OCTAVE.value(settings)?.clamp(1, 16);
-                sweep::sizes(min, max, per_octave, &caches, stride)
+                match POINTS.value(settings)?.as_str() {
+                    "levels" => sweep::inside_levels(min, max, &caches, stride),
+                    _ => sweep::sizes(min, max, PER_OCTAVE.value(settings)?.clamp(1, 16), &caches, stride),
+                }
             }
         };
         self.largest = sizes.iter().copied().max().unwrap_or(0);
