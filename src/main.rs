@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Exit codes of DESIGN.md.
+/// Exit codes (README.md, "Commands").
 pub mod exit {
     /// A regression was found (compare, check).
     pub const REGRESSION: u8 = 1;

@@ -1,12 +1,20 @@
-//! The table of benchmarks: it drives planning, `hwbench list` and help.
+//! The benchmark contract and the table of benchmarks.
+//!
+//! A benchmark is typed ([`Benchmark`]): it plans points of its own type
+//! from the settings once (defaults and parsing live there) and measures
+//! one typed point with the session. The table ([`BENCHMARKS`]) holds each
+//! benchmark once, type-erased ([`Planner`]), for listing, help, selection
+//! and the runner; a point's params in the record are the point serialised.
 
 use std::collections::BTreeMap;
 
-use hwbench_schema::{Metric, Placement, Record};
+use hwbench_schema::{Metric, ParamValue, Placement, Record};
+use serde::Serialize;
 
-use crate::context::Context;
 use crate::error::BenchError;
-use crate::params::{ParamSpec, Params};
+use crate::host::Host;
+use crate::params::{params_of, ParamSpec, Settings};
+use crate::session::Session;
 
 /// What a measured point produced.
 #[derive(Debug, Clone, Default)]
@@ -19,19 +27,73 @@ pub struct Measured {
     pub info: BTreeMap<String, serde_json::Value>,
 }
 
-/// A benchmark: plans its points, then measures them one by one.
-pub trait Benchmark {
-    /// Expands the params into the points to measure, each with every
-    /// param resolved. Errors here are bad input: nothing has run yet.
-    fn points(&mut self, params: &Params, ctx: &Context) -> Result<Vec<Params>, BenchError>;
+/// A benchmark: plans typed points, then measures them one by one.
+pub trait Benchmark: Send {
+    /// One point to measure, every param resolved; serialised, it is the
+    /// record's `params`.
+    type Point: Serialize + Send;
+
+    /// Expands the settings into the points to measure. Errors here are
+    /// bad input: nothing has run yet.
+    fn plan(&mut self, settings: &Settings, host: &Host) -> Result<Vec<Self::Point>, BenchError>;
 
     /// Measures one point.
-    fn measure(&mut self, point: &Params, ctx: &mut Context) -> Result<Measured, BenchError>;
+    fn measure(&mut self, point: &Self::Point, session: &mut Session) -> Result<Measured, BenchError>;
 
-    /// Summary records derived from this benchmark's records of the run.
-    fn summarize(&self, _records: &[Record], _ctx: &Context) -> Vec<Record> {
+    /// Drops what measuring keeps between points (buffers, worker threads):
+    /// called after each repetition of the benchmark's points, so the next
+    /// repetition gets fresh memory as another run would.
+    fn release(&mut self) {}
+
+    /// Summary records derived from this benchmark's records of the run
+    /// (`own`), which may draw on every record of the run (`all`: another
+    /// benchmark's peak, say).
+    fn summarize(&self, _own: &[Record], _all: &[Record], _host: &Host) -> Vec<Record> {
         Vec::new()
     }
+}
+
+/// A benchmark with its point type erased: what the table and the runner
+/// hold. Points are addressed by their index in the plan.
+pub trait Planner: Send {
+    /// Plans, keeping the typed points; returns each point's params.
+    fn plan(&mut self, settings: &Settings, host: &Host) -> Result<Vec<BTreeMap<String, ParamValue>>, BenchError>;
+    /// Measures planned point `index`.
+    fn measure(&mut self, index: usize, session: &mut Session) -> Result<Measured, BenchError>;
+    /// See [`Benchmark::release`].
+    fn release(&mut self);
+    /// See [`Benchmark::summarize`].
+    fn summarize(&self, own: &[Record], all: &[Record], host: &Host) -> Vec<Record>;
+}
+
+struct Typed<B: Benchmark> {
+    bench: B,
+    points: Vec<B::Point>,
+}
+
+impl<B: Benchmark> Planner for Typed<B> {
+    fn plan(&mut self, settings: &Settings, host: &Host) -> Result<Vec<BTreeMap<String, ParamValue>>, BenchError> {
+        self.points = self.bench.plan(settings, host)?;
+        self.points.iter().map(params_of).collect()
+    }
+
+    fn measure(&mut self, index: usize, session: &mut Session) -> Result<Measured, BenchError> {
+        let point = self.points.get(index).ok_or_else(|| BenchError::Failed(format!("no planned point {index}")))?;
+        self.bench.measure(point, session)
+    }
+
+    fn release(&mut self) {
+        self.bench.release();
+    }
+
+    fn summarize(&self, own: &[Record], all: &[Record], host: &Host) -> Vec<Record> {
+        self.bench.summarize(own, all, host)
+    }
+}
+
+/// Wraps a benchmark for the table.
+pub fn erase<B: Benchmark + 'static>(bench: B) -> Box<dyn Planner> {
+    Box::new(Typed { bench, points: Vec::new() })
 }
 
 /// A row of the benchmark table.
@@ -44,8 +106,12 @@ pub struct BenchmarkSpec {
     pub metrics: &'static str,
     /// Params it accepts.
     pub params: &'static [ParamSpec],
+    /// True when it measures GPUs: the run probes adapters only then.
+    pub uses_gpu: bool,
+    /// Ids of the summary records it derives (`summarize`).
+    pub summaries: &'static [&'static str],
     /// Makes a fresh instance for one run.
-    pub make: fn() -> Box<dyn Benchmark>,
+    pub make: fn() -> Box<dyn Planner>,
 }
 
 /// Every benchmark, in the order `list` shows them.
@@ -74,7 +140,7 @@ pub fn help_text() -> String {
         out.push_str(&format!("{:<24}   metrics: {}\n", "", b.metrics));
         for p in b.params {
             let setting = format!("{}={}", p.name, p.values());
-            out.push_str(&format!("{:<24}   {setting:<22} {} (default: {})\n", "", p.help, p.default));
+            out.push_str(&format!("{:<24}   {setting:<22} {} (default: {})\n", "", p.help, p.default_text()));
         }
     }
     out
@@ -84,20 +150,24 @@ pub fn help_text() -> String {
 mod tests {
     use super::*;
 
+    /// (tests/agreement.rs checks the ids against results/SCHEMA.md and the
+    /// report's charts.)
     #[test]
-    fn ids_are_unique_dotted_and_documented() {
-        let mut ids: Vec<&str> = BENCHMARKS.iter().map(|b| b.id).collect();
+    fn ids_are_unique_and_dotted() {
+        let mut ids: Vec<&str> =
+            BENCHMARKS.iter().flat_map(|b| std::iter::once(b.id).chain(b.summaries.iter().copied())).collect();
+        let count = ids.len();
         ids.sort_unstable();
         ids.dedup();
-        assert_eq!(ids.len(), BENCHMARKS.len());
-        let schema = include_str!("../../results/SCHEMA.md");
-        for b in BENCHMARKS {
-            assert!(b.id.contains('.'), "{}", b.id);
-            assert!(schema.contains(&format!("`{}`", b.id)), "{} is not documented in results/SCHEMA.md", b.id);
-            for p in b.params {
-                assert!(schema.contains(&format!("`{}`", p.name)), "{}: param {} undocumented", b.id, p.name);
-            }
-        }
+        assert_eq!(ids.len(), count);
+        assert!(ids.iter().all(|id| id.contains('.')), "{ids:?}");
         assert!(help_text().contains("memory.latency"));
+    }
+
+    #[test]
+    fn gpu_benchmarks_say_so() {
+        for b in BENCHMARKS {
+            assert_eq!(b.uses_gpu, b.id.starts_with("gpu."), "{}", b.id);
+        }
     }
 }

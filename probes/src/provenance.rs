@@ -1,5 +1,5 @@
 //! Provenance: what the machine and its software were during a run. Each
-//! fact is a value or "unknown" with the reason (METHODS.md, last section).
+//! fact is a value or "unknown" with the reason (docs/METHODS.md, "Provenance").
 
 mod dmi;
 mod pci;

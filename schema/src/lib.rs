@@ -8,6 +8,7 @@ mod fact;
 mod gpu;
 mod interference;
 mod load;
+pub mod numbers;
 mod pci;
 pub mod time;
 pub mod units;

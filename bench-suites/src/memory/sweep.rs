@@ -31,9 +31,46 @@ pub fn sizes(min: u64, max: u64, per_octave: u32, cache_sizes: &[u64], align: u6
     out
 }
 
+/// One size well inside each cache level (the geometric middle of twice
+/// the level below and half the level, as `levels::attribute` counts
+/// "inside") and one at `max`, past the last level: points away from the
+/// cache boundaries, where run-to-run spread is smallest. Sizes outside
+/// `min..=max` are left out; each is rounded to `align`.
+pub fn inside_levels(min: u64, max: u64, cache_sizes: &[u64], align: u64) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut below = 0u64;
+    for &size in cache_sizes {
+        let (lo, hi) = ((2 * below).max(min) as f64, (size / 2) as f64);
+        if hi >= lo {
+            out.push((((lo * hi).sqrt() as u64) / align).max(1) * align);
+        }
+        below = size;
+    }
+    out.push((max / align).max(1) * align);
+    out.retain(|&s| s >= min && s <= max);
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn level_points_sit_inside_each_level_and_past_the_last() {
+        let caches = [48 << 10, 2 << 20, 300 << 20];
+        let s = inside_levels(4096, 2 << 30, &caches, 64);
+        assert_eq!(s.len(), 4);
+        // L1: between 4 KiB and 24 KiB; L2: 96 KiB..1 MiB; L3: 4..150 MiB.
+        assert!(s[0] > 4096 && s[0] <= 24 << 10, "{s:?}");
+        assert!(s[1] >= 96 << 10 && s[1] <= 1 << 20, "{s:?}");
+        assert!(s[2] >= 4 << 20 && s[2] <= 150 << 20, "{s:?}");
+        assert_eq!(s[3], 2 << 30);
+        assert!(s.iter().all(|x| x % 64 == 0));
+        // A cap below a level leaves that level's point out.
+        assert_eq!(inside_levels(4096, 1 << 20, &caches, 64).len(), 3);
+    }
 
     #[test]
     fn sweeps_log_spaced_past_four_times_the_llc_with_points_near_caches() {

@@ -1,4 +1,4 @@
-//! Energy meters (METHODS.md, "Energy per operation"): each source is
+//! Energy meters (docs/METHODS.md, "Energy per operation"): each source is
 //! discovered at start and either yields a [`Source`] or says why not.
 //!
 //! A meter reads its domains; a [`window`] polls every meter between a

@@ -3,6 +3,9 @@
 use super::{bars, select, Planned, Words};
 use crate::runs::RunSet;
 
+/// The benchmark ids this module draws.
+pub const IDS: &[&str] = &["memory.bandwidth"];
+
 /// The bars, when memory.bandwidth was measured.
 pub fn plan(runs: &RunSet) -> Option<Planned> {
     let words = Words::new(

@@ -6,6 +6,9 @@ use super::{Planned, Plot};
 use crate::plots::heatmap::{Heatmap, Panel};
 use crate::runs::RunSet;
 
+/// The benchmark ids this module draws.
+pub const IDS: &[&str] = &["memory.c2c"];
+
 /// One heatmap per run that measured memory.c2c.
 pub fn plan(runs: &RunSet) -> Vec<Planned> {
     let found = select::records(runs, "memory.c2c");

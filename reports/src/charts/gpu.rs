@@ -5,6 +5,9 @@ use super::{bars, lines, select, Planned, Words};
 use crate::plots::Axis;
 use crate::runs::RunSet;
 
+/// The benchmark ids this module draws.
+pub const IDS: &[&str] = &["gpu.compute", "gpu.memory", "gpu.transfer", "gpu.dispatch"];
+
 /// Every GPU chart there is data for.
 pub fn plan(runs: &RunSet) -> Vec<Planned> {
     let mut out = Vec::new();

@@ -10,6 +10,9 @@ use crate::plots::Axis;
 use crate::runs::RunSet;
 use hwbench_schema::units::format_bytes;
 
+/// The benchmark ids this module draws.
+pub const IDS: &[&str] = &["memory.latency", "memory.latency.levels"];
+
 /// The latency curve and the per-level bars, when measured.
 pub fn plan(runs: &RunSet) -> Vec<Planned> {
     let mut out = Vec::new();

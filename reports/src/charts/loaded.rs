@@ -7,6 +7,9 @@ use crate::plots::line::{LineChart, Series};
 use crate::plots::Axis;
 use crate::runs::RunSet;
 
+/// The benchmark ids this module draws.
+pub const IDS: &[&str] = &["memory.loaded_latency"];
+
 /// The curves, one per run and node (and mix), when measured.
 pub fn plan(runs: &RunSet) -> Option<Planned> {
     let found = select::records(runs, "memory.loaded_latency");

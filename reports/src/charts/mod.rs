@@ -119,6 +119,15 @@ fn lines(
     })
 }
 
+/// The benchmark ids some chart draws.
+pub fn charted_ids() -> Vec<&'static str> {
+    [bandwidth::IDS, c2c::IDS, gpu::IDS, latency::IDS, loaded::IDS, numa::IDS].concat()
+}
+
+/// Benchmark ids no chart draws, and why: their records are in the
+/// report's tables and data files only.
+pub const CHARTLESS: &[(&str, &str)] = &[];
+
 /// Every chart the runs have data for, in report order.
 pub fn plan(runs: &RunSet, relative: &Relative) -> Vec<Planned> {
     let mut planned = Vec::new();

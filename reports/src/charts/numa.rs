@@ -8,6 +8,9 @@ use super::{Planned, Plot};
 use crate::plots::heatmap::{Heatmap, Panel};
 use crate::runs::RunSet;
 
+/// The benchmark ids this module draws.
+pub const IDS: &[&str] = &["memory.matrix"];
+
 /// The matrices of one metric: what it is called, its HMAT counterpart.
 struct Kind {
     metric: &'static str,

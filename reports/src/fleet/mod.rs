@@ -1,7 +1,7 @@
 //! The fleet view: runs grouped into cohorts of like machines, the
 //! distribution of every figure over each cohort, the nodes outside it and
 //! what about them differs, and cohorts compared with each other
-//! (METHODS.md, "Statistics and comparison", fleets).
+//! (README.md, "Fleets", has the method in full).
 
 pub mod cohort;
 pub mod compare;

@@ -1,7 +1,7 @@
 //! Statistics over raw samples: medians, a seeded bootstrap of the relative
 //! change of medians, the Mann-Whitney U test, robust summaries (quantiles,
-//! MAD), Student's t tails and Benjamini-Hochberg over many tests (METHODS.md, "Statistics
-//! and comparison").
+//! MAD), Student's t tails and Benjamini-Hochberg over many tests
+//! (docs/METHODS.md, "Comparisons").
 
 mod bootstrap;
 mod fdr;
