@@ -3,9 +3,11 @@
 # tests/export.rs reads hwbench's Parquet export back with; after them,
 # headless Chromium loads the fleet report of a 40-node synthetic cohort
 # (scripts/dev/fleet-browser-check). `make bench-fleet` measures the fleet
-# view and the export over 1000 ci results (scripts/bench/fleet-scale); not
-# part of `make test`: its figures depend on the machine's load.
-APT_PACKAGES += python3 python3-venv chromium fonts-dejavu-core
+# view and the export over 1000 ci results (scripts/bench/fleet-scale) and
+# the outlier test's error rates over 30 seeded cohorts
+# (scripts/bench/fleet-calibration); not part of `make test`: the timings
+# depend on the machine's load.
+APT_PACKAGES += python3 python3-venv chromium fonts-dejavu-core jq time
 TEST_TARGETS += test-fleet-browser
 
 .PHONY: duckdb-venv test-fleet-browser bench-fleet
@@ -19,3 +21,4 @@ test-fleet-browser:
 
 bench-fleet: build
 	@scripts/bench/fleet-scale $(HWBENCH)
+	@scripts/bench/fleet-calibration $(HWBENCH)

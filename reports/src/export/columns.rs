@@ -166,3 +166,19 @@ pub const COLUMNS: &[Column] = &[
         Source::Row(|r| Cell::Bool(r.record.interference.as_ref().map(|i| i.flagged))),
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// results/SCHEMA.md ("Export") documents every column.
+    #[test]
+    fn every_column_is_documented() {
+        let schema = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../results/SCHEMA.md")).unwrap();
+        let start = schema.find("## Export (Parquet)").expect("an Export section");
+        let section = &schema[start..start + schema[start..].find("\n## Benchmarks").unwrap()];
+        for (name, _, _) in COLUMNS {
+            assert!(section.contains(&format!("`{name}`")), "column {name} is not in results/SCHEMA.md, Export");
+        }
+    }
+}
