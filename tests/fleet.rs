@@ -219,6 +219,29 @@ fn the_fleet_report_marks_the_three_nodes_and_keeps_node_detail_in_linked_files(
 }
 
 #[test]
+fn hostile_labels_stay_text_in_every_page_and_plot() {
+    let dir = tmp_dir("hostile").join("results");
+    synthesize(&dir, &["--faults"]);
+    let hostile = r#"<script>alert(1)</script>"><img src=x onerror=alert(2)>"#;
+    let path = dir.join("node-07.json");
+    let mut doc: Value = serde_json::from_str(&read(&path)).unwrap();
+    doc["run"]["label"] = Value::String(hostile.into());
+    doc["run"]["tags"]["rack"] = Value::String(hostile.into());
+    std::fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let out_dir = dir.parent().unwrap().join("fleet");
+    let out = hwbench(&["fleet", dir.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "-q"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut pages = vec![out_dir.join("index.html"), out_dir.join("cohort-1.html"), out_dir.join("nodes/8.html")];
+    pages.extend(std::fs::read_dir(out_dir.join("plots")).unwrap().map(|e| e.unwrap().path()));
+    for page in pages {
+        let text = read(&page);
+        assert!(!text.contains("<script") && !text.contains("<img"), "{}", page.display());
+    }
+    assert!(read(&out_dir.join("index.html")).contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+}
+
+#[test]
 fn a_report_inside_the_results_is_replaced_and_never_read_as_results() {
     let dir = tmp_dir("inside").join("results");
     synthesize(&dir, &["--nodes", "10"]);

@@ -40,8 +40,16 @@ pub fn render(fleet: &Fleet) -> Vec<u8> {
             let _ = writeln!(t, "  differs from cohort 1 in {part}: {mine} (cohort 1: {theirs})");
         }
     }
+    let o = &fleet.options;
+    let _ = writeln!(
+        t,
+        "not judged: a metric whose robust spread exceeds {}% of its median in the cohort, one measured by fewer than {} nodes, cohorts under {} nodes",
+        o.max_spread * 100.0,
+        o.min_nodes,
+        o.min_nodes
+    );
     if fleet.outliers.is_empty() {
-        let _ = writeln!(t, "no node flagged (false discovery rate {}%)", fleet.options.fdr * 100.0);
+        let _ = writeln!(t, "no node flagged (false discovery rate {}%)", o.fdr * 100.0);
         return t.into_bytes();
     }
     let _ = writeln!(
