@@ -14,6 +14,7 @@ pub mod report;
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
+pub use cohort::Cohort;
 use node::{Draft, MetricInfo, MetricTable};
 
 use crate::ReportError;
@@ -87,8 +88,6 @@ pub struct Fleet {
     /// Each other cohort against the largest.
     pub comparisons: Vec<compare::Comparison>,
 }
-
-pub use cohort::Cohort;
 
 impl Fleet {
     /// How the cohorts are formed, in words.
