@@ -12,8 +12,12 @@ import json
 import math
 import os
 import random
+import sys
 import tempfile
 import unittest
+
+# Loading the script leaves no __pycache__ in the source tree.
+sys.dont_write_bytecode = True
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HWBENCH = os.environ.get("HWBENCH", os.path.join(ROOT, "target/release/hwbench"))
