@@ -20,6 +20,15 @@ pub mod exit {
     pub const BAD_INPUT: u8 = 2;
     /// Interrupted; the partial result was saved.
     pub const INTERRUPTED: u8 = 130;
+
+    /// The exit of a gate (compare, check): 1 when it fails, else 0.
+    pub fn gate(fails: bool) -> std::process::ExitCode {
+        if fails {
+            std::process::ExitCode::from(REGRESSION)
+        } else {
+            std::process::ExitCode::SUCCESS
+        }
+    }
 }
 
 fn main() -> ExitCode {

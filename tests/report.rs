@@ -2,6 +2,9 @@
 //! charts the data calls for, hostile labels shown as text, bad inputs
 //! refused with nothing left behind. Each runs the real release binary.
 
+#[path = "../reports/tests/support/synthetic.rs"]
+mod synthetic;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -224,5 +227,51 @@ fn an_earlier_report_is_replaced_and_other_directories_are_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an hwbench report directory"));
     assert_eq!(entries(&precious), ["thesis.tex"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Five unchanged runs with repetitions: every relative-performance
+/// interval contains 1.0 and no change clears the noise.
+#[test]
+fn five_unchanged_runs_show_intervals_around_one_and_no_changes() {
+    let dir = tmp_dir("unchanged");
+    let runs = dir.join("runs");
+    std::fs::create_dir_all(&runs).unwrap();
+    for k in 0..5 {
+        synthetic::write(&runs, &format!("run{k}"), &synthetic::machine(0.02), 5, 40 + k);
+    }
+    let out_dir = dir.join("r");
+    let out = report(&[runs.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = read(&out_dir.join("summary.md"));
+    let table = &summary[summary.find("## Relative performance").unwrap()..summary.find("## Changes").unwrap()];
+    // Two benchmarks and the overall mean, each with four intervals.
+    let intervals: Vec<(f64, f64)> = table
+        .split(r"× \[")
+        .skip(1)
+        .map(|rest| {
+            let inside = &rest[..rest.find(r"\]").unwrap()];
+            let (lower, upper) = inside.split_once(", ").unwrap();
+            (lower.parse().unwrap(), upper.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(intervals.len(), 3 * 4, "{table}");
+    assert!(intervals.iter().all(|&(lower, upper)| lower <= 1.0 && 1.0 <= upper), "{table}");
+    assert!(table.contains(r"simultaneous at 95.0% over the table \(each at 99.6%, Bonferroni\)"), "{table}");
+    assert_eq!(summary.matches(": 0 regressed, 0 improved,").count(), 4, "{summary}");
+    assert!(!summary.contains("- regressed") && !summary.contains("- improved"), "{summary}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Runs measured once per point have ratios but no interval, and say why.
+#[test]
+fn one_repetition_runs_have_no_interval() {
+    let dir = tmp_dir("once");
+    let out_dir = dir.join("r");
+    let out = report(&[&fixture("report-a.json"), &fixture("report-b.json"), "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = read(&out_dir.join("index.html"));
+    assert!(html.contains("× (one repetition: no run-to-run estimate)</td>"), "{html}");
+    assert!(html.contains("without a run-to-run estimate"), "{html}");
     let _ = std::fs::remove_dir_all(dir);
 }
