@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod exit;
 mod interrupt;
 mod measure;
 mod progress;
@@ -11,16 +12,6 @@ mod progress;
 use std::process::ExitCode;
 
 use clap::Parser;
-
-/// Exit codes of DESIGN.md.
-pub mod exit {
-    /// A regression was found (compare, check).
-    pub const REGRESSION: u8 = 1;
-    /// Bad input or usage.
-    pub const BAD_INPUT: u8 = 2;
-    /// Interrupted; the partial result was saved.
-    pub const INTERRUPTED: u8 = 130;
-}
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
@@ -38,7 +29,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line: the outermost context and its causes, joined.
             eprintln!("hwbench: error: {}", one_line(&e));
-            ExitCode::from(exit::BAD_INPUT)
+            ExitCode::from(exit::code_of(&e))
         }
     }
 }
