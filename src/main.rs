@@ -34,7 +34,18 @@ fn main() -> ExitCode {
     }
 }
 
-/// Joins an error chain into a single line.
+/// Joins an error chain into a single line; a cause its parent already
+/// printed at its end (`cannot write F: No space left`) is not repeated.
 fn one_line(e: &anyhow::Error) -> String {
-    e.chain().map(|c| c.to_string().replace('\n', " ")).collect::<Vec<_>>().join(": ")
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string().replace('\n', " ");
+        if line.is_empty() {
+            line = text;
+        } else if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }
