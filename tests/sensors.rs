@@ -13,6 +13,15 @@ fn hwbench(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hwbench")).args(args).env_remove("HWBENCH_SYSFS_ROOT").output().unwrap()
 }
 
+/// A short `hwbench run memory.latency` (0.5 s of idle power where a meter
+/// exists) into `file`; asserts it succeeded.
+fn run_latency(file: &Path, extra: &[&str]) -> Output {
+    let base = ["run", "memory.latency", "--set", "bytes=256KiB", "--idle-seconds", "0.5", "--out"];
+    let out = hwbench(&[&base[..], &[file.to_str().unwrap()], extra].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
 fn sensors(args: &[&str]) -> BTreeMap<String, SensorStatus> {
     let out = hwbench(&[&["sensors", "--json"], args].concat());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -165,19 +174,7 @@ fn meters_that_count_nothing_are_unavailable_and_show_no_energy_anywhere() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("r.json");
-    let out = hwbench(&[
-        "run",
-        "memory.latency",
-        "--set",
-        "bytes=256KiB",
-        "--sysfs-root",
-        &root,
-        "--idle-seconds",
-        "0.5",
-        "--out",
-        file.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run_latency(&file, &["--sysfs-root", &root]);
     let summary = String::from_utf8(out.stdout).unwrap();
     assert!(summary.contains("latency=") && !summary.contains("power") && !summary.contains("energy"), "{summary}");
     let stderr = String::from_utf8(out.stderr).unwrap();
@@ -244,18 +241,7 @@ fn run_records_counters_everywhere_and_energy_only_from_a_meter() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sensors-run");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("r.json");
-    let out = hwbench(&[
-        "run",
-        "memory.latency",
-        "--set",
-        "bytes=256KiB",
-        "--quiet",
-        "--idle-seconds",
-        "0.5",
-        "--out",
-        file.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run_latency(&file, &["--quiet"]);
     let doc = load(&file).unwrap();
     let has_meter = doc.sensors.iter().any(|(k, s)| k.starts_with("energy.") && s.available);
     let r = doc.benchmarks.iter().find(|r| r.id == "memory.latency").unwrap();
