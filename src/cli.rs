@@ -55,3 +55,29 @@ pub enum Command {
     /// Re-run what a baseline ran, compare, exit 1 on regression (CI).
     Check(crate::commands::check::CheckArgs),
 }
+
+/// The energy options of commands that measure (`run`, `check`).
+#[derive(Debug, Args)]
+pub struct EnergyArgs {
+    /// Seconds of idle power measured before the benchmarks, for the
+    /// `_net` energy figures (0: none); only taken when a meter exists.
+    #[arg(long, default_value_t = 3.0, value_name = "SECONDS", value_parser = idle_seconds)]
+    pub idle_seconds: f64,
+    /// Also read whole-node power through `ipmitool dcmi power reading`.
+    #[arg(long)]
+    pub ipmi: bool,
+}
+
+impl EnergyArgs {
+    /// The library's form of these options.
+    pub fn options(&self) -> hwbench_suites::run::EnergyOptions {
+        hwbench_suites::run::EnergyOptions { idle_seconds: self.idle_seconds, ipmi: self.ipmi }
+    }
+}
+
+fn idle_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=600.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds from 0 to 600")),
+    }
+}

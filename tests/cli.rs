@@ -188,9 +188,9 @@ fn bad_input_is_one_line_exit_2_and_writes_nothing() {
 #[test]
 fn an_unwritable_out_is_exit_3_naming_it_before_measuring() {
     for (out, expected) in [
-        ("/proc/hwbench-results", "--out /proc/hwbench-results: cannot create directory"),
-        ("/dev/full", "--out /dev/full: cannot create directory /dev/full/"),
-        ("/dev/full/r.json", "--out /dev/full/r.json: cannot create directory /dev/full"),
+        ("/proc/hwbench-results", "--out /proc/hwbench-results: cannot write /proc/hwbench-results/"),
+        ("/dev/full", "--out /dev/full: cannot write /dev/full/"),
+        ("/dev/full/r.json", "--out /dev/full/r.json: cannot write /dev/full/r.json"),
     ] {
         let err = assert_environment_failure(&hwbench(&["run", "memory.latency", "--set", "bytes=8KiB", "--out", out]));
         assert!(err.contains(expected), "{out}: {err}");

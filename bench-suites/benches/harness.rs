@@ -2,13 +2,15 @@
 //! dominates the set-up of a latency sweep) and the sampler's overhead per
 //! sample (what a measurement pays beyond its workload).
 
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use hwbench_probes::SysRoot;
+use hwbench_schema::Topology;
 use hwbench_suites::error::BenchError;
 use hwbench_suites::harness::{SamplerConfig, Workload};
 use hwbench_suites::memory::chase::{single_cycle, Chase};
+use hwbench_suites::{Host, Session};
 
 fn chase_construction(c: &mut Criterion) {
     let mut group = c.benchmark_group("chase_build");
@@ -41,10 +43,17 @@ impl Workload for Spin {
 }
 
 fn sampler_overhead(c: &mut Criterion) {
-    // A 10 us target: 11 samples are 110 us of work; the rest is overhead.
-    let cfg = SamplerConfig { target: Duration::from_micros(10), samples: 11, min_ticks: 1 };
-    let stop = AtomicBool::new(false);
-    c.bench_function("sampler_11_samples_of_10us", |b| b.iter(|| cfg.sample(&mut Spin, &stop).unwrap()));
+    // A 10 us target: 11 samples are 110 us of work; the rest is overhead
+    // (calibration, timing, the counters and interference watch around
+    // the sampling phase).
+    let mut session = Session::plain(Host::new(SysRoot::default(), Topology::default()));
+    session.sampler = SamplerConfig { target: Duration::from_micros(10), samples: 11, min_ticks: 1 };
+    c.bench_function("sampler_11_samples_of_10us", |b| {
+        b.iter(|| {
+            session.sample(&mut Spin).unwrap();
+            session.take_windows()
+        })
+    });
 }
 
 criterion_group!(benches, chase_construction, sampler_overhead);

@@ -19,6 +19,9 @@ pub enum BenchError {
     /// The user interrupted the run; the current point is dropped.
     #[error("interrupted")]
     Interrupted,
+    /// The machine could not be read (hwloc, sysfs): not the user's input.
+    #[error("{0}")]
+    Environment(String),
 }
 
 /// Memory that cannot be placed: no huge pages reserved is a point that

@@ -1,11 +1,13 @@
-//! The sampler: calibrate the iteration count to a target sample time,
-//! warm up, take N samples (first dropped), keep every sample.
+//! The sampler's arithmetic: calibrate the iteration count to a target
+//! sample time, then take N samples and drop the first. The session
+//! ([`crate::session::Session::sample`]) runs it with the run's stop flag,
+//! instruments and interference watch around the sampling phase.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use hwbench_probes::energy::{instruments, Work};
+use hwbench_probes::energy::Work;
+use hwbench_schema::numbers::median;
 use hwbench_schema::{Better, Metric};
 
 use crate::error::BenchError;
@@ -50,6 +52,10 @@ pub struct SampleSet {
     pub seconds: Vec<f64>,
     /// Wall time of the sampling phase, warm-up sample included.
     pub window: Duration,
+    /// Which calls of the workload's `run` the kept samples are, counted
+    /// from 0 at the start of the sampling (calibration runs included), so
+    /// a workload that records something per run can pick the kept ones.
+    pub kept_runs: std::ops::Range<usize>,
 }
 
 impl SampleSet {
@@ -59,33 +65,38 @@ impl SampleSet {
     }
 }
 
-/// The smallest observable step of `Instant`, measured once.
-pub fn timer_resolution() -> Duration {
-    static RES: OnceLock<Duration> = OnceLock::new();
-    *RES.get_or_init(|| {
-        let mut best = Duration::from_secs(1);
-        for _ in 0..200 {
-            let a = Instant::now();
-            let mut b = Instant::now();
-            while b == a {
-                b = Instant::now();
-            }
-            best = best.min(b - a);
+/// The smallest observable step of `Instant`, measured now.
+pub fn measure_timer_resolution() -> Duration {
+    let mut best = Duration::from_secs(1);
+    for _ in 0..200 {
+        let a = Instant::now();
+        let mut b = Instant::now();
+        while b == a {
+            b = Instant::now();
         }
-        best
-    })
+        best = best.min(b - a);
+    }
+    best
 }
 
 impl SamplerConfig {
-    /// The effective target: at least `min_ticks` timer ticks.
-    pub fn effective_target(&self) -> Duration {
-        self.target.max(timer_resolution() * self.min_ticks)
+    /// The effective target: at least `min_ticks` ticks of a timer of
+    /// `resolution`.
+    pub fn effective_target(&self, resolution: Duration) -> Duration {
+        self.target.max(resolution * self.min_ticks)
     }
 
     /// Finds the iteration count whose run lasts about the target. The
     /// calibration runs double as warm-up (page faults, caches, clocks).
-    pub fn calibrate(&self, workload: &mut dyn Workload, stop: &AtomicBool) -> Result<u64, BenchError> {
-        let target = self.effective_target().as_secs_f64();
+    /// `runs` counts the workload's runs.
+    pub fn calibrate<W: Workload + ?Sized>(
+        &self,
+        workload: &mut W,
+        stop: &AtomicBool,
+        resolution: Duration,
+        runs: &mut usize,
+    ) -> Result<u64, BenchError> {
+        let target = self.effective_target(resolution).as_secs_f64();
         let mut iterations: u64 = 1;
         loop {
             if iterations > MAX_ITERATIONS {
@@ -97,6 +108,7 @@ impl SamplerConfig {
                 return Err(BenchError::Interrupted);
             }
             let took = workload.run(iterations)?.as_secs_f64();
+            *runs += 1;
             if took >= target * 0.5 {
                 return Ok(scale(iterations, target / took));
             }
@@ -110,45 +122,9 @@ impl SamplerConfig {
         }
     }
 
-    /// Calibrates, then takes `samples` samples and drops the first.
-    pub fn sample(&self, workload: &mut dyn Workload, stop: &AtomicBool) -> Result<SampleSet, BenchError> {
-        let iterations = self.calibrate(workload, stop)?;
-        let mut seconds = Vec::with_capacity(self.samples);
-        let window = self.sampling_phase(workload, iterations, stop, |_, took| seconds.push(took.as_secs_f64()))?;
-        seconds.remove(0);
-        Ok(SampleSet { iterations, seconds, window })
-    }
-
-    /// Runs `samples` (at least 2) runs of `iterations`, handing each run's
-    /// time to `keep`, and returns the phase's wall time. The phase is the
-    /// window the run's instruments measure energy and counters over; one
-    /// too short for the meters runs on, unsampled, until it is long enough.
-    pub fn sampling_phase<W: Workload + ?Sized>(
-        &self,
-        workload: &mut W,
-        iterations: u64,
-        stop: &AtomicBool,
-        mut keep: impl FnMut(&W, Duration),
-    ) -> Result<Duration, BenchError> {
-        let bracket = instruments::begin();
-        let min_window = bracket.as_ref().map_or(Duration::ZERO, instruments::Bracket::min_window);
-        let started = Instant::now();
-        let (sampled, mut runs) = (self.samples.max(2) as u64, 0);
-        while runs < sampled || started.elapsed() < min_window {
-            if stop.load(Ordering::Relaxed) {
-                return Err(BenchError::Interrupted);
-            }
-            let took = workload.run(iterations)?;
-            if runs < sampled {
-                keep(workload, took);
-            }
-            runs += 1;
-        }
-        let window = started.elapsed();
-        if let Some(bracket) = bracket {
-            bracket.end(workload.work_per_iteration().map(|w| w.times(iterations * runs)));
-        }
-        Ok(window)
+    /// Runs taken in a sampling phase: every sample, warm-up included.
+    pub fn runs(&self) -> usize {
+        self.samples.max(2)
     }
 }
 
@@ -160,28 +136,11 @@ fn scale(iterations: u64, factor: f64) -> u64 {
     ((iterations as f64 * factor).ceil() as u64).max(1)
 }
 
-/// The median of some values (mean of the middle two for even counts).
-pub fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
-}
-
-/// A metric whose value is the median of its samples.
+/// A metric whose value is the median of its samples (at least one: the
+/// sampler keeps every sample but the first of two or more).
 pub fn median_metric(name: &str, unit: &str, samples: Vec<f64>, better: Better) -> Metric {
-    Metric {
-        name: name.into(),
-        unit: unit.into(),
-        value: median(&samples),
-        statistic: "median".into(),
-        samples,
-        better,
-        repetitions: Vec::new(),
-    }
+    let value = median(&samples).unwrap_or(f64::NAN);
+    Metric::new(name, unit, value, "median", samples, better)
 }
 
 /// A metric whose value is the best sample (min for lower-is-better,
@@ -191,28 +150,20 @@ pub fn best_metric(name: &str, unit: &str, samples: Vec<f64>, better: Better) ->
         Better::Lower => (samples.iter().copied().fold(f64::INFINITY, f64::min), "min"),
         Better::Higher => (samples.iter().copied().fold(f64::NEG_INFINITY, f64::max), "max"),
     };
-    Metric {
-        name: name.into(),
-        unit: unit.into(),
-        value,
-        statistic: statistic.into(),
-        samples,
-        better,
-        repetitions: Vec::new(),
-    }
+    Metric::new(name, unit, value, statistic, samples, better)
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A workload whose time is a known function of its iterations: it
     /// reports `per_iteration * iterations` (plus a fixed cost) without
     /// spending it, so calibration is tested deterministically.
-    struct Linear {
-        per_iteration: Duration,
-        fixed: Duration,
-        runs: Vec<u64>,
+    pub(crate) struct Linear {
+        pub(crate) per_iteration: Duration,
+        pub(crate) fixed: Duration,
+        pub(crate) runs: Vec<u64>,
     }
 
     impl Workload for Linear {
@@ -222,61 +173,56 @@ mod tests {
         }
     }
 
+    const TICK: Duration = Duration::from_nanos(100);
+
+    fn calibrate(cfg: &SamplerConfig, w: &mut Linear, stop: bool) -> Result<u64, BenchError> {
+        cfg.calibrate(w, &AtomicBool::new(stop), TICK, &mut 0)
+    }
+
     #[test]
     fn calibration_reaches_the_target_without_overshooting() {
         let cfg = SamplerConfig::default();
-        let stop = AtomicBool::new(false);
         for per_iteration in [Duration::from_nanos(3), Duration::from_micros(7), Duration::from_millis(9)] {
             let mut w = Linear { per_iteration, fixed: Duration::ZERO, runs: vec![] };
-            let n = cfg.calibrate(&mut w, &stop).unwrap();
+            let mut runs = 0;
+            let n = cfg.calibrate(&mut w, &AtomicBool::new(false), TICK, &mut runs).unwrap();
             let t = per_iteration * n as u32;
             assert!(t >= cfg.target && t < cfg.target * 2, "{per_iteration:?}: {n} iterations = {t:?}");
             assert!(w.runs.len() < 12, "{} calibration runs", w.runs.len());
+            assert_eq!(runs, w.runs.len());
         }
     }
 
     #[test]
     fn work_that_does_not_grow_with_iterations_fails_calibration() {
         let mut w = Linear { per_iteration: Duration::ZERO, fixed: Duration::from_nanos(40), runs: vec![] };
-        let err = SamplerConfig::default().calibrate(&mut w, &AtomicBool::new(false)).unwrap_err();
+        let err = calibrate(&SamplerConfig::default(), &mut w, false).unwrap_err();
         assert!(matches!(err, BenchError::Failed(ref m) if m.contains("not being done")), "{err}");
     }
 
     #[test]
     fn a_slow_single_iteration_is_taken_as_is() {
-        let cfg = SamplerConfig::default();
         let mut w = Linear { per_iteration: Duration::from_millis(200), fixed: Duration::ZERO, runs: vec![] };
-        assert_eq!(cfg.calibrate(&mut w, &AtomicBool::new(false)).unwrap(), 1);
+        assert_eq!(calibrate(&SamplerConfig::default(), &mut w, false).unwrap(), 1);
     }
 
     #[test]
-    fn sampling_drops_the_first_sample_and_keeps_the_rest() {
-        let cfg = SamplerConfig { samples: 5, ..SamplerConfig::default() };
+    fn a_stop_request_interrupts_calibration() {
         let mut w = Linear { per_iteration: Duration::from_micros(10), fixed: Duration::ZERO, runs: vec![] };
-        let set = cfg.sample(&mut w, &AtomicBool::new(false)).unwrap();
-        assert_eq!(set.seconds.len(), 4);
-        assert!(set.seconds.iter().all(|&s| s >= 0.05));
-        assert_eq!(*w.runs.last().unwrap(), set.iterations);
-    }
-
-    #[test]
-    fn a_stop_request_interrupts_sampling() {
-        let mut w = Linear { per_iteration: Duration::from_micros(10), fixed: Duration::ZERO, runs: vec![] };
-        let err = SamplerConfig::default().sample(&mut w, &AtomicBool::new(true)).unwrap_err();
-        assert!(matches!(err, BenchError::Interrupted));
+        assert!(matches!(calibrate(&SamplerConfig::default(), &mut w, true), Err(BenchError::Interrupted)));
     }
 
     #[test]
     fn the_target_is_never_under_twenty_ticks() {
         let cfg = SamplerConfig { target: Duration::ZERO, ..SamplerConfig::default() };
-        assert!(cfg.effective_target() >= timer_resolution() * 20);
-        assert!(timer_resolution() > Duration::ZERO && timer_resolution() < Duration::from_millis(1));
+        assert_eq!(cfg.effective_target(TICK), TICK * 20);
+        let resolution = measure_timer_resolution();
+        assert!(resolution > Duration::ZERO && resolution < Duration::from_millis(1), "{resolution:?}");
     }
 
     #[test]
     fn medians_and_best_values() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert_eq!(median_metric("lat", "ns", vec![3.0, 1.0, 2.0], Better::Lower).value, 2.0);
         assert_eq!(best_metric("bw", "GB/s", vec![1.0, 3.0, 2.0], Better::Higher).value, 3.0);
         assert_eq!(best_metric("lat", "ns", vec![1.0, 3.0, 2.0], Better::Lower).statistic, "min");
     }

@@ -1,18 +1,22 @@
-//! The hwbench harness and benchmarks. A benchmark declares its id and
-//! params in one table ([`registry::BENCHMARKS`]), plans its points, and
-//! measures each through the sampler ([`harness`]); the runner turns the
-//! results into records, keeping every raw sample.
+//! The hwbench harness and benchmarks. A benchmark plans typed points and
+//! measures each with the [`session::Session`] it is given
+//! ([`registry::Benchmark`]); the table of benchmarks drives selection and
+//! help; the [`runner`] repeats every point in rounds and turns the
+//! repetitions into records, keeping every raw sample; [`run`] takes a
+//! request to a result document.
 
-pub mod context;
 pub mod error;
 pub mod gpu;
 pub mod harness;
+pub mod host;
 pub mod memory;
 pub mod params;
 pub mod registry;
-pub mod rng;
+pub mod run;
 pub mod runner;
+pub mod session;
 pub mod suites;
 
-pub use context::Context;
 pub use error::BenchError;
+pub use host::Host;
+pub use session::Session;

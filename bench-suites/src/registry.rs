@@ -1,12 +1,20 @@
-//! The table of benchmarks: it drives planning, `hwbench list` and help.
+//! The benchmark contract and the table of benchmarks.
+//!
+//! A benchmark is typed ([`Benchmark`]): it plans points of its own type
+//! from the settings once (defaults and parsing live there) and measures
+//! one typed point with the session. The table ([`BENCHMARKS`]) holds each
+//! benchmark once, type-erased ([`Planner`]), for listing, help, selection
+//! and the runner; a point's params in the record are the point serialised.
 
 use std::collections::BTreeMap;
 
-use hwbench_schema::{Metric, Placement, Record};
+use hwbench_schema::{Metric, ParamValue, Placement, Record};
+use serde::Serialize;
 
-use crate::context::Context;
 use crate::error::BenchError;
-use crate::params::{ParamSpec, Params};
+use crate::host::Host;
+use crate::params::{params_of, ParamSpec, Settings};
+use crate::session::Session;
 
 /// What a measured point produced.
 #[derive(Debug, Clone, Default)]
@@ -19,19 +27,71 @@ pub struct Measured {
     pub info: BTreeMap<String, serde_json::Value>,
 }
 
-/// A benchmark: plans its points, then measures them one by one.
-pub trait Benchmark {
-    /// Expands the params into the points to measure, each with every
-    /// param resolved. Errors here are bad input: nothing has run yet.
-    fn points(&mut self, params: &Params, ctx: &Context) -> Result<Vec<Params>, BenchError>;
+/// A benchmark: plans typed points, then measures them one by one.
+pub trait Benchmark: Send {
+    /// One point to measure, every param resolved; serialised, it is the
+    /// record's `params`.
+    type Point: Serialize + Send;
+
+    /// Expands the settings into the points to measure. Errors here are
+    /// bad input: nothing has run yet.
+    fn plan(&mut self, settings: &Settings, host: &Host) -> Result<Vec<Self::Point>, BenchError>;
 
     /// Measures one point.
-    fn measure(&mut self, point: &Params, ctx: &mut Context) -> Result<Measured, BenchError>;
+    fn measure(&mut self, point: &Self::Point, session: &mut Session) -> Result<Measured, BenchError>;
+
+    /// Drops what measuring keeps between points (buffers, worker threads):
+    /// called after each repetition of the benchmark's points, so the next
+    /// repetition gets fresh memory as another run would.
+    fn release(&mut self) {}
 
     /// Summary records derived from this benchmark's records of the run.
-    fn summarize(&self, _records: &[Record], _ctx: &Context) -> Vec<Record> {
+    fn summarize(&self, _records: &[Record], _host: &Host) -> Vec<Record> {
         Vec::new()
     }
+}
+
+/// A benchmark with its point type erased: what the table and the runner
+/// hold. Points are addressed by their index in the plan.
+pub trait Planner: Send {
+    /// Plans, keeping the typed points; returns each point's params.
+    fn plan(&mut self, settings: &Settings, host: &Host) -> Result<Vec<BTreeMap<String, ParamValue>>, BenchError>;
+    /// Measures planned point `index`.
+    fn measure(&mut self, index: usize, session: &mut Session) -> Result<Measured, BenchError>;
+    /// See [`Benchmark::release`].
+    fn release(&mut self);
+    /// See [`Benchmark::summarize`].
+    fn summarize(&self, records: &[Record], host: &Host) -> Vec<Record>;
+}
+
+struct Typed<B: Benchmark> {
+    bench: B,
+    points: Vec<B::Point>,
+}
+
+impl<B: Benchmark> Planner for Typed<B> {
+    fn plan(&mut self, settings: &Settings, host: &Host) -> Result<Vec<BTreeMap<String, ParamValue>>, BenchError> {
+        self.points = self.bench.plan(settings, host)?;
+        self.points.iter().map(params_of).collect()
+    }
+
+    fn measure(&mut self, index: usize, session: &mut Session) -> Result<Measured, BenchError> {
+        let point = self.points.get(index).ok_or_else(|| BenchError::Failed(format!("no planned point {index}")))?;
+        self.bench.measure(point, session)
+    }
+
+    fn release(&mut self) {
+        self.bench.release();
+    }
+
+    fn summarize(&self, records: &[Record], host: &Host) -> Vec<Record> {
+        self.bench.summarize(records, host)
+    }
+}
+
+/// Wraps a benchmark for the table.
+pub fn erase<B: Benchmark + 'static>(bench: B) -> Box<dyn Planner> {
+    Box::new(Typed { bench, points: Vec::new() })
 }
 
 /// A row of the benchmark table.
@@ -44,8 +104,10 @@ pub struct BenchmarkSpec {
     pub metrics: &'static str,
     /// Params it accepts.
     pub params: &'static [ParamSpec],
+    /// True when it measures GPUs: the run probes adapters only then.
+    pub uses_gpu: bool,
     /// Makes a fresh instance for one run.
-    pub make: fn() -> Box<dyn Benchmark>,
+    pub make: fn() -> Box<dyn Planner>,
 }
 
 /// Every benchmark, in the order `list` shows them.
@@ -74,7 +136,7 @@ pub fn help_text() -> String {
         out.push_str(&format!("{:<24}   metrics: {}\n", "", b.metrics));
         for p in b.params {
             let setting = format!("{}={}", p.name, p.values());
-            out.push_str(&format!("{:<24}   {setting:<22} {} (default: {})\n", "", p.help, p.default));
+            out.push_str(&format!("{:<24}   {setting:<22} {} (default: {})\n", "", p.help, p.default_text()));
         }
     }
     out
@@ -99,5 +161,12 @@ mod tests {
             }
         }
         assert!(help_text().contains("memory.latency"));
+    }
+
+    #[test]
+    fn gpu_benchmarks_say_so() {
+        for b in BENCHMARKS {
+            assert_eq!(b.uses_gpu, b.id.starts_with("gpu."), "{}", b.id);
+        }
     }
 }

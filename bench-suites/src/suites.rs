@@ -29,6 +29,9 @@ pub struct Suite {
     pub description: String,
     /// About how long it takes, and where that was measured.
     pub duration: String,
+    /// Repetitions of every point when `--repeat` is not given (1 if unset).
+    #[serde(default)]
+    pub repeat: Option<u32>,
     /// What it runs.
     pub benchmarks: Vec<SuiteEntry>,
 }

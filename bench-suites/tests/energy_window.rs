@@ -1,16 +1,16 @@
-//! The sampler's measurement window with instruments installed: a sampling
+//! The session's measurement window with energy instruments: a sampling
 //! phase shorter than 100 ms runs on until energy can be measured over it,
-//! and the work of every run in the window is counted. (Its own test
-//! binary: instruments are installed once per process.)
+//! and the work of every run in the window is counted.
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use hwbench_probes::energy::{self, instruments, DiscoverOptions, Instruments, Work};
+use hwbench_probes::energy::{instruments, powercap, Instruments, Work};
 use hwbench_probes::SysRoot;
+use hwbench_schema::Topology;
+use hwbench_suites::gpu::Gpus;
 use hwbench_suites::harness::{SamplerConfig, Workload};
-use hwbench_suites::BenchError;
+use hwbench_suites::{BenchError, Host, Session};
 
 /// Spins 200 us per iteration, each iteration 1000 accesses of work; each
 /// run also adds 1 mJ to a RAPL package counter, so the window's energy
@@ -45,17 +45,18 @@ fn a_short_sampling_phase_runs_on_to_the_meters_minimum_and_counts_all_its_work(
     std::fs::create_dir_all(&zone).unwrap();
     std::fs::write(zone.join("name"), "package-0\n").unwrap();
     std::fs::write(zone.join("energy_uj"), "0\n").unwrap();
-    let sensors = energy::discover(&SysRoot::new(&root), DiscoverOptions::default());
-    assert!(instruments::install(Instruments::new(sensors.sources)));
+    let source = powercap::discover(&SysRoot::new(&root)).expect("the fixture zone is a meter");
+    let host = Host::new(SysRoot::new(&root), Topology::default());
+    let mut session = Session::new(host, Instruments::new(vec![source]), Gpus::new());
 
     // 5 samples of about 2 ms: a 10 ms phase without instruments.
-    let cfg = SamplerConfig { target: Duration::from_millis(2), samples: 5, min_ticks: 20 };
+    session.sampler = SamplerConfig { target: Duration::from_millis(2), samples: 5, min_ticks: 20 };
     let mut spin = Spin { energy_uj: zone.join("energy_uj"), counter: 0 };
-    let set = cfg.sample(&mut spin, &AtomicBool::new(false)).unwrap();
+    let set = session.sample(&mut spin).unwrap();
     assert_eq!(set.seconds.len(), 4, "only the sampled runs are kept");
     assert!(set.window >= instruments::MIN_WINDOW, "window {:?}", set.window);
 
-    let attached = instruments::take();
+    let attached = session.take_windows().tally.attach(None);
     let energy = attached.energy.unwrap();
     assert!(energy.window_s >= 0.1, "{}", energy.window_s);
     assert_eq!(energy.summed, ["package-0"]);

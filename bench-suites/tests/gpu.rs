@@ -1,49 +1,59 @@
 //! GPU benchmarks on Mesa's lavapipe (mesa-vulkan-drivers, installed by
 //! `make deps`): real shaders, real devices, small sizes and short samples.
 
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hwbench_probes::SysRoot;
-use hwbench_schema::{RecordStatus, Topology};
+use hwbench_schema::RecordStatus;
 use hwbench_suites::error::BenchError;
-use hwbench_suites::gpu::adapter::{self, default_selection, WANTED_FEATURES};
-use hwbench_suites::gpu::fma::{FmaKernel, FmaSpec, Form, Precision, Width};
+use hwbench_suites::gpu::adapter::{default_selection, AdapterInfo, WANTED_FEATURES};
+use hwbench_suites::gpu::fma::{FmaPipeline, FmaSpec, Precision, Width};
 use hwbench_suites::gpu::memory::{Stream, StreamKernel, KERNELS};
-use hwbench_suites::gpu::{compute, dispatch, transfer, GpuContext};
+use hwbench_suites::gpu::{compute, dispatch, transfer, GpuDevice, Gpus};
 use hwbench_suites::harness::SamplerConfig;
-use hwbench_suites::params::{Params, Setting};
-use hwbench_suites::registry::{Benchmark, Measured};
-use hwbench_suites::runner::{self, Planned};
-use hwbench_suites::Context;
+use hwbench_suites::params::Setting;
+use hwbench_suites::registry::Measured;
+use hwbench_suites::runner::{self, Schedule};
+use hwbench_suites::{Host, Session};
 
 /// Short samples: these tests check correctness, not speed.
 const QUICK: SamplerConfig = SamplerConfig { target: Duration::from_millis(20), samples: 3, min_ticks: 20 };
 
+/// The adapters of this machine, described.
+fn adapters() -> Vec<AdapterInfo> {
+    Gpus::new().describe()
+}
+
 fn lavapipe_index() -> usize {
-    adapter::adapters()
+    adapters()
         .iter()
         .find(|a| a.driver == "llvmpipe")
         .map(|a| a.index)
         .expect("lavapipe is installed (mesa-vulkan-drivers, `make deps`)")
 }
 
-fn lavapipe() -> Arc<GpuContext> {
-    GpuContext::shared(lavapipe_index()).expect("lavapipe opens")
+/// A session on this machine with 3 samples, its GPUs described.
+fn session() -> Session {
+    let root = SysRoot::default();
+    let mut host = Host::new(root.clone(), hwbench_schema::Topology::default());
+    let mut gpus = Gpus::new();
+    hwbench_suites::run::describe_gpus(&mut host.topology, &mut gpus, &root, true);
+    let mut session = Session::new(host, hwbench_probes::energy::Instruments::new(Vec::new()), gpus);
+    session.sampler.samples = 3;
+    session
+}
+
+fn lavapipe(session: &mut Session) -> Arc<GpuDevice> {
+    session.gpu(lavapipe_index()).expect("lavapipe opens")
 }
 
 /// lavapipe opened with `without` taken away from the features hwbench asks for.
-fn lavapipe_without(without: wgpu::Features) -> GpuContext {
+fn lavapipe_without(without: wgpu::Features) -> GpuDevice {
     let index = lavapipe_index();
-    let a = &adapter::enumerate()[index];
-    GpuContext::open_with(index, a, a.features() & WANTED_FEATURES - without).expect("lavapipe opens")
-}
-
-fn context() -> Context {
-    let mut ctx = Context::new(SysRoot::default(), Topology::default());
-    ctx.sampler.samples = 3;
-    ctx
+    let mut gpus = Gpus::new();
+    let a = &gpus.adapters()[index];
+    GpuDevice::open_with(index, a, a.features() & (WANTED_FEATURES - without)).expect("lavapipe opens")
 }
 
 fn settings(pairs: &[&str]) -> Vec<Setting> {
@@ -52,10 +62,7 @@ fn settings(pairs: &[&str]) -> Vec<Setting> {
 
 /// Selects, plans and runs benchmark `id` through the harness.
 fn run(id: &str, pairs: &[&str]) -> Result<Vec<hwbench_schema::Record>, BenchError> {
-    let mut ctx = context();
-    let chosen = runner::select(&[id.to_string()], None, &settings(pairs))?;
-    let planned = runner::plan(chosen, &ctx)?;
-    Ok(runner::execute(planned, &mut ctx, &mut |_| {}).records)
+    Ok(runner::measure(&[id], &settings(pairs), &mut session(), Schedule::ONCE)?.records)
 }
 
 fn metric(m: &Measured, name: &str) -> f64 {
@@ -64,7 +71,7 @@ fn metric(m: &Measured, name: &str) -> f64 {
 
 #[test]
 fn lavapipe_is_listed_with_its_limits_features_and_provenance() {
-    let all = adapter::adapters();
+    let all = adapters();
     let lvp = &all[lavapipe_index()];
     assert_eq!((lvp.device_type.as_str(), lvp.backend.as_str(), lvp.vendor_name.as_str()), ("cpu", "vulkan", "Mesa"));
     assert!(lvp.name.starts_with("llvmpipe"), "{}", lvp.name);
@@ -80,37 +87,38 @@ fn lavapipe_is_listed_with_its_limits_features_and_provenance() {
 
 #[test]
 fn every_float_precision_and_width_stores_what_the_host_computes() {
-    let gpu = lavapipe();
+    let gpu = lavapipe(&mut session());
     for precision in [Precision::F32, Precision::F16, Precision::F64, Precision::I32] {
         for width in [Width::Scalar, Width::Vec4] {
             for &form in precision.forms() {
-                let mut k = FmaKernel::new(&gpu, FmaSpec { precision, width, form, workgroup: 64 }, 1024).unwrap();
+                let mut k = FmaPipeline::new(&gpu, FmaSpec { precision, width, form, workgroup: 64 }, 1024).unwrap();
                 k.set_trip(&gpu, 3);
-                k.kernel.run(&gpu, 1).unwrap();
+                k.pipeline.run(&gpu, 1).unwrap();
                 k.validate(&gpu).unwrap_or_else(|e| panic!("{precision:?} {width:?} {form:?}: {e}"));
             }
         }
     }
 }
 
+/// Missing work cannot validate: a dispatch of n - 1 trips fails the check
+/// for n trips, for every precision (the float chains' addend follows the
+/// trip, so they do not settle on a fixed point).
 #[test]
-fn the_host_check_sees_a_wrong_step_count() {
-    let gpu = lavapipe();
-    let mut k = FmaKernel::new(
-        &gpu,
-        FmaSpec { precision: Precision::I32, width: Width::Scalar, form: Form::Mad, workgroup: 64 },
-        256,
-    )
-    .unwrap();
-    k.set_trip(&gpu, 50);
-    k.kernel.run(&gpu, 1).unwrap();
-    k.validate(&gpu).unwrap();
-    k.set_trip(&gpu, 51); // the host now expects 4 more steps than ran
-    let err = k.validate(&gpu).unwrap_err();
-    assert!(
-        matches!(err, BenchError::Failed(ref m) if m.contains("invocation 0") && m.contains("after 204 steps")),
-        "{err}"
-    );
+fn a_dispatch_of_one_trip_fewer_fails_validation_for_every_precision() {
+    let gpu = lavapipe(&mut session());
+    for precision in [Precision::F32, Precision::F16, Precision::F64, Precision::I32] {
+        let form = precision.forms()[0];
+        let spec = FmaSpec { precision, width: Width::Scalar, form, workgroup: 64 };
+        let mut k = FmaPipeline::new(&gpu, spec, 256).unwrap();
+        k.set_trip(&gpu, 199);
+        k.pipeline.run(&gpu, 1).unwrap();
+        k.validate_trips(&gpu, 199).unwrap_or_else(|e| panic!("{precision:?}: 199 trips ran and were expected: {e}"));
+        let err = k.validate_trips(&gpu, 200).expect_err(&format!("{precision:?}: 199 trips ran, 200 expected"));
+        assert!(
+            matches!(err, BenchError::Failed(ref m) if m.contains("invocation 0") && m.contains("after 200 trips")),
+            "{precision:?}: {err}"
+        );
+    }
 }
 
 #[test]
@@ -136,7 +144,7 @@ fn compute_reports_the_better_form_and_the_workgroup_kept() {
 #[test]
 fn without_timestamps_compute_is_timed_on_the_host() {
     let gpu = lavapipe_without(wgpu::Features::TIMESTAMP_QUERY);
-    let m = compute::measure(&gpu, &QUICK, &AtomicBool::new(false), Precision::I32, Width::Scalar, Some(64)).unwrap();
+    let m = compute::measure(&gpu, &mut session(), QUICK, Precision::I32, Width::Scalar, Some(64)).unwrap();
     let names: Vec<&str> = m.metrics.iter().map(|x| x.name.as_str()).collect();
     assert_eq!(names, ["throughput", "throughput_mad"]);
     assert_eq!(m.metrics[0].unit, "GIOP/s");
@@ -147,17 +155,18 @@ fn without_timestamps_compute_is_timed_on_the_host() {
 #[test]
 fn a_precision_the_device_lacks_is_skipped_with_the_reason() {
     let gpu = lavapipe_without(wgpu::Features::SHADER_F64);
-    let err = compute::measure(&gpu, &QUICK, &AtomicBool::new(false), Precision::F64, Width::Scalar, None).unwrap_err();
+    let err = compute::measure(&gpu, &mut session(), QUICK, Precision::F64, Width::Scalar, None).unwrap_err();
     assert!(matches!(err, BenchError::Unavailable(ref m) if m.contains("shader-f64")), "{err}");
 }
 
 #[test]
 fn every_babelstream_kernel_is_validated_and_counts_its_bytes() {
-    let gpu = lavapipe();
+    let mut session = session();
+    let gpu = lavapipe(&mut session);
     let stream = Stream::new(&gpu, 1 << 20).unwrap();
     assert_eq!(stream.elements(), 1 << 18);
     for kernel in KERNELS {
-        let samples = stream.sample(&gpu, kernel, &QUICK, &AtomicBool::new(false)).unwrap();
+        let samples = stream.sample(&gpu, &mut session, QUICK, kernel).unwrap();
         let m = stream.finish(&gpu, kernel, &samples).unwrap_or_else(|e| panic!("{}: {e}", kernel.name));
         assert!(metric(&m, "bandwidth") > 0.0 && metric(&m, "bandwidth_host") > 0.0);
         assert_eq!(m.metrics[0].statistic, "max");
@@ -165,42 +174,17 @@ fn every_babelstream_kernel_is_validated_and_counts_its_bytes() {
     }
 }
 
-/// gpu.memory's measure with one element of the output corrupted between
-/// the run and the check.
-struct Corrupting {
-    gpu: Arc<GpuContext>,
-    stream: Stream,
-}
-
-impl Benchmark for Corrupting {
-    fn points(&mut self, _: &Params, _: &Context) -> Result<Vec<Params>, BenchError> {
-        unreachable!("planned by hand")
-    }
-
-    fn measure(&mut self, _: &Params, ctx: &mut Context) -> Result<Measured, BenchError> {
-        let triad = StreamKernel::named("triad").unwrap();
-        let samples = self.stream.sample(&self.gpu, triad, &ctx.sampler, &ctx.stop)?;
-        self.gpu.queue.write_buffer(self.stream.output(triad), 4 * 1234, bytemuck::bytes_of(&0.5f32));
-        self.stream.finish(&self.gpu, triad, &samples)
-    }
-}
-
+/// A corrupted element of the output fails gpu.memory's check.
 #[test]
-fn a_corrupted_memory_output_fails_the_record() {
-    let gpu = lavapipe();
+fn a_corrupted_memory_output_fails_validation() {
+    let mut session = session();
+    let gpu = lavapipe(&mut session);
     let stream = Stream::new(&gpu, 1 << 20).unwrap();
-    let mut ctx = context();
-    ctx.sampler = QUICK;
-    let planned = vec![Planned {
-        spec: &hwbench_suites::gpu::memory::SPEC,
-        bench: Box::new(Corrupting { gpu, stream }),
-        points: vec![Params::default().with("kernel", "triad")],
-    }];
-    let records = runner::execute(planned, &mut ctx, &mut |_| {}).records;
-    assert_eq!(records[0].status, RecordStatus::Failed);
-    let reason = records[0].reason.as_deref().unwrap();
-    assert!(reason.contains("triad output element 1234 of 262144 is 0.5"), "{reason}");
-    assert!(records[0].metrics.is_empty());
+    let triad = StreamKernel::named("triad").unwrap();
+    let samples = stream.sample(&gpu, &mut session, QUICK, triad).unwrap();
+    gpu.queue.write_buffer(stream.output(triad), 4 * 1234, bytemuck::bytes_of(&0.5f32));
+    let err = stream.finish(&gpu, triad, &samples).unwrap_err();
+    assert!(err.to_string().contains("triad output element 1234 of 262144 is 0.5"), "{err}");
 }
 
 #[test]
@@ -216,9 +200,10 @@ fn memory_through_the_harness_is_ok_with_provenance() {
 
 #[test]
 fn transfers_arrive_intact_both_ways() {
-    let gpu = lavapipe();
+    let mut session = session();
+    let gpu = lavapipe(&mut session);
     for to_device in [true, false] {
-        let m = transfer::measure(&gpu, &QUICK, &AtomicBool::new(false), to_device, 1 << 20).unwrap();
+        let m = transfer::measure(&gpu, &mut session, QUICK, to_device, 1 << 20).unwrap();
         assert!(metric(&m, "bandwidth") > 0.0, "to_device {to_device}");
         assert!(m.info["transfers_per_sample"].as_u64().unwrap() >= 1);
     }
@@ -226,7 +211,9 @@ fn transfers_arrive_intact_both_ways() {
 
 #[test]
 fn dispatch_latency_by_host_and_by_timestamps() {
-    let m = dispatch::measure(&lavapipe(), &QUICK, &AtomicBool::new(false)).unwrap();
+    let mut session = session();
+    let gpu = lavapipe(&mut session);
+    let m = dispatch::measure(&gpu, &mut session, QUICK).unwrap();
     for name in ["latency", "latency_device"] {
         let us = metric(&m, name);
         assert!(us > 0.0 && us < 100_000.0, "{name} {us} us");

@@ -4,16 +4,21 @@
 
 use hwbench_probes::SysRoot;
 use hwbench_schema::{RecordStatus, Topology};
-use hwbench_suites::{runner, suites, Context};
+use hwbench_suites::gpu::Gpus;
+use hwbench_suites::runner::{self, Schedule};
+use hwbench_suites::{run, suites, Host, Session};
 
 #[test]
 fn no_driver_gives_skipped_records_with_the_reason() {
     std::env::set_var("VK_DRIVER_FILES", "/nonexistent");
-    assert!(hwbench_suites::gpu::adapters().is_empty());
-    let mut ctx = Context::new(SysRoot::default(), Topology::default());
+    let mut gpus = Gpus::new();
+    assert!(gpus.describe().is_empty());
+    let mut host = Host::new(SysRoot::default(), Topology::default());
+    run::describe_gpus(&mut host.topology, &mut gpus, &SysRoot::default(), true);
     let suite = suites::load("gpu").unwrap();
-    let planned = runner::plan(runner::select(&[], Some(&suite), &[]).unwrap(), &ctx).unwrap();
-    let records = runner::execute(planned, &mut ctx, &mut |_| {}).records;
+    let planned = runner::plan(runner::select(&[], Some(&suite), &[]).unwrap(), &host).unwrap();
+    let mut session = Session::new(host, hwbench_probes::energy::Instruments::new(Vec::new()), gpus);
+    let records = runner::execute(planned, &mut session, Schedule::ONCE, &mut |_| {}).records;
     let ids: std::collections::BTreeSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids.into_iter().collect::<Vec<_>>(), ["gpu.compute", "gpu.dispatch", "gpu.memory", "gpu.transfer"]);
     for r in &records {

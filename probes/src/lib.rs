@@ -5,6 +5,7 @@
 pub mod binding;
 pub mod counters;
 pub mod energy;
+pub mod interference;
 pub mod placement;
 pub mod provenance;
 pub mod sysroot;

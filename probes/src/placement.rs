@@ -66,6 +66,13 @@ impl PagePolicy {
     }
 }
 
+/// Written as its command-line name, as records' params spell it.
+impl serde::Serialize for PagePolicy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
 /// An anonymous memory mapping, unmapped on drop.
 #[derive(Debug)]
 pub struct Region {
@@ -126,11 +133,6 @@ impl Region {
     /// Always false: a region holds at least one byte.
     pub fn is_empty(&self) -> bool {
         false
-    }
-
-    /// The page policy asked for.
-    pub fn policy(&self) -> PagePolicy {
-        self.policy
     }
 
     /// Writes one byte per 4 KiB page of `[offset, offset+len)` so the

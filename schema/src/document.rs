@@ -353,6 +353,24 @@ pub struct Record {
     pub interference: Option<crate::interference::Interference>,
 }
 
+impl Record {
+    /// An `ok` record of benchmark `id` at `params`, nothing measured yet.
+    pub fn new(id: impl Into<String>, params: BTreeMap<String, ParamValue>) -> Self {
+        Record {
+            id: id.into(),
+            params,
+            status: RecordStatus::Ok,
+            reason: None,
+            metrics: Vec::new(),
+            placement: None,
+            info: BTreeMap::new(),
+            energy: None,
+            counters: None,
+            interference: None,
+        }
+    }
+}
+
 /// One metric of a record with every raw sample kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metric {

@@ -8,6 +8,7 @@ mod fact;
 mod gpu;
 mod interference;
 mod load;
+pub mod numbers;
 pub mod time;
 pub mod units;
 mod write;

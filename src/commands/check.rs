@@ -9,9 +9,10 @@ use anyhow::Context;
 use clap::Args;
 use hwbench_reports::compare::{self, render, Options};
 use hwbench_suites::params::Setting;
+use hwbench_suites::run::Request;
 
-use crate::cli::GlobalArgs;
-use crate::measure::{measure, Request};
+use crate::cli::{EnergyArgs, GlobalArgs};
+use crate::measure::measure;
 
 /// Arguments of `hwbench check`.
 #[derive(Debug, Args)]
@@ -29,7 +30,7 @@ pub struct CheckArgs {
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
     #[command(flatten)]
-    pub energy: crate::commands::sensors::EnergyArgs,
+    pub energy: EnergyArgs,
 }
 
 /// Measures, compares with the baseline, writes the result and a Markdown
@@ -51,14 +52,17 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         .map(|s| s.parse::<Setting>().map_err(|e| anyhow::anyhow!("{}: run.settings: {e}", args.baseline.display())))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let request = Request {
-        benchmarks: &benchmarks,
-        suite: &suite,
-        settings: &settings,
-        out: &args.out,
+        benchmarks,
+        suite,
+        settings,
+        // As often as the baseline measured every point.
+        repeat: Some(baseline.run.repeat),
+        order_seed: None,
         label: Some(format!("check against {}", baseline.run.id)),
-        energy: &args.energy,
+        tags: baseline.run.tags.clone(),
+        energy: args.energy.options(),
     };
-    let new = measure(&request, global)?;
+    let new = measure(request, &args.out, global)?;
     if new.interrupted() {
         eprintln!("{}", new.path.display());
         return Ok(ExitCode::from(crate::exit::INTERRUPTED));

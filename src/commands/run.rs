@@ -4,12 +4,15 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::collections::BTreeMap;
+
 use clap::Args;
 use hwbench_schema::{Record, RecordStatus};
 use hwbench_suites::params::Setting;
+use hwbench_suites::run::Request;
 
-use crate::cli::GlobalArgs;
-use crate::measure::{measure, Request};
+use crate::cli::{EnergyArgs, GlobalArgs};
+use crate::measure::measure;
 
 /// Arguments of `hwbench run`.
 #[derive(Debug, Args)]
@@ -29,24 +32,39 @@ pub struct RunArgs {
     /// Free-text label stored in the result.
     #[arg(long)]
     pub label: Option<String>,
+    /// Label the run for cohorts and exports: KEY=VALUE (sku=..., rack=...).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<Setting>,
+    /// Measure every point N times, repetitions interleaved over the run in
+    /// a seeded random order (default: the suite's, else 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: Option<u32>,
     /// Print the result document on stdout (the path goes to stderr).
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
-    pub energy: crate::commands::sensors::EnergyArgs,
+    pub energy: EnergyArgs,
 }
 
 /// Runs the benchmarks, writes the document, prints a summary and its path.
 pub fn run(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let mut tags = BTreeMap::new();
+    for tag in &args.tags {
+        if tags.insert(tag.key.clone(), tag.value.clone()).is_some() {
+            anyhow::bail!("--tag {}: given twice", tag.key);
+        }
+    }
     let request = Request {
-        benchmarks: &args.benchmarks,
-        suite: &args.suite,
-        settings: &args.settings,
-        out: &args.out,
+        benchmarks: args.benchmarks.clone(),
+        suite: args.suite.clone(),
+        settings: args.settings.clone(),
+        repeat: args.repeat,
+        order_seed: None,
         label: args.label.clone(),
-        energy: &args.energy,
+        tags,
+        energy: args.energy.options(),
     };
-    let m = measure(&request, global)?;
+    let m = measure(request, &args.out, global)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&m.doc)?);
         eprintln!("{}", m.path.display());
@@ -64,7 +82,7 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
 pub fn summary(records: &[Record]) -> String {
     let mut out = String::new();
     for r in records {
-        let params = hwbench_suites::runner::describe_params(&r.params);
+        let params = hwbench_suites::params::describe(&r.params);
         let figure = match r.status {
             RecordStatus::Ok => r
                 .metrics

@@ -32,22 +32,8 @@ pub fn run(args: &TopologyArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode>
 /// live machine, the GPU adapters wgpu finds.
 pub fn machine_topology(root: &hwbench_probes::SysRoot) -> anyhow::Result<Topology> {
     let mut topology = hwbench_probes::topology::probe_classified(root).context("reading the topology")?;
-    add_gpus(root, &mut topology);
+    hwbench_suites::run::describe_gpus(&mut topology, &mut hwbench_suites::gpu::Gpus::new(), root, true);
     Ok(topology)
-}
-
-/// Lists the GPU adapters in `topology` (live machine only), or says why
-/// there are none. Starting a GPU driver can print on stderr, so commands
-/// call this after their input has been checked.
-pub fn add_gpus(root: &hwbench_probes::SysRoot, topology: &mut Topology) {
-    if root.is_live() {
-        topology.gpus = hwbench_suites::gpu::adapters();
-        if topology.gpus.is_empty() {
-            topology.gpu_note = Some(hwbench_suites::gpu::no_adapter_reason());
-        }
-    } else {
-        topology.gpu_note = Some(format!("not probed: --sysfs-root {} is not the live machine", root.root().display()));
-    }
 }
 
 /// The human-readable view.

@@ -2,8 +2,6 @@
 //! topology` and for the provenance of every GPU record, and the choice of
 //! which ones a run measures.
 
-use std::sync::OnceLock;
-
 /// Features hwbench requests when an adapter has them.
 pub const WANTED_FEATURES: wgpu::Features = wgpu::Features::TIMESTAMP_QUERY
     .union(wgpu::Features::SHADER_F16)
@@ -11,19 +9,15 @@ pub const WANTED_FEATURES: wgpu::Features = wgpu::Features::TIMESTAMP_QUERY
     .union(wgpu::Features::SHADER_INT64)
     .union(wgpu::Features::SUBGROUP);
 
-/// The process-wide wgpu instance (backends from `WGPU_BACKEND` when set).
-pub fn instance() -> &'static wgpu::Instance {
-    static INSTANCE: OnceLock<wgpu::Instance> = OnceLock::new();
-    INSTANCE.get_or_init(|| wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle().with_env()))
-}
-
-/// Every adapter of every compiled-in backend, in wgpu's order; the
-/// position in this list is the adapter's index. What the drivers print on
-/// stderr meanwhile is passed on, except their window-system noise.
-pub fn enumerate() -> &'static [wgpu::Adapter] {
-    static ADAPTERS: OnceLock<Vec<wgpu::Adapter>> = OnceLock::new();
-    ADAPTERS.get_or_init(|| {
-        without_window_system_noise(|| pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all())))
+/// A wgpu instance (backends from `WGPU_BACKEND` when set) and every
+/// adapter of every compiled-in backend, in wgpu's order; the position in
+/// the list is the adapter's index. What the drivers print on stderr
+/// meanwhile is passed on, except their window-system noise.
+pub fn enumerate() -> (wgpu::Instance, Vec<wgpu::Adapter>) {
+    without_window_system_noise(|| {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle().with_env());
+        let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+        (instance, adapters)
     })
 }
 
@@ -119,12 +113,6 @@ pub fn provenance(a: &AdapterInfo) -> serde_json::Value {
     })
 }
 
-/// Every adapter wgpu finds, described; empty when there is none (see
-/// [`no_adapter_reason`]).
-pub fn adapters() -> Vec<AdapterInfo> {
-    enumerate().iter().enumerate().map(|(i, a)| describe(i, a)).collect()
-}
-
 /// Why no adapter was found, naming the loader overrides in effect.
 pub fn no_adapter_reason() -> String {
     let mut reason = format!("no GPU adapter found by wgpu (backends tried: {})", backends_tried());
@@ -139,7 +127,7 @@ pub fn no_adapter_reason() -> String {
 fn backends_tried() -> String {
     let backends =
         wgpu::Instance::enabled_backend_features() & wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
-    backends.iter().map(|b| backend_name(b)).collect::<Vec<_>>().join(", ")
+    backends.iter().map(backend_name).collect::<Vec<_>>().join(", ")
 }
 
 fn backend_name(b: wgpu::Backends) -> &'static str {

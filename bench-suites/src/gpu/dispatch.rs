@@ -3,20 +3,21 @@
 //! kernel), and by timestamps the device time per dispatch when many empty
 //! dispatches run back to back in one pass.
 
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use hwbench_schema::Better;
+use serde::Serialize;
 
-use super::context::GpuContext;
-use super::pass::{Kernel, TimedPass};
+use super::device::GpuDevice;
+use super::pass::{Pipeline, TimedPass};
 use super::point::{self, ADAPTER};
 use super::timing::{self, sample};
-use crate::context::Context;
 use crate::error::BenchError;
 use crate::harness::{median_metric, SamplerConfig, Workload};
-use crate::params::Params;
-use crate::registry::{Benchmark, BenchmarkSpec, Measured};
+use crate::host::Host;
+use crate::params::Settings;
+use crate::registry::{erase, Benchmark, BenchmarkSpec, Measured};
+use crate::session::Session;
 
 const ID: &str = "gpu.dispatch";
 const SOURCE: &str = include_str!("empty.wgsl");
@@ -27,21 +28,33 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     summary: "GPU dispatch latency: empty kernel round trip on the host, and per dispatch by timestamps",
     metrics:
         "latency us (median; encode + submit + wait), latency_device us (median; timestamps, back-to-back dispatches)",
-    params: &[ADAPTER],
-    make: || Box::new(Dispatch),
+    params: &[ADAPTER.spec],
+    uses_gpu: true,
+    make: || erase(Dispatch),
 };
 
 /// The benchmark (stateless).
 pub struct Dispatch;
 
+/// One point: an adapter.
+#[derive(Debug, Clone, Serialize)]
+pub struct DispatchPoint {
+    /// The adapter's index; None when there is no adapter (skipped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<usize>,
+}
+
 impl Benchmark for Dispatch {
-    fn points(&mut self, params: &Params, _ctx: &Context) -> Result<Vec<Params>, BenchError> {
-        point::for_adapters(ID, params, vec![Params::default()])
+    type Point = DispatchPoint;
+
+    fn plan(&mut self, settings: &Settings, host: &Host) -> Result<Vec<DispatchPoint>, BenchError> {
+        Ok(point::adapters(settings, host)?.into_iter().map(|adapter| DispatchPoint { adapter }).collect())
     }
 
-    fn measure(&mut self, point: &Params, ctx: &mut Context) -> Result<Measured, BenchError> {
-        let gpu = point::context_of(point)?;
-        let mut measured = measure(&gpu, &timing::sampler(ctx), &ctx.stop)?;
+    fn measure(&mut self, p: &DispatchPoint, session: &mut Session) -> Result<Measured, BenchError> {
+        let gpu = point::device_of(p.adapter, session)?;
+        let cfg = timing::sampler(session);
+        let mut measured = measure(&gpu, session, cfg)?;
         measured.info.extend(point::provenance(&gpu));
         Ok(measured)
     }
@@ -49,40 +62,42 @@ impl Benchmark for Dispatch {
 
 /// One empty dispatch per submission, waited for: `run(k)` does k.
 struct RoundTrips<'a> {
-    gpu: &'a GpuContext,
-    kernel: &'a Kernel,
+    gpu: &'a GpuDevice,
+    pipeline: &'a Pipeline,
 }
 
 impl Workload for RoundTrips<'_> {
     fn run(&mut self, iterations: u64) -> Result<Duration, BenchError> {
         let started = Instant::now();
         for _ in 0..iterations {
-            self.kernel.run(self.gpu, 1)?;
+            self.pipeline.run(self.gpu, 1)?;
         }
         Ok(started.elapsed())
     }
 }
 
-/// Measures both latencies on `gpu` with `cfg`.
-pub fn measure(gpu: &GpuContext, cfg: &SamplerConfig, stop: &AtomicBool) -> Result<Measured, BenchError> {
+/// Measures both latencies on `gpu` with `cfg`. The device latency comes
+/// from timestamps only: without them (or when they read zero) it is left
+/// out with the reason, never replaced by host time.
+pub fn measure(gpu: &GpuDevice, session: &mut Session, cfg: SamplerConfig) -> Result<Measured, BenchError> {
     let module = gpu.shader(ID, SOURCE)?;
-    let kernel = Kernel::new(gpu, &module, "main", &[], [1, 1, 1])?;
-    let set = cfg.sample(&mut RoundTrips { gpu, kernel: &kernel }, stop)?;
+    let pipeline = Pipeline::new(gpu, &module, "main", &[], [1, 1, 1])?;
+    let set = session.sample_with(cfg, &mut RoundTrips { gpu, pipeline: &pipeline })?;
     let mut metrics = vec![median_metric("latency", "us", set.map(|secs, n| secs * 1e6 / n as f64), Better::Lower)];
     let mut info = std::collections::BTreeMap::new();
     info.insert("round_trips_per_sample".into(), set.iterations.into());
     info.insert("latency".into(), "host time of encode + submit + wait for one empty 1x1x1 dispatch".into());
-    let mut pass = TimedPass::new(gpu, &kernel);
-    match pass.timestamp_period_ns() {
-        Some(_) => {
-            let s = sample(cfg, &mut pass, stop)?;
-            let per = s.iterations as f64;
-            metrics.push(median_metric(
-                "latency_device",
-                "us",
-                s.primary_values(|secs| secs * 1e6 / per),
-                Better::Lower,
-            ));
+    let mut pass = TimedPass::new(gpu, &pipeline);
+    if pass.timestamp_period_ns().is_none() {
+        info.insert("latency_device".into(), "unavailable: the device has no timestamp queries".into());
+        return Ok(Measured { metrics, placement: None, info });
+    }
+    let s = sample(session, cfg, &mut pass)?;
+    let per = s.iterations as f64;
+    match &s.device {
+        Some(device) => {
+            let per_dispatch = device.iter().map(|secs| secs * 1e6 / per).collect();
+            metrics.push(median_metric("latency_device", "us", per_dispatch, Better::Lower));
             info.extend(s.info());
             info.insert(
                 "latency_device".into(),
@@ -90,7 +105,11 @@ pub fn measure(gpu: &GpuContext, cfg: &SamplerConfig, stop: &AtomicBool) -> Resu
             );
         }
         None => {
-            info.insert("latency_device".into(), "unavailable: the device has no timestamp queries".into());
+            info.insert(
+                "latency_device".into(),
+                "unavailable: the device's timestamps read zero or ran backwards (host time is not a device latency)"
+                    .into(),
+            );
         }
     }
     Ok(Measured { metrics, placement: None, info })

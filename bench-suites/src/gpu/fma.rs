@@ -1,23 +1,31 @@
-//! The multiply-add kernel of `gpu.compute`: its WGSL (from compute.wgsl),
-//! its buffers, its operation count, and the host's check of its output.
+//! The multiply-add pipeline of `gpu.compute`: its WGSL (from
+//! compute.wgsl), its buffers, its operation count, and the host's check of
+//! its output, which depends on the trip count: the float chains' addend
+//! changes with the trip, so a dispatch that ran one trip fewer ends
+//! elsewhere (the integer chains are exact and depend on every step).
 
 use hwbench_probes::energy::Work;
 
-use super::context::GpuContext;
-use super::pass::{grid, Binding, Kernel};
+use super::device::GpuDevice;
+use super::pass::{grid, Binding, Pipeline};
 use crate::error::BenchError;
 
 /// Independent chains per invocation (covers an FMA latency of 4 cycles on
 /// 2 pipes, and a GPU's dual issue).
 pub const CHAINS: u32 = 8;
 /// Steps of every chain per loop trip (unrolled).
-pub const ROUNDS: u32 = 4;
+pub const ROUNDS: u32 = 8;
+/// Trips after which the float chains' addend repeats.
+pub const ADDEND_PERIOD: u32 = 8;
 
 const TEMPLATE: &str = include_str!("compute.wgsl");
-/// Multiplier and addend of the float chains: x -> 0.75 x + 0.25 stays
-/// near 1 (no overflow, no denormals) and keeps rounding error small.
+/// Multiplier and addend of the float chains: in trip t, x -> 0.75 x + b_t
+/// with b_t = 0.25 + (t mod 8) / 32. The contraction keeps x in [1, 2) (no
+/// overflow, no denormals, small rounding error, every value exact in f16)
+/// and the addend makes the end depend on the last trips run.
 const FLOAT_MUL: f32 = 0.75;
 const FLOAT_ADD: f32 = 0.25;
+const FLOAT_STEP: f32 = 1.0 / 32.0;
 /// Multiplier and addend of the integer chains (an LCG, wrapping).
 const INT_MUL: i32 = 1_664_525;
 const INT_ADD: i32 = 1_013_904_223;
@@ -89,6 +97,13 @@ impl Precision {
     }
 }
 
+/// Written as its param value.
+impl serde::Serialize for Precision {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
 /// Values per chain: a scalar or a vec4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Width {
@@ -109,12 +124,27 @@ impl Width {
         }
     }
 
+    /// The param value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Width::Scalar => "scalar",
+            Width::Vec4 => "vec4",
+        }
+    }
+
     /// Lanes per value.
     pub fn lanes(self) -> u32 {
         match self {
             Width::Scalar => 1,
             Width::Vec4 => 4,
         }
+    }
+}
+
+/// Written as its param value.
+impl serde::Serialize for Width {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
     }
 }
 
@@ -160,10 +190,13 @@ impl FmaSpec {
         let vec4 = self.width == Width::Vec4;
         let t = if vec4 { format!("vec4<{s}>") } else { s.to_string() };
         let float = self.precision.is_float();
-        let (a, b) = if float {
-            (format!("{t}({s}(params.float_mul))"), format!("{t}({s}(params.float_add))"))
+        let a = if float { format!("{t}({s}(params.float_mul))") } else { format!("{t}(params.int_mul)") };
+        // The float addend of this trip; the integer one is fixed.
+        let (b_fixed, b_trip) = if float {
+            let addend = format!("{t}({s}(fma(f32(i % {ADDEND_PERIOD}u), params.float_step, params.float_add)))");
+            (String::new(), format!("        let b = {addend};"))
         } else {
-            (format!("{t}(params.int_mul)"), format!("{t}(params.int_add)"))
+            (format!("    let b = {t}(params.int_add);"), String::new())
         };
         let lanes = match (vec4, float) {
             (false, _) => String::new(),
@@ -198,7 +231,8 @@ impl FmaSpec {
             .replace("{{FORM}}", &self.form.step("x"))
             .replace("{{WORKGROUP}}", &self.workgroup.to_string())
             .replace("{{A}}", &a)
-            .replace("{{B}}", &b)
+            .replace("{{B_FIXED}}", &b_fixed)
+            .replace("{{B_TRIP}}", &b_trip)
             .replace("{{INIT}}", &init.join("\n"))
             .replace("{{BODY}}", &body.join("\n"))
             .replace("{{SUM}}", &sum)
@@ -211,20 +245,21 @@ impl FmaSpec {
     }
 }
 
-/// The uniform block (matches `Params` in compute.wgsl).
+/// The uniform block (matches `Uniforms` in compute.wgsl).
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
+struct FmaUniforms {
     trip: u32,
     int_mul: i32,
     int_add: i32,
     float_mul: f32,
     float_add: f32,
-    _pad: [u32; 3],
+    float_step: f32,
+    _pad: [u32; 2],
 }
 
-/// One compiled multiply-add kernel with its buffers.
-pub struct FmaKernel {
+/// One compiled multiply-add pipeline with its buffers.
+pub struct FmaPipeline {
     /// What it computes.
     pub spec: FmaSpec,
     /// Invocations per dispatch.
@@ -234,58 +269,60 @@ pub struct FmaKernel {
     params: wgpu::Buffer,
     out: wgpu::Buffer,
     /// The pipeline and its bindings.
-    pub kernel: Kernel,
+    pub pipeline: Pipeline,
 }
 
-impl FmaKernel {
+impl FmaPipeline {
     /// Compiles `spec` for up to `invocations` invocations per dispatch,
     /// all of them dispatched, with a trip count of 1.
-    pub fn new(ctx: &GpuContext, spec: FmaSpec, invocations: u32) -> Result<Self, BenchError> {
+    pub fn new(gpu: &GpuDevice, spec: FmaSpec, invocations: u32) -> Result<Self, BenchError> {
         if let Some((feature, name)) = spec.precision.feature() {
-            if !ctx.has(feature) {
+            if !gpu.has(feature) {
                 return Err(BenchError::Unavailable(format!(
                     "{}: {} arithmetic needs the {name} feature, which this adapter lacks",
-                    ctx.adapter.name,
+                    gpu.adapter.name,
                     spec.precision.name()
                 )));
             }
         }
-        let module = ctx.shader("gpu.compute", &spec.source())?;
-        let params = ctx.buffer(
+        let module = gpu.shader("gpu.compute", &spec.source())?;
+        let params = gpu.buffer(
             "gpu.compute params",
-            std::mem::size_of::<Params>() as u64,
+            std::mem::size_of::<FmaUniforms>() as u64,
             wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
         );
-        let out = ctx.buffer(
+        let out = gpu.buffer(
             "gpu.compute out",
             u64::from(invocations) * 4,
             wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
         );
-        let groups = grid(ctx, u64::from(invocations), spec.workgroup)?;
-        let kernel = Kernel::new(ctx, &module, "main", &[Binding::Uniform(&params), Binding::Storage(&out)], groups)?;
-        let mut k = FmaKernel { spec, invocations, capacity: invocations, trip: 0, params, out, kernel };
-        k.set_trip(ctx, 1);
+        let groups = grid(gpu, u64::from(invocations), spec.workgroup)?;
+        let pipeline =
+            Pipeline::new(gpu, &module, "main", &[Binding::Uniform(&params), Binding::Storage(&out)], groups)?;
+        let mut k = FmaPipeline { spec, invocations, capacity: invocations, trip: 0, params, out, pipeline };
+        k.set_trip(gpu, 1);
         Ok(k)
     }
 
     /// Sets the loop trip count for the next submissions.
-    pub fn set_trip(&mut self, ctx: &GpuContext, trip: u32) {
-        let p = Params {
+    pub fn set_trip(&mut self, gpu: &GpuDevice, trip: u32) {
+        let p = FmaUniforms {
             trip,
             int_mul: INT_MUL,
             int_add: INT_ADD,
             float_mul: FLOAT_MUL,
             float_add: FLOAT_ADD,
-            _pad: [0; 3],
+            float_step: FLOAT_STEP,
+            _pad: [0; 2],
         };
-        ctx.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&p));
+        gpu.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&p));
         self.trip = trip;
     }
 
     /// Dispatches `invocations` invocations (at most the number built for).
-    pub fn set_invocations(&mut self, ctx: &GpuContext, invocations: u32) -> Result<(), BenchError> {
+    pub fn set_invocations(&mut self, gpu: &GpuDevice, invocations: u32) -> Result<(), BenchError> {
         let invocations = invocations.min(self.capacity);
-        self.kernel.groups = grid(ctx, u64::from(invocations), self.spec.workgroup)?;
+        self.pipeline.groups = grid(gpu, u64::from(invocations), self.spec.workgroup)?;
         self.invocations = invocations;
         Ok(())
     }
@@ -307,31 +344,39 @@ impl FmaKernel {
 
     /// Reads the output and checks every invocation's sum against the host's
     /// closed form for the current trip count.
-    pub fn validate(&self, ctx: &GpuContext) -> Result<(), BenchError> {
-        let bytes = ctx.download(&self.out, u64::from(self.invocations) * 4)?;
+    pub fn validate(&self, gpu: &GpuDevice) -> Result<(), BenchError> {
+        self.validate_trips(gpu, self.trip)
+    }
+
+    /// Checks the output against the closed form after `trips` trips: a
+    /// dispatch that ran any other number of trips (one fewer included)
+    /// fails, for every precision.
+    pub fn validate_trips(&self, gpu: &GpuDevice, trips: u32) -> Result<(), BenchError> {
+        let bytes = gpu.download(&self.out, u64::from(self.invocations) * 4)?;
         let words: &[u32] = bytemuck::cast_slice(&bytes);
-        let steps = u64::from(self.trip) * u64::from(ROUNDS);
         let precision = self.spec.precision;
         let lanes = self.spec.width.lanes();
+        let steps = u64::from(trips) * u64::from(ROUNDS);
+        let addends = FloatAddends::after(trips);
         for (id, &word) in (0u32..).zip(words) {
             let ok = if precision.is_float() {
                 let got = f64::from(f32::from_bits(word));
-                let want = float_gold(id, lanes, steps);
+                let want = addends.gold(id, lanes);
                 ((got - want) / want).abs() <= precision.tolerance()
             } else {
                 word as i32 == int_gold(id, lanes, steps)
             };
             if !ok {
                 let want = if precision.is_float() {
-                    float_gold(id, lanes, steps).to_string()
+                    addends.gold(id, lanes).to_string()
                 } else {
                     int_gold(id, lanes, steps).to_string()
                 };
                 let got =
                     if precision.is_float() { f32::from_bits(word).to_string() } else { (word as i32).to_string() };
                 return Err(BenchError::Failed(format!(
-                    "{}: {} {}: invocation {id} stored {got}, expected {want} after {steps} steps",
-                    ctx.adapter.name,
+                    "{}: {} {}: invocation {id} stored {got}, expected {want} after {trips} trips",
+                    gpu.adapter.name,
                     precision.name(),
                     self.spec.form.name()
                 )));
@@ -341,19 +386,46 @@ impl FmaKernel {
     }
 }
 
-/// Sum over chains and lanes of x after `steps` steps of x -> m x + c
-/// (exact arithmetic: x_n = 1 + (x_0 - 1) m^n for the fixed point 1).
-fn float_gold(id: u32, lanes: u32, steps: u64) -> f64 {
-    let m = f64::from(FLOAT_MUL);
-    let decay = m.powi(steps.min(i32::MAX as u64) as i32);
-    let mut sum = 0.0;
-    for k in 0..CHAINS {
-        for l in 0..lanes {
-            let x0 = f64::from(id % 64) / 64.0 + 1.0 + f64::from(k) / 8.0 + f64::from(l) * 0.03125;
-            sum += 1.0 + (x0 - 1.0) * decay;
-        }
+/// The float chains after some trips, in closed form: with A = m^R (R
+/// rounds a trip) and g = 1 + m + ... + m^(R-1), a trip with addend b_t
+/// maps x to A x + g b_t, so after n trips x_n = A^n x_0 + shift with
+/// shift = g * sum over t < n of A^(n-1-t) b_t, the same for every chain.
+struct FloatAddends {
+    decay: f64,
+    shift: f64,
+}
+
+impl FloatAddends {
+    fn after(trips: u32) -> Self {
+        let m = f64::from(FLOAT_MUL);
+        let a = m.powi(ROUNDS as i32);
+        let g = (1.0 - a) / (1.0 - m);
+        let period = ADDEND_PERIOD as i32;
+        let n = trips as i32;
+        // Trips t = j, j + P, ... below n share b_j: a geometric series.
+        let shift: f64 = (0..period.min(n))
+            .map(|j| {
+                let count = (n - j + period - 1) / period;
+                let last = n - 1 - j - period * (count - 1);
+                let series = a.powi(last) * (1.0 - a.powi(period * count)) / (1.0 - a.powi(period));
+                let b = f64::from(FLOAT_ADD) + f64::from(j) * f64::from(FLOAT_STEP);
+                g * b * series
+            })
+            .sum();
+        FloatAddends { decay: a.powi(n), shift }
     }
-    sum
+
+    /// Sum over chains and lanes of invocation `id`'s values.
+    fn gold(&self, id: u32, lanes: u32) -> f64 {
+        let mut sum = 0.0;
+        for k in 0..CHAINS {
+            for l in 0..lanes {
+                let x0 = f64::from(id % 64) / 64.0 + 1.0 + f64::from(k) / 8.0 + f64::from(l) * 0.03125;
+                sum += x0 * self.decay + self.shift;
+            }
+        }
+        sum
+    }
 }
 
 /// Sum (wrapping) over chains and lanes of x after `steps` wrapping steps
@@ -389,7 +461,7 @@ mod tests {
             let mut sum = 0i32;
             for k in 0..CHAINS {
                 for l in 0..4 {
-                    let mut x = (5 * CHAINS + k) as i32 + l as i32;
+                    let mut x = (5 * CHAINS + k) as i32 + l;
                     for _ in 0..steps {
                         x = x.wrapping_mul(INT_MUL).wrapping_add(INT_ADD);
                     }
@@ -400,19 +472,40 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_float_closed_form_matches_stepping() {
-        for steps in [0u64, 1, 3, 40] {
-            let mut sum = 0.0;
-            for k in 0..CHAINS {
-                let mut x = 9.0 / 64.0 + 1.0 + f64::from(k) / 8.0 + 0.03125;
-                for _ in 0..steps {
-                    x = x * f64::from(FLOAT_MUL) + f64::from(FLOAT_ADD);
+    /// Steps x -> m x + b_t exactly as the shader does, in f64.
+    fn stepped(id: u32, lanes: u32, trips: u32) -> f64 {
+        let mut sum = 0.0;
+        for k in 0..CHAINS {
+            for l in 0..lanes {
+                let mut x = f64::from(id % 64) / 64.0 + 1.0 + f64::from(k) / 8.0 + f64::from(l) * 0.03125;
+                for t in 0..trips {
+                    let b = f64::from(FLOAT_ADD) + f64::from(t % ADDEND_PERIOD) * f64::from(FLOAT_STEP);
+                    for _ in 0..ROUNDS {
+                        x = x * f64::from(FLOAT_MUL) + b;
+                    }
                 }
                 sum += x;
             }
-            let gold = float_gold(9, 2, steps) - float_gold(9, 1, steps);
-            assert!((gold - sum).abs() < 1e-12, "{steps}: {gold} vs {sum}");
+        }
+        sum
+    }
+
+    #[test]
+    fn the_float_closed_form_matches_stepping() {
+        for trips in [0u32, 1, 3, 8, 9, 40, 203] {
+            let (gold, sum) = (FloatAddends::after(trips).gold(9, 2), stepped(9, 2, trips));
+            assert!((gold - sum).abs() < 1e-12 * sum, "{trips}: {gold} vs {sum}");
+        }
+    }
+
+    /// One trip fewer moves every float sum by far more than the widest
+    /// tolerance (f16's), however many trips were asked for.
+    #[test]
+    fn one_trip_fewer_is_far_outside_every_tolerance() {
+        for trips in [64u32, 65, 1000, 1 << 20, 1 << 24] {
+            let (want, short) = (FloatAddends::after(trips).gold(3, 4), FloatAddends::after(trips - 1).gold(3, 4));
+            let off = ((short - want) / want).abs();
+            assert!(off > 2.0 * Precision::F16.tolerance(), "{trips} trips: one fewer is off by {off}");
         }
     }
 
@@ -425,6 +518,7 @@ mod tests {
             assert_eq!(src.matches(&format!("x{k} = fma(x{k}, a, b);")).count() as u32, ROUNDS, "chain {k}");
         }
         assert!(src.contains("i < params.trip") && src.contains("@workgroup_size(128)"));
+        assert!(src.contains("i % 8u"), "the addend follows the trip");
         assert!(!src.contains("{{"), "unfilled placeholder");
         assert_eq!(spec.ops_per_trip(), f64::from(2 * 4 * CHAINS * ROUNDS));
     }

@@ -3,20 +3,20 @@
 //! binding limit allows. Every record's output is read back and checked
 //! element by element against the host's gold value before a figure is kept.
 
-use std::sync::atomic::AtomicBool;
-
 use hwbench_probes::energy::Work;
 use hwbench_schema::{units::format_bytes, Better};
+use serde::Serialize;
 
-use super::context::GpuContext;
-use super::pass::{grid, Binding, Kernel, TimedPass};
+use super::device::GpuDevice;
+use super::pass::{grid, Binding, Pipeline, TimedPass};
 use super::point::{self, choices, ADAPTER};
 use super::timing::{self, sample, GpuSamples, Headline};
-use crate::context::{physical_memory_bytes, Context};
 use crate::error::BenchError;
 use crate::harness::SamplerConfig;
-use crate::params::{ParamKind, ParamSpec, Params};
-use crate::registry::{Benchmark, BenchmarkSpec, Measured};
+use crate::host::{physical_memory_bytes, Host};
+use crate::params::{Param, ParamKind, Settings, Unset};
+use crate::registry::{erase, Benchmark, BenchmarkSpec, Measured};
+use crate::session::Session;
 
 const ID: &str = "gpu.memory";
 const SOURCE: &str = include_str!("memory.wgsl");
@@ -62,6 +62,13 @@ pub const KERNELS: [StreamKernel; 5] = [
 /// The kernel names, for the param.
 pub const KERNEL_NAMES: [&str; 5] = ["copy", "mul", "add", "triad", "dot"];
 
+/// Written as its name, the param value.
+impl Serialize for StreamKernel {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name)
+    }
+}
+
 impl StreamKernel {
     /// The kernel of this name.
     pub fn named(name: &str) -> Option<StreamKernel> {
@@ -82,33 +89,38 @@ impl StreamKernel {
     }
 }
 
+const KERNEL: Param<String> =
+    Param::new("kernel", ParamKind::Choice(&KERNEL_NAMES), Unset::Derived("all"), "BabelStream kernel");
+const BYTES: Param<u64> =
+    Param::new("bytes", ParamKind::Bytes, Unset::Derived("the binding limit"), "size of each of the three arrays");
+
 /// The table row.
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "GPU device memory bandwidth: BabelStream copy, mul, add, triad, dot, validated on the host",
     metrics: "bandwidth GB/s (max of samples), bandwidth_host",
-    params: &[
-        ADAPTER,
-        ParamSpec {
-            name: "kernel",
-            kind: ParamKind::Choice(&KERNEL_NAMES),
-            default: "all",
-            help: "BabelStream kernel",
-        },
-        ParamSpec {
-            name: "bytes",
-            kind: ParamKind::Bytes,
-            default: "the binding limit",
-            help: "size of each of the three arrays",
-        },
-    ],
-    make: || Box::new(Memory::default()),
+    params: &[ADAPTER.spec, KERNEL.spec, BYTES.spec],
+    uses_gpu: true,
+    make: || erase(Memory::default()),
 };
 
 /// The benchmark; keeps the arrays of the last adapter and size.
 #[derive(Default)]
 pub struct Memory {
     arrays: Option<(usize, u64, Stream)>,
+}
+
+/// One point: a kernel over arrays of some size on one adapter.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemoryPoint {
+    /// The adapter's index; None when there is no adapter (skipped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<usize>,
+    /// The BabelStream kernel.
+    pub kernel: StreamKernel,
+    /// Bytes of each array; None without an adapter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
 }
 
 /// The largest array a device allows: one binding, one buffer, and an
@@ -122,76 +134,89 @@ pub fn largest_array(limits: &super::adapter::KeyLimits) -> u64 {
     bytes / (u64::from(WORKGROUP) * 4) * (u64::from(WORKGROUP) * 4)
 }
 
+/// The array size for an adapter: `asked`, checked against what it allows,
+/// or the largest it allows.
+fn array_bytes(asked: Option<u64>, adapter: &super::adapter::AdapterInfo) -> Result<u64, BenchError> {
+    let largest = largest_array(&adapter.limits);
+    match asked {
+        Some(b) if b > largest => Err(BenchError::bad_param(
+            ID,
+            "bytes",
+            format!(
+                "{} is more than adapter {} ({}) allows per array: {}",
+                format_bytes(b),
+                adapter.index,
+                adapter.name,
+                format_bytes(largest)
+            ),
+        )),
+        Some(b) if b < u64::from(WORKGROUP) * 4 => {
+            Err(BenchError::bad_param(ID, "bytes", format!("{b} is less than one workgroup of {WORKGROUP} floats")))
+        }
+        Some(b) => Ok(b / 4 * 4),
+        None => Ok(largest),
+    }
+}
+
 impl Benchmark for Memory {
-    fn points(&mut self, params: &Params, _ctx: &Context) -> Result<Vec<Params>, BenchError> {
-        let kernels: Vec<Params> =
-            choices(params, "kernel", &KERNEL_NAMES).into_iter().map(|k| Params::default().with("kernel", k)).collect();
-        let all = super::adapter::adapters();
-        let mut points = point::for_adapters(ID, params, kernels)?;
-        for p in &mut points {
-            let Some(adapter) = p.uint("adapter").and_then(|i| all.get(i as usize)) else { continue };
-            let largest = largest_array(&adapter.limits);
-            let bytes = match params.uint("bytes") {
-                Some(b) if b > largest => {
-                    return Err(BenchError::bad_param(
-                        ID,
-                        "bytes",
-                        format!(
-                            "{} is more than adapter {} ({}) allows per array: {}",
-                            format_bytes(b),
-                            adapter.index,
-                            adapter.name,
-                            format_bytes(largest)
-                        ),
-                    ))
-                }
-                Some(b) if b < u64::from(WORKGROUP) * 4 => {
-                    return Err(BenchError::bad_param(
-                        ID,
-                        "bytes",
-                        format!("{b} is less than one workgroup of {WORKGROUP} floats"),
-                    ))
-                }
-                Some(b) => b / 4 * 4,
-                None => largest,
+    type Point = MemoryPoint;
+
+    fn plan(&mut self, settings: &Settings, host: &Host) -> Result<Vec<MemoryPoint>, BenchError> {
+        let asked = BYTES.get(settings)?;
+        let mut points = Vec::new();
+        for adapter in point::adapters(settings, host)? {
+            let bytes = match adapter.and_then(|i| point::described(host, i)) {
+                Some(described) => Some(array_bytes(asked, described)?),
+                None => None,
             };
-            p.set("bytes", bytes.into());
+            for name in choices(&KERNEL, &KERNEL_NAMES, settings)? {
+                let kernel = StreamKernel::named(&name)
+                    .ok_or_else(|| BenchError::bad_param(ID, "kernel", format!("'{name}' is not a kernel")))?;
+                points.push(MemoryPoint { adapter, kernel, bytes });
+            }
         }
         Ok(points)
     }
 
-    fn measure(&mut self, point: &Params, ctx: &mut Context) -> Result<Measured, BenchError> {
-        let gpu = point::context_of(point)?;
-        let kernel = point.text("kernel").and_then(StreamKernel::named).unwrap_or(KERNELS[0]);
-        let bytes = point.uint("bytes").unwrap_or(1 << 20);
+    fn measure(&mut self, p: &MemoryPoint, session: &mut Session) -> Result<Measured, BenchError> {
+        let gpu = point::device_of(p.adapter, session)?;
+        let bytes = p.bytes.unwrap_or_else(|| largest_array(&super::adapter::key_limits(&gpu.limits)));
         let index = gpu.adapter.index;
         if !matches!(&self.arrays, Some((i, b, _)) if *i == index && *b == bytes) {
+            // The old arrays go before the new ones are made.
             self.arrays = None;
             self.arrays = Some((index, bytes, Stream::new(&gpu, bytes)?));
         }
-        let stream = &self.arrays.as_ref().expect("made above").2;
-        let samples = stream.sample(&gpu, kernel, &timing::sampler(ctx), &ctx.stop)?;
-        let mut measured = stream.finish(&gpu, kernel, &samples)?;
+        let Some((_, _, stream)) = &self.arrays else {
+            return Err(BenchError::Failed("the arrays were not made".into()));
+        };
+        let cfg = timing::sampler(session);
+        let samples = stream.sample(&gpu, session, cfg, p.kernel)?;
+        let mut measured = stream.finish(&gpu, p.kernel, &samples)?;
         measured.info.extend(point::provenance(&gpu));
         Ok(measured)
     }
+
+    fn release(&mut self) {
+        self.arrays = None;
+    }
 }
 
-/// The three arrays, the partial sums, and a kernel per entry point.
+/// The three arrays, the partial sums, and a pipeline per entry point.
 pub struct Stream {
     n: u32,
     a: wgpu::Buffer,
     b: wgpu::Buffer,
     c: wgpu::Buffer,
     sums: wgpu::Buffer,
-    init: Kernel,
-    kernels: Vec<Kernel>,
+    init: Pipeline,
+    pipelines: Vec<Pipeline>,
 }
 
 impl Stream {
     /// Allocates three arrays of `bytes` bytes (rounded down to whole f32)
     /// on `gpu` and builds the kernels.
-    pub fn new(gpu: &GpuContext, bytes: u64) -> Result<Self, BenchError> {
+    pub fn new(gpu: &GpuDevice, bytes: u64) -> Result<Self, BenchError> {
         let n = u32::try_from(bytes / 4)
             .map_err(|_| BenchError::Unavailable(format!("{bytes} bytes is more than 2^32 floats")))?;
         let groups = grid(gpu, u64::from(n), WORKGROUP)?;
@@ -208,9 +233,10 @@ impl Stream {
                 format_bytes(size)
             )));
         }
+        /// The uniform block (matches `Uniforms` in memory.wgsl).
         #[repr(C)]
         #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-        struct Params {
+        struct StreamUniforms {
             n: u32,
             scalar: f32,
             start: [f32; 3],
@@ -218,13 +244,13 @@ impl Stream {
         }
         let params = gpu.buffer(
             "gpu.memory params",
-            std::mem::size_of::<Params>() as u64,
+            std::mem::size_of::<StreamUniforms>() as u64,
             wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
         );
         gpu.queue.write_buffer(
             &params,
             0,
-            bytemuck::bytes_of(&Params { n, scalar: SCALAR, start: START, _pad: [0; 3] }),
+            bytemuck::bytes_of(&StreamUniforms { n, scalar: SCALAR, start: START, _pad: [0; 3] }),
         );
         let module = gpu.shader(ID, SOURCE)?;
         let bindings = [
@@ -234,14 +260,20 @@ impl Stream {
             Binding::Storage(&c),
             Binding::Storage(&sums),
         ];
-        let init = Kernel::new(gpu, &module, "init", &bindings, groups)?;
-        let kernels = KERNELS
+        let init = Pipeline::new(gpu, &module, "init", &bindings, groups)?;
+        let pipelines = KERNELS
             .iter()
             .map(|k| {
-                Kernel::new(gpu, &module, k.name, &bindings, if k.output == Array::Sums { dot_groups } else { groups })
+                Pipeline::new(
+                    gpu,
+                    &module,
+                    k.name,
+                    &bindings,
+                    if k.output == Array::Sums { dot_groups } else { groups },
+                )
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Stream { n, a, b, c, sums, init, kernels })
+        Ok(Stream { n, a, b, c, sums, init, pipelines })
     }
 
     /// Elements per array.
@@ -259,8 +291,9 @@ impl Stream {
         }
     }
 
-    fn kernel(&self, kernel: StreamKernel) -> &Kernel {
-        &self.kernels[KERNELS.iter().position(|k| *k == kernel).expect("listed")]
+    fn pipeline(&self, kernel: StreamKernel) -> &Pipeline {
+        let index = KERNELS.iter().position(|k| *k == kernel).unwrap_or(0);
+        &self.pipelines[index]
     }
 
     /// Bytes one dispatch of `kernel` moves (STREAM counting).
@@ -271,21 +304,21 @@ impl Stream {
     /// Resets the arrays to their start values, then samples `kernel`.
     pub fn sample(
         &self,
-        gpu: &GpuContext,
+        gpu: &GpuDevice,
+        session: &mut Session,
+        cfg: SamplerConfig,
         kernel: StreamKernel,
-        cfg: &SamplerConfig,
-        stop: &AtomicBool,
     ) -> Result<GpuSamples, BenchError> {
         self.init.run(gpu, 1)?;
         let work = Work { amount: self.bytes_moved(kernel) / 1e9, unit: "GB" };
-        sample(cfg, &mut TimedPass::new(gpu, self.kernel(kernel)).with_work(work), stop)
+        sample(session, cfg, &mut TimedPass::new(gpu, self.pipeline(kernel)).with_work(work))
     }
 
     /// Checks every element `kernel` wrote against the gold value: within
     /// 4 ulp (a fused triad differs from the host's by at most 1); the dot
     /// product within the rounding bound of its f32 sums (epsilon times the
     /// terms each invocation adds plus the reduction's steps).
-    pub fn validate(&self, gpu: &GpuContext, kernel: StreamKernel) -> Result<(), BenchError> {
+    pub fn validate(&self, gpu: &GpuDevice, kernel: StreamKernel) -> Result<(), BenchError> {
         let gold = kernel.gold(self.n);
         let out = self.output(kernel);
         let bytes = gpu.download(out, out.size())?;
@@ -310,7 +343,7 @@ impl Stream {
     }
 
     /// Validates `kernel`'s output, then makes the record's figures.
-    pub fn finish(&self, gpu: &GpuContext, kernel: StreamKernel, samples: &GpuSamples) -> Result<Measured, BenchError> {
+    pub fn finish(&self, gpu: &GpuDevice, kernel: StreamKernel, samples: &GpuSamples) -> Result<Measured, BenchError> {
         self.validate(gpu, kernel)?;
         let moved = self.bytes_moved(kernel) * samples.iterations as f64;
         let metrics = samples.metrics("bandwidth", "GB/s", Better::Higher, Headline::Best, |secs| moved / secs / 1e9);

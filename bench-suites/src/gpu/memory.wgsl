@@ -4,7 +4,7 @@
 
 const WG: u32 = 256u;
 
-struct Params {
+struct Uniforms {
     n: u32,
     scalar: f32,
     start_a: f32,
@@ -12,7 +12,7 @@ struct Params {
     start_c: f32,
 }
 
-@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(0) var<uniform> params: Uniforms;
 @group(0) @binding(1) var<storage, read_write> a: array<f32>;
 @group(0) @binding(2) var<storage, read_write> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;

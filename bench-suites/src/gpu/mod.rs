@@ -1,15 +1,16 @@
 //! GPU benchmarks through wgpu: arithmetic throughput per precision
 //! (`gpu.compute`), device memory bandwidth (`gpu.memory`), host-device
 //! transfers (`gpu.transfer`) and dispatch latency (`gpu.dispatch`).
-//! Method: METHODS.md, "GPU compute through wgpu".
+//! Method: docs/METHODS.md, "GPU compute through wgpu".
 //!
-//! One device is opened per adapter and shared by every benchmark of a run
-//! ([`context::GpuContext::shared`]); kernels take a `&GpuContext`, so tests
+//! The session's [`Gpus`] opens one device per adapter, shared by every
+//! benchmark of a run; measuring functions take a `&GpuDevice`, so tests
 //! open their own.
 
 pub mod adapter;
 pub mod compute;
-pub mod context;
+pub mod device;
+mod devices;
 pub mod dispatch;
 pub mod fma;
 pub mod memory;
@@ -18,5 +19,6 @@ mod point;
 pub mod timing;
 pub mod transfer;
 
-pub use adapter::{adapters, no_adapter_reason, AdapterInfo};
-pub use context::GpuContext;
+pub use adapter::{no_adapter_reason, AdapterInfo};
+pub use device::GpuDevice;
+pub use devices::Gpus;

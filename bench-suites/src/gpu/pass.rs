@@ -1,4 +1,4 @@
-//! A compute kernel with its buffers bound, run as `k` back-to-back
+//! A compute pipeline with its buffers bound, run as `k` back-to-back
 //! dispatches in one compute pass: timed on the host around submit and
 //! wait, and on the device by timestamps at the pass's start and end when
 //! the device has them.
@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use hwbench_probes::energy::Work;
 
-use super::context::GpuContext;
+use super::device::GpuDevice;
 use crate::error::BenchError;
 use crate::harness::Workload;
 
@@ -20,23 +20,23 @@ pub enum Binding<'a> {
 }
 
 /// A pipeline, its bind group (group 0, bindings in order) and its grid.
-pub struct Kernel {
+pub struct Pipeline {
     pipeline: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
     /// Workgroups dispatched in x, y, z.
     pub groups: [u32; 3],
 }
 
-impl Kernel {
+impl Pipeline {
     /// Builds entry point `entry` of `module` with `bindings` at 0, 1, ...
     pub fn new(
-        ctx: &GpuContext,
+        gpu: &GpuDevice,
         module: &wgpu::ShaderModule,
         entry: &str,
         bindings: &[Binding],
         groups: [u32; 3],
     ) -> Result<Self, BenchError> {
-        let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let layout_entries: Vec<wgpu::BindGroupLayoutEntry> = bindings
             .iter()
             .zip(0..)
@@ -54,16 +54,16 @@ impl Kernel {
                 count: None,
             })
             .collect();
-        let bind_layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        let bind_layout = gpu.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some(entry),
             entries: &layout_entries,
         });
-        let layout = ctx.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        let layout = gpu.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some(entry),
             bind_group_layouts: &[Some(&bind_layout)],
             immediate_size: 0,
         });
-        let pipeline = ctx.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        let pipeline = gpu.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(entry),
             layout: Some(&layout),
             module,
@@ -81,14 +81,14 @@ impl Kernel {
                 },
             })
             .collect();
-        let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(entry),
             layout: &bind_layout,
             entries: &entries,
         });
         match pollster::block_on(scope.pop()) {
-            None => Ok(Kernel { pipeline, bind_group, groups }),
-            Some(e) => Err(BenchError::Failed(format!("{}: kernel {entry}: {e}", ctx.adapter.name))),
+            None => Ok(Pipeline { pipeline, bind_group, groups }),
+            Some(e) => Err(BenchError::Failed(format!("{}: pipeline {entry}: {e}", gpu.adapter.name))),
         }
     }
 
@@ -101,10 +101,10 @@ impl Kernel {
     }
 
     /// Runs `dispatches` dispatches in one pass and waits (untimed).
-    pub fn run(&self, ctx: &GpuContext, dispatches: u64) -> Result<(), BenchError> {
-        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    pub fn run(&self, gpu: &GpuDevice, dispatches: u64) -> Result<(), BenchError> {
+        let mut encoder = gpu.device.create_command_encoder(&Default::default());
         self.record(&mut encoder.begin_compute_pass(&Default::default()), dispatches);
-        ctx.wait(ctx.queue.submit([encoder.finish()]))
+        gpu.wait(gpu.queue.submit([encoder.finish()]))
     }
 }
 
@@ -112,9 +112,9 @@ impl Kernel {
 /// `workgroup`: x up to the per-dimension limit, the rest in y. Kernels
 /// index with `gid.x + gid.y * num_workgroups.x * workgroup` and skip
 /// indices past their element count.
-pub fn grid(ctx: &GpuContext, invocations: u64, workgroup: u32) -> Result<[u32; 3], BenchError> {
+pub fn grid(gpu: &GpuDevice, invocations: u64, workgroup: u32) -> Result<[u32; 3], BenchError> {
     let groups = invocations.div_ceil(u64::from(workgroup)).max(1);
-    let max = u64::from(ctx.limits.max_compute_workgroups_per_dimension);
+    let max = u64::from(gpu.limits.max_compute_workgroups_per_dimension);
     let x = groups.min(max);
     let y = groups.div_ceil(x);
     if y > max {
@@ -134,22 +134,22 @@ struct Queries {
 }
 
 impl Queries {
-    fn new(ctx: &GpuContext) -> Option<Self> {
-        let period_ns = ctx.timestamp_period_ns()?;
-        let set = ctx.device.create_query_set(&wgpu::QuerySetDescriptor {
+    fn new(gpu: &GpuDevice) -> Option<Self> {
+        let period_ns = gpu.timestamp_period_ns()?;
+        let set = gpu.device.create_query_set(&wgpu::QuerySetDescriptor {
             label: Some("hwbench timestamps"),
             ty: wgpu::QueryType::Timestamp,
             count: 2,
         });
         let resolve =
-            ctx.buffer("hwbench timestamps", 16, wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC);
+            gpu.buffer("hwbench timestamps", 16, wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC);
         let readback =
-            ctx.buffer("hwbench timestamps read-back", 16, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+            gpu.buffer("hwbench timestamps read-back", 16, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
         Some(Queries { set, resolve, readback, period_ns })
     }
 
-    fn elapsed(&self, ctx: &GpuContext) -> Result<Duration, BenchError> {
-        let ticks = ctx.read_mapped(&self.readback, |b| {
+    fn elapsed(&self, gpu: &GpuDevice) -> Result<Duration, BenchError> {
+        let ticks = gpu.read_mapped(&self.readback, |b| {
             let t: &[u64] = bytemuck::cast_slice(b);
             t[1].wrapping_sub(t[0])
         })?;
@@ -157,12 +157,12 @@ impl Queries {
     }
 }
 
-/// A kernel as a [`Workload`]: `run(k)` is one pass of `k` dispatches.
+/// A pipeline as a [`Workload`]: `run(k)` is one pass of `k` dispatches.
 /// It returns the host time (submit to finished) and keeps the device
 /// time of the same pass in [`TimedPass::device`].
 pub struct TimedPass<'a> {
-    ctx: &'a GpuContext,
-    kernel: &'a Kernel,
+    gpu: &'a GpuDevice,
+    pipeline: &'a Pipeline,
     queries: Option<Queries>,
     /// Device time of the last run, when timestamps work.
     pub device: Option<Duration>,
@@ -171,9 +171,9 @@ pub struct TimedPass<'a> {
 }
 
 impl<'a> TimedPass<'a> {
-    /// Times `kernel` on `ctx`, by timestamps too when the device has them.
-    pub fn new(ctx: &'a GpuContext, kernel: &'a Kernel) -> Self {
-        TimedPass { ctx, kernel, queries: Queries::new(ctx), device: None, work: None }
+    /// Times `pipeline` on `gpu`, by timestamps too when the device has them.
+    pub fn new(gpu: &'a GpuDevice, pipeline: &'a Pipeline) -> Self {
+        TimedPass { gpu, pipeline, queries: Queries::new(gpu), device: None, work: None }
     }
 
     /// Declares the work one dispatch does (FLOP, GB, ...).
@@ -190,8 +190,8 @@ impl<'a> TimedPass<'a> {
 
 impl Workload for TimedPass<'_> {
     fn run(&mut self, iterations: u64) -> Result<Duration, BenchError> {
-        let ctx = self.ctx;
-        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        let gpu = self.gpu;
+        let mut encoder = gpu.device.create_command_encoder(&Default::default());
         {
             let timestamp_writes = self.queries.as_ref().map(|q| wgpu::ComputePassTimestampWrites {
                 query_set: &q.set,
@@ -199,7 +199,7 @@ impl Workload for TimedPass<'_> {
                 end_of_pass_write_index: Some(1),
             });
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes });
-            self.kernel.record(&mut pass, iterations);
+            self.pipeline.record(&mut pass, iterations);
         }
         if let Some(q) = &self.queries {
             encoder.resolve_query_set(&q.set, 0..2, &q.resolve, 0);
@@ -207,10 +207,10 @@ impl Workload for TimedPass<'_> {
         }
         let commands = encoder.finish();
         let started = Instant::now();
-        let submission = ctx.queue.submit([commands]);
-        ctx.wait(submission)?;
+        let submission = gpu.queue.submit([commands]);
+        gpu.wait(submission)?;
         let host = started.elapsed();
-        self.device = self.queries.as_ref().map(|q| q.elapsed(ctx)).transpose()?;
+        self.device = self.queries.as_ref().map(|q| q.elapsed(gpu)).transpose()?;
         Ok(host)
     }
 

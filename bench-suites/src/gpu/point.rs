@@ -1,54 +1,66 @@
 //! What every GPU benchmark shares when it plans and measures points: the
-//! `adapter` param, the adapter of a point, and the provenance in `info`.
+//! `adapter` param, the adapters a run measures, the device of a point, and
+//! the provenance in `info`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::adapter::{adapters, default_selection, no_adapter_reason, resolve};
-use super::context::GpuContext;
+use super::adapter::{default_selection, resolve, AdapterInfo};
+use super::device::GpuDevice;
 use crate::error::BenchError;
-use crate::params::{ParamKind, ParamSpec, Params};
+use crate::host::Host;
+use crate::params::{Param, ParamKind, Settings, Unset};
+use crate::session::Session;
 
 /// The `adapter` param every GPU benchmark takes.
-pub const ADAPTER: ParamSpec = ParamSpec {
-    name: "adapter",
-    kind: ParamKind::Text,
-    default: "every hardware adapter, or the software one when alone",
-    help: "adapter index or name (as `hwbench topology` lists them)",
-};
+pub const ADAPTER: Param<String> = Param::new(
+    "adapter",
+    ParamKind::Text,
+    Unset::Derived("every hardware adapter, or the software one when alone"),
+    "adapter index or name (as `hwbench topology` lists them)",
+);
 
-/// Repeats each of `points` for every selected adapter (param `adapter` =
-/// its index). With no adapter at all the points go unchanged, without
-/// an `adapter`, and measure as skipped with the reason.
-pub fn for_adapters(id: &str, params: &Params, points: Vec<Params>) -> Result<Vec<Params>, BenchError> {
-    let all = adapters();
+/// The adapters a benchmark's points run on (each point is repeated for
+/// every one): the one `adapter` names, else the default selection. With no
+/// adapter at all, one `None`: the points then measure as skipped with the
+/// reason.
+pub fn adapters(settings: &Settings, host: &Host) -> Result<Vec<Option<usize>>, BenchError> {
+    let all = &host.topology.gpus;
     if all.is_empty() {
-        return Ok(points);
+        return Ok(vec![None]);
     }
-    let chosen = match params.text("adapter") {
-        Some(wanted) => vec![resolve(&all, wanted).map_err(|e| BenchError::bad_param(id, "adapter", e))?],
-        None => default_selection(&all),
-    };
-    Ok(chosen.into_iter().flat_map(|i| points.iter().map(move |p| p.clone().with("adapter", i as u64))).collect())
+    Ok(match ADAPTER.get(settings)? {
+        Some(wanted) => {
+            vec![Some(resolve(all, &wanted).map_err(|e| BenchError::bad_param(settings.id, "adapter", e))?)]
+        }
+        None => default_selection(all).into_iter().map(Some).collect(),
+    })
 }
 
-/// The shared context of a point's adapter, or why there is none.
-pub fn context_of(point: &Params) -> Result<Arc<GpuContext>, BenchError> {
-    match point.uint("adapter") {
-        Some(index) => GpuContext::shared(index as usize),
-        None => Err(BenchError::Unavailable(no_adapter_reason())),
+/// The described adapter `index` of the host.
+pub fn described(host: &Host, index: usize) -> Option<&AdapterInfo> {
+    host.topology.gpus.iter().find(|a| a.index == index)
+}
+
+/// The device of a point's adapter, or why there is none.
+pub fn device_of(adapter: Option<usize>, session: &mut Session) -> Result<Arc<GpuDevice>, BenchError> {
+    match adapter {
+        Some(index) => session.gpu(index),
+        None => Err(BenchError::Unavailable(
+            session.host().topology.gpu_note.clone().unwrap_or_else(super::adapter::no_adapter_reason),
+        )),
     }
 }
 
 /// `info` with the adapter's provenance under "adapter".
-pub fn provenance(ctx: &GpuContext) -> BTreeMap<String, serde_json::Value> {
-    BTreeMap::from([("adapter".to_string(), super::adapter::provenance(&ctx.adapter))])
+pub fn provenance(gpu: &GpuDevice) -> BTreeMap<String, serde_json::Value> {
+    BTreeMap::from([("adapter".to_string(), super::adapter::provenance(&gpu.adapter))])
 }
 
-/// The value of a choice param, or all of `all` when it is not set.
-pub fn choices<'a>(params: &'a Params, name: &str, all: &'a [&'a str]) -> Vec<&'a str> {
-    match params.text(name) {
+/// Every value of a choice param, or the one set.
+pub fn choices(param: &Param<String>, all: &[&str], settings: &Settings) -> Result<Vec<String>, BenchError> {
+    Ok(match param.get(settings)? {
         Some(v) => vec![v],
-        None => all.to_vec(),
-    }
+        None => all.iter().map(|s| s.to_string()).collect(),
+    })
 }

@@ -3,25 +3,24 @@
 //! host and by timestamps; and the metrics made from them.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use hwbench_schema::{Better, Metric};
 
 use super::pass::TimedPass;
-use crate::context::Context;
 use crate::error::BenchError;
 use crate::harness::{best_metric, median_metric, SamplerConfig};
+use crate::session::Session;
 
 /// No GPU sample is shorter than this (vkpeak and clpeak use 100-300 ms).
 pub const MIN_SAMPLE: Duration = Duration::from_millis(100);
 
-/// The run's sampler with the target raised to [`MIN_SAMPLE`].
-pub fn sampler(ctx: &Context) -> SamplerConfig {
-    SamplerConfig { target: ctx.sampler.target.max(MIN_SAMPLE), ..ctx.sampler }
+/// The session's sampler with the target raised to [`MIN_SAMPLE`].
+pub fn sampler(session: &Session) -> SamplerConfig {
+    SamplerConfig { target: session.sampler.target.max(MIN_SAMPLE), ..session.sampler }
 }
 
-/// The kept samples of one timed kernel, in seconds per sample.
+/// The kept samples of one timed pipeline, in seconds per sample.
 #[derive(Debug, Clone)]
 pub struct GpuSamples {
     /// Dispatches per sample.
@@ -36,13 +35,14 @@ pub struct GpuSamples {
     pub timestamps_unusable: bool,
 }
 
-/// Calibrates the dispatches per sample, then takes `cfg.samples` samples
-/// and drops the first.
-pub fn sample(cfg: &SamplerConfig, pass: &mut TimedPass, stop: &AtomicBool) -> Result<GpuSamples, BenchError> {
-    let iterations = cfg.calibrate(pass, stop)?;
-    let mut host = Vec::with_capacity(cfg.samples);
-    let mut device = Vec::with_capacity(cfg.samples);
-    cfg.sampling_phase(pass, iterations, stop, |pass, took| {
+/// Calibrates the dispatches per sample with `cfg`, then takes
+/// `cfg.samples` samples in one sampling phase of the session and drops
+/// the first.
+pub fn sample(session: &mut Session, cfg: SamplerConfig, pass: &mut TimedPass) -> Result<GpuSamples, BenchError> {
+    let iterations = session.calibrate(cfg, pass)?;
+    let mut host = Vec::with_capacity(cfg.runs());
+    let mut device = Vec::with_capacity(cfg.runs());
+    session.phase(cfg, pass, iterations, |pass, took| {
         host.push(took.as_secs_f64());
         if let Some(d) = pass.device {
             device.push(d.as_secs_f64());

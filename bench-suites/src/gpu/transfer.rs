@@ -3,19 +3,20 @@
 //! copy out of the mapping) for a few sizes, timed on the host; the data is
 //! checked after sampling.
 
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use hwbench_schema::{units::format_bytes, Better};
+use serde::Serialize;
 
-use super::context::GpuContext;
+use super::device::GpuDevice;
 use super::point::{self, choices, ADAPTER};
 use super::timing;
-use crate::context::{physical_memory_bytes, Context};
 use crate::error::BenchError;
 use crate::harness::{best_metric, SamplerConfig, Workload};
-use crate::params::{ParamKind, ParamSpec, Params};
-use crate::registry::{Benchmark, BenchmarkSpec, Measured};
+use crate::host::{physical_memory_bytes, Host};
+use crate::params::{Param, ParamKind, Settings, Unset};
+use crate::registry::{erase, Benchmark, BenchmarkSpec, Measured};
+use crate::session::Session;
 
 const ID: &str = "gpu.transfer";
 /// Directions, as param values.
@@ -23,68 +24,78 @@ pub const DIRECTIONS: [&str; 2] = ["h2d", "d2h"];
 /// Sizes measured when none is given (those the device allows).
 pub const SIZES: [u64; 4] = [64 << 10, 1 << 20, 16 << 20, 256 << 20];
 
+const DIRECTION: Param<String> =
+    Param::new("direction", ParamKind::Choice(&DIRECTIONS), Unset::Derived("both"), "h2d or d2h");
+const BYTES: Param<u64> =
+    Param::new("bytes", ParamKind::Bytes, Unset::Derived("64KiB, 1MiB, 16MiB, 256MiB"), "bytes per transfer");
+
 /// The table row.
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "host-device transfer bandwidth: write_buffer (h2d), copy + map_async (d2h)",
     metrics: "bandwidth GB/s (max of samples; host timing)",
-    params: &[
-        ADAPTER,
-        ParamSpec { name: "direction", kind: ParamKind::Choice(&DIRECTIONS), default: "both", help: "h2d or d2h" },
-        ParamSpec {
-            name: "bytes",
-            kind: ParamKind::Bytes,
-            default: "64KiB, 1MiB, 16MiB, 256MiB",
-            help: "bytes per transfer",
-        },
-    ],
-    make: || Box::new(Transfer),
+    params: &[ADAPTER.spec, DIRECTION.spec, BYTES.spec],
+    uses_gpu: true,
+    make: || erase(Transfer),
 };
 
 /// The benchmark (stateless).
 pub struct Transfer;
 
+/// One point: transfers of one size in one direction on one adapter.
+#[derive(Debug, Clone, Serialize)]
+pub struct TransferPoint {
+    /// The adapter's index; None when there is no adapter (skipped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<usize>,
+    /// "h2d" or "d2h".
+    pub direction: String,
+    /// Bytes per transfer.
+    pub bytes: u64,
+}
+
 impl Benchmark for Transfer {
-    fn points(&mut self, params: &Params, _ctx: &Context) -> Result<Vec<Params>, BenchError> {
-        let sizes = match params.uint("bytes") {
+    type Point = TransferPoint;
+
+    fn plan(&mut self, settings: &Settings, host: &Host) -> Result<Vec<TransferPoint>, BenchError> {
+        let asked = BYTES.get(settings)?;
+        let sizes = match asked {
             Some(b) if b < 4 => return Err(BenchError::bad_param(ID, "bytes", format!("{b} is less than 4 bytes"))),
             Some(b) => vec![b / 4 * 4],
             None => SIZES.to_vec(),
         };
         let mut points = Vec::new();
-        for direction in choices(params, "direction", &DIRECTIONS) {
-            for &bytes in &sizes {
-                points.push(Params::default().with("direction", direction).with("bytes", bytes));
+        for adapter in point::adapters(settings, host)? {
+            let allowed = adapter
+                .and_then(|i| point::described(host, i))
+                .map_or(u64::MAX, |a| a.limits.max_buffer_size.min(physical_memory_bytes() / 8));
+            for direction in choices(&DIRECTION, &DIRECTIONS, settings)? {
+                for &bytes in &sizes {
+                    if bytes > allowed {
+                        if asked.is_some() {
+                            return Err(BenchError::bad_param(
+                                ID,
+                                "bytes",
+                                format!(
+                                    "{} is more than adapter {} allows in one buffer",
+                                    format_bytes(bytes),
+                                    adapter.unwrap_or(0)
+                                ),
+                            ));
+                        }
+                        continue;
+                    }
+                    points.push(TransferPoint { adapter, direction: direction.clone(), bytes });
+                }
             }
         }
-        let all = super::adapter::adapters();
-        let points = point::for_adapters(ID, params, points)?;
-        let fits = |p: &Params| match p.uint("adapter").and_then(|i| all.get(i as usize)) {
-            Some(a) => p.uint("bytes").is_some_and(|b| b <= a.limits.max_buffer_size.min(physical_memory_bytes() / 8)),
-            None => true,
-        };
-        if params.has("bytes") {
-            if let Some(p) = points.iter().find(|p| !fits(p)) {
-                let b = p.uint("bytes").unwrap_or(0);
-                return Err(BenchError::bad_param(
-                    ID,
-                    "bytes",
-                    format!(
-                        "{} is more than adapter {} allows in one buffer",
-                        format_bytes(b),
-                        p.uint("adapter").unwrap_or(0)
-                    ),
-                ));
-            }
-        }
-        Ok(points.into_iter().filter(fits).collect())
+        Ok(points)
     }
 
-    fn measure(&mut self, point: &Params, ctx: &mut Context) -> Result<Measured, BenchError> {
-        let gpu = point::context_of(point)?;
-        let bytes = point.uint("bytes").unwrap_or(1 << 20);
-        let to_device = point.text("direction") != Some("d2h");
-        let mut measured = measure(&gpu, &timing::sampler(ctx), &ctx.stop, to_device, bytes)?;
+    fn measure(&mut self, p: &TransferPoint, session: &mut Session) -> Result<Measured, BenchError> {
+        let gpu = point::device_of(p.adapter, session)?;
+        let cfg = timing::sampler(session);
+        let mut measured = measure(&gpu, session, cfg, p.direction == "h2d", p.bytes)?;
         measured.info.extend(point::provenance(&gpu));
         Ok(measured)
     }
@@ -98,7 +109,7 @@ fn pattern(bytes: u64) -> Vec<u8> {
 
 /// Transfers of `host.len()` bytes: `run(k)` does k, each waited for.
 struct Transfers<'a> {
-    gpu: &'a GpuContext,
+    gpu: &'a GpuDevice,
     to_device: bool,
     device: wgpu::Buffer,
     readback: wgpu::Buffer,
@@ -128,9 +139,9 @@ impl Workload for Transfers<'_> {
 /// Measures transfers of `bytes` bytes in one direction, then checks that
 /// the data arrived intact.
 pub fn measure(
-    gpu: &GpuContext,
-    cfg: &SamplerConfig,
-    stop: &AtomicBool,
+    gpu: &GpuDevice,
+    session: &mut Session,
+    cfg: SamplerConfig,
     to_device: bool,
     bytes: u64,
 ) -> Result<Measured, BenchError> {
@@ -150,7 +161,7 @@ pub fn measure(
     if !to_device {
         gpu.queue.write_buffer(&work.device, 0, &expected);
     }
-    let set = cfg.sample(&mut work, stop)?;
+    let set = session.sample_with(cfg, &mut work)?;
     let arrived = if to_device { gpu.download(&work.device, bytes)? } else { std::mem::take(&mut work.host) };
     if let Some(i) = arrived.iter().zip(&expected).position(|(a, b)| a != b) {
         return Err(BenchError::Failed(format!(

@@ -11,45 +11,60 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use hwbench_probes::sysroot::{format_list, parse_list};
+use hwbench_schema::numbers::SplitMix64;
 use hwbench_schema::Better;
+use serde::Serialize;
 
 use super::pinned;
-use crate::context::Context;
 use crate::error::BenchError;
 use crate::harness::{median_metric, Workload};
-use crate::params::{ParamKind, ParamSpec, Params};
-use crate::registry::{Benchmark, BenchmarkSpec, Measured};
-use crate::rng::SplitMix64;
+use crate::host::Host;
+use crate::params::{Param, ParamKind, Settings, Unset};
+use crate::registry::{erase, Benchmark, BenchmarkSpec, Measured};
+use crate::session::Session;
 
 const ID: &str = "memory.c2c";
 const SEED: u64 = 0x0063_3263;
-/// Ordered pairs measured by default at most (every pair of 16 CPUs).
-pub const DEFAULT_MAX_PAIRS: u64 = 240;
 /// Round trips timed together: long enough that the clock's cost is
 /// negligible, short enough that most batches run undisturbed.
 pub const TRIPS_PER_BATCH: u64 = 64;
+/// What a sample is, for the record: the headline is their median.
+const STATISTIC: &str = "median of per-sample minima (each sample is its fastest batch of round trips)";
+
+const CPUS: Param<String> =
+    Param::new("cpus", ParamKind::Text, Unset::Derived("every allowed CPU"), "CPUs to pair, as a list (0-3,8)");
+const MAX_PAIRS: Param<u64> = Param::new(
+    "max_pairs",
+    ParamKind::Count,
+    Unset::Value("240"),
+    "ordered pairs at most; beyond, a seeded sample of CPU pairs, both orders",
+);
 
 /// The table row.
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "core-to-core latency: a cache line passed back and forth between two pinned threads, every pair of CPUs",
-    metrics: "latency ns (one way = round trip / 2, median), round_trip ns (median)",
-    params: &[
-        ParamSpec {
-            name: "cpus",
-            kind: ParamKind::Text,
-            default: "every allowed CPU",
-            help: "CPUs to pair, as a list (0-3,8)",
-        },
-        ParamSpec {
-            name: "max_pairs",
-            kind: ParamKind::Count,
-            default: "240",
-            help: "ordered pairs at most; beyond, a seeded sample of CPU pairs, both orders",
-        },
-    ],
-    make: || Box::new(CoreToCore),
+    metrics: "latency ns (one way = round trip / 2), round_trip ns; each the median of per-sample minima",
+    params: &[CPUS.spec, MAX_PAIRS.spec],
+    uses_gpu: false,
+    make: || erase(CoreToCore),
 };
+
+/// One point: an ordered pair of CPUs, or the stand-in for a process
+/// with one CPU, which measures as skipped saying why.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum PairPoint {
+    /// `cpu_a` starts each round trip, `cpu_b` answers.
+    Pair {
+        /// The initiating CPU.
+        cpu_a: u32,
+        /// The responding CPU.
+        cpu_b: u32,
+    },
+    /// Only one CPU to run on.
+    Alone {},
+}
 
 /// Stateless: every point sets up its own pair of threads.
 pub struct CoreToCore;
@@ -79,12 +94,14 @@ pub fn pairs(cpus: &[u32], max_pairs: u64) -> Vec<(u32, u32)> {
 }
 
 impl Benchmark for CoreToCore {
-    fn points(&mut self, params: &Params, _ctx: &Context) -> Result<Vec<Params>, BenchError> {
+    type Point = PairPoint;
+
+    fn plan(&mut self, settings: &Settings, _host: &Host) -> Result<Vec<PairPoint>, BenchError> {
         let allowed = hwbench_probes::binding::allowed_cpus();
-        let cpus = match params.text("cpus") {
-            Some(text) => parse_list(text).map_err(|why| BenchError::bad_param(ID, "cpus", why))?,
+        let cpus = match CPUS.get(settings)? {
+            Some(text) => parse_list(&text).map_err(|why| BenchError::bad_param(ID, "cpus", why))?,
             // One CPU to run on: a skipped record says so (see measure).
-            None if allowed.len() < 2 => return Ok(vec![Params::default()]),
+            None if allowed.len() < 2 => return Ok(vec![PairPoint::Alone {}]),
             None => allowed.clone(),
         };
         if let Some(cpu) = cpus.iter().find(|c| !allowed.contains(c)) {
@@ -101,7 +118,7 @@ impl Benchmark for CoreToCore {
                 format!("needs two CPUs or more, got '{}'", format_list(&cpus)),
             ));
         }
-        let max_pairs = params.uint("max_pairs").unwrap_or(DEFAULT_MAX_PAIRS);
+        let max_pairs = MAX_PAIRS.value(settings)?;
         if max_pairs < 2 {
             return Err(BenchError::bad_param(
                 ID,
@@ -109,21 +126,17 @@ impl Benchmark for CoreToCore {
                 format!("{max_pairs}: one pair in both orders needs 2"),
             ));
         }
-        Ok(pairs(&cpus, max_pairs)
-            .into_iter()
-            .map(|(a, b)| Params::default().with("cpu_a", a).with("cpu_b", b))
-            .collect())
+        Ok(pairs(&cpus, max_pairs).into_iter().map(|(cpu_a, cpu_b)| PairPoint::Pair { cpu_a, cpu_b }).collect())
     }
 
-    fn measure(&mut self, point: &Params, ctx: &mut Context) -> Result<Measured, BenchError> {
-        let cpu = |name| point.uint(name).and_then(|c| u32::try_from(c).ok());
-        let (Some(a), Some(b)) = (cpu("cpu_a"), cpu("cpu_b")) else {
+    fn measure(&mut self, point: &PairPoint, session: &mut Session) -> Result<Measured, BenchError> {
+        let &PairPoint::Pair { cpu_a, cpu_b } = point else {
             let allowed = format_list(&hwbench_probes::binding::allowed_cpus());
             return Err(BenchError::Unavailable(format!(
                 "core-to-core latency needs two CPUs; this process may use {allowed}"
             )));
         };
-        let round_trips = ping_pong(a, b, ctx)?;
+        let round_trips = ping_pong(cpu_a, cpu_b, session)?;
         let mut info = BTreeMap::new();
         info.insert(
             "method".into(),
@@ -131,14 +144,12 @@ impl Benchmark for CoreToCore {
         );
         info.insert("trips_per_batch".into(), TRIPS_PER_BATCH.into());
         info.insert("sample".into(), "the fastest batch of round trips of the sample".into());
-        Ok(Measured {
-            metrics: vec![
-                median_metric("latency", "ns", round_trips.iter().map(|rt| rt / 2.0).collect(), Better::Lower),
-                median_metric("round_trip", "ns", round_trips, Better::Lower),
-            ],
-            placement: None,
-            info,
-        })
+        let mut latency =
+            median_metric("latency", "ns", round_trips.iter().map(|rt| rt / 2.0).collect(), Better::Lower);
+        let mut round_trip = median_metric("round_trip", "ns", round_trips, Better::Lower);
+        latency.statistic = STATISTIC.into();
+        round_trip.statistic = STATISTIC.into();
+        Ok(Measured { metrics: vec![latency, round_trip], placement: None, info })
     }
 }
 
@@ -199,10 +210,9 @@ fn respond(line: &Line, done: &AtomicBool) {
 }
 
 /// Samples round trips from `a` to `b`: ns per round trip, warm-up dropped.
-fn ping_pong(a: u32, b: u32, ctx: &Context) -> Result<Vec<f64>, BenchError> {
+fn ping_pong(a: u32, b: u32, session: &mut Session) -> Result<Vec<f64>, BenchError> {
     let line = Line::default();
     let (done, gone) = (AtomicBool::new(false), AtomicBool::new(false));
-    let (sampler, stop) = (ctx.sampler, &ctx.stop);
     std::thread::scope(|s| {
         let responder = s.spawn(|| {
             let pinned = pinned::pin(b);
@@ -212,9 +222,10 @@ fn ping_pong(a: u32, b: u32, ctx: &Context) -> Result<Vec<f64>, BenchError> {
             gone.store(true, Ordering::Relaxed);
             pinned
         });
+        let stop = session.stop_flag();
         let measured = pinned::run_on(a, || {
-            let mut initiator = Initiator { line: &line, next: 1, stop, responder_gone: &gone };
-            let set = sampler.sample(&mut initiator, stop)?;
+            let mut initiator = Initiator { line: &line, next: 1, stop: &stop, responder_gone: &gone };
+            let set = session.sample(&mut initiator)?;
             Ok(set.map(|secs, batches| secs * 1e9 / (batches * TRIPS_PER_BATCH) as f64))
         });
         done.store(true, Ordering::Relaxed);

@@ -7,7 +7,7 @@ use hwbench_probes::energy::Work;
 
 use crate::error::BenchError;
 use crate::harness::Workload;
-use crate::rng::SplitMix64;
+use hwbench_schema::numbers::SplitMix64;
 
 /// Dependent loads per loop iteration.
 pub const LOADS_PER_ITERATION: u64 = 16;

@@ -6,253 +6,307 @@ use std::collections::BTreeMap;
 
 use hwbench_probes::placement::{PagePolicy, Region};
 use hwbench_probes::topology::{cache_levels_for_pu, last_level_cache_bytes};
-use hwbench_schema::{Better, Metric, ParamValue, Record, RecordStatus};
+use hwbench_schema::numbers::median;
+use hwbench_schema::{Better, Metric, ParamValue, Record, RecordStatus, Repetition};
+use serde::Serialize;
 
 use super::chase::{Chase, LOADS_PER_ITERATION};
+use super::rows::{NODE, PAGE};
 use super::{levels, pinned, sweep};
-use crate::context::Context;
 use crate::error::BenchError;
-use crate::harness::{median, median_metric};
-use crate::params::{ParamKind, ParamSpec, Params};
-use crate::registry::{Benchmark, BenchmarkSpec, Measured};
+use crate::harness::median_metric;
+use crate::host::Host;
+use crate::params::{Param, ParamKind, Settings, Unset};
+use crate::registry::{erase, Benchmark, BenchmarkSpec, Measured};
+use crate::session::Session;
 
 const ID: &str = "memory.latency";
 /// Id of the summary record.
 pub const LEVELS_ID: &str = "memory.latency.levels";
-const SEED: u64 = 0x6877_6265_6e63_68;
+const SEED: u64 = 0x0068_7762_656e_6368;
 
-/// Page policy names, shared with other memory benchmarks.
-pub const PAGES: &[&str] = &PagePolicy::NAMES;
-
-/// The `page` param of the memory benchmarks.
-pub const PAGE: ParamSpec = ParamSpec {
-    name: "page",
-    kind: ParamKind::Choice(PAGES),
-    default: "thp",
-    help: "page size to ask for (obtained size is recorded)",
-};
+const BYTES: Param<u64> = Param::new(
+    "bytes",
+    ParamKind::Bytes,
+    Unset::Derived("sweep 4 KiB .. >= 4x LLC"),
+    "one working-set size instead of the sweep",
+);
+const CPU: Param<u32> =
+    Param::new("cpu", ParamKind::Cpu, Unset::Derived("first CPU near the node"), "CPU the chasing thread runs on");
+const STRIDE: Param<u64> = Param::new(
+    "stride",
+    ParamKind::Count,
+    Unset::Value("64"),
+    "bytes between chased lines (128 defeats adjacent-line prefetch)",
+);
+const MIN_BYTES: Param<u64> =
+    Param::new("min_bytes", ParamKind::Bytes, Unset::Value("4KiB"), "smallest size of the sweep");
+const MAX_BYTES: Param<u64> = Param::new(
+    "max_bytes",
+    ParamKind::Bytes,
+    Unset::Derived("4x the last-level cache, at least 64 MiB"),
+    "largest size of the sweep (rounded up to a sweep step)",
+);
+const PER_OCTAVE: Param<u32> =
+    Param::new("per_octave", ParamKind::Count, Unset::Value("3"), "sweep points per doubling of size (1 to 16)");
 
 /// The table row.
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "idle memory latency by random pointer chase over working-set sizes",
     metrics: "latency ns (median), latency_min ns; summary record memory.latency.levels: l1, l2, l3, dram ns",
-    params: &[
-        ParamSpec {
-            name: "bytes",
-            kind: ParamKind::Bytes,
-            default: "sweep 4 KiB .. >= 4x LLC",
-            help: "one working-set size instead of the sweep",
-        },
-        PAGE,
-        ParamSpec {
-            name: "node",
-            kind: ParamKind::Node,
-            default: "first touch near the CPU",
-            help: "NUMA node to bind the memory to",
-        },
-        ParamSpec {
-            name: "cpu",
-            kind: ParamKind::Cpu,
-            default: "first CPU near the node",
-            help: "CPU the chasing thread runs on",
-        },
-        ParamSpec {
-            name: "stride",
-            kind: ParamKind::Count,
-            default: "64",
-            help: "bytes between chased lines (128 defeats adjacent-line prefetch)",
-        },
-        ParamSpec { name: "min_bytes", kind: ParamKind::Bytes, default: "4KiB", help: "smallest size of the sweep" },
-        ParamSpec {
-            name: "max_bytes",
-            kind: ParamKind::Bytes,
-            default: "4x the last-level cache",
-            help: "largest size of the sweep (rounded up to a sweep step)",
-        },
-        ParamSpec {
-            name: "per_octave",
-            kind: ParamKind::Count,
-            default: "3",
-            help: "sweep points per doubling of size",
-        },
-    ],
-    make: || Box::new(Latency::default()),
+    params: &[BYTES.spec, PAGE.spec, NODE.spec, CPU.spec, STRIDE.spec, MIN_BYTES.spec, MAX_BYTES.spec, PER_OCTAVE.spec],
+    uses_gpu: false,
+    make: || erase(Latency::default()),
 };
 
-/// Instance state: the buffer is allocated once at the largest planned size
-/// and each point chases its prefix.
+/// Instance state: the buffer is allocated once per repetition at the
+/// largest planned size and each point chases its prefix.
 #[derive(Default)]
 pub struct Latency {
     region: Option<Region>,
     largest: u64,
 }
 
-struct Settings {
-    page: PagePolicy,
-    node: Option<u32>,
-    cpu: u32,
-    stride: u64,
-}
-
-fn settings(params: &Params, ctx: &Context) -> Result<Settings, BenchError> {
-    let page =
-        PagePolicy::parse(params.text("page").unwrap_or("thp")).map_err(|e| BenchError::bad_param(ID, "page", e))?;
-    let node = params.uint("node").map(|n| ctx.check_node(ID, n)).transpose()?;
-    let cpu = match params.uint("cpu") {
-        Some(c) => ctx.check_cpu(ID, c)?,
-        None => *ctx.cpus_near(node).first().ok_or_else(|| BenchError::BadInput(format!("{ID}: no CPU available")))?,
-    };
-    let stride = params.uint("stride").unwrap_or(64);
-    if stride < 8 || !stride.is_power_of_two() {
-        return Err(BenchError::bad_param(ID, "stride", format!("{stride} is not a power of two of at least 8")));
-    }
-    Ok(Settings { page, node, cpu, stride })
+/// One point: a working set chased from one CPU.
+#[derive(Debug, Clone, Serialize)]
+pub struct LatencyPoint {
+    /// Bytes chased.
+    pub bytes: u64,
+    /// Pages asked for.
+    pub page: PagePolicy,
+    /// The node the memory is bound to, when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<u32>,
+    /// The CPU the chase runs on.
+    pub cpu: u32,
+    /// Bytes between chased lines.
+    pub stride: u64,
 }
 
 impl Benchmark for Latency {
-    fn points(&mut self, params: &Params, ctx: &Context) -> Result<Vec<Params>, BenchError> {
-        let s = settings(params, ctx)?;
-        let sizes = match params.uint("bytes") {
-            Some(bytes) => {
-                if bytes < 2 * s.stride {
-                    return Err(BenchError::bad_param(
-                        ID,
-                        "bytes",
-                        format!("{bytes} bytes is less than two lines of {} bytes", s.stride),
-                    ));
-                }
-                vec![bytes / s.stride * s.stride]
-            }
+    type Point = LatencyPoint;
+
+    fn plan(&mut self, settings: &Settings, host: &Host) -> Result<Vec<LatencyPoint>, BenchError> {
+        let page = PAGE.value(settings)?;
+        let node = NODE.get(settings)?.map(|n| host.check_node(ID, "node", n)).transpose()?;
+        let cpu = match CPU.get(settings)? {
+            Some(c) => host.check_cpu(ID, c)?,
             None => {
-                let caches: Vec<u64> = cache_levels_for_pu(&ctx.topology, s.cpu).iter().map(|l| l.1).collect();
-                let llc = last_level_cache_bytes(&ctx.topology).max(caches.last().copied().unwrap_or(0));
-                let min = params.uint("min_bytes").unwrap_or(4096).max(2 * s.stride);
-                let max = params.uint("max_bytes").unwrap_or((4 * llc).max(64 << 20));
+                *host.cpus_near(node).first().ok_or_else(|| BenchError::BadInput(format!("{ID}: no CPU available")))?
+            }
+        };
+        let stride = STRIDE.value(settings)?;
+        if stride < 8 || !stride.is_power_of_two() {
+            return Err(BenchError::bad_param(ID, "stride", format!("{stride} is not a power of two of at least 8")));
+        }
+        let sizes = match BYTES.get(settings)? {
+            Some(bytes) if bytes < 2 * stride => {
+                return Err(BenchError::bad_param(
+                    ID,
+                    "bytes",
+                    format!("{bytes} bytes is less than two lines of {stride} bytes"),
+                ));
+            }
+            Some(bytes) => vec![bytes / stride * stride],
+            None => {
+                let caches: Vec<u64> = cache_levels_for_pu(&host.topology, cpu).iter().map(|l| l.1).collect();
+                let llc = last_level_cache_bytes(&host.topology).max(caches.last().copied().unwrap_or(0));
+                let min = MIN_BYTES.value(settings)?.max(2 * stride);
+                let max = MAX_BYTES.get(settings)?.unwrap_or((4 * llc).max(64 << 20));
                 if max < min {
                     return Err(BenchError::bad_param(ID, "max_bytes", format!("{max} is below min_bytes {min}")));
                 }
-                let per_octave = params.uint("per_octave").unwrap_or(3).clamp(1, 16) as u32;
-                sweep::sizes(min, max, per_octave, &caches, s.stride)
+                let per_octave = PER_OCTAVE.value(settings)?.clamp(1, 16);
+                sweep::sizes(min, max, per_octave, &caches, stride)
             }
         };
         self.largest = sizes.iter().copied().max().unwrap_or(0);
-        ctx.check_fits(ID, self.largest)?;
-        Ok(sizes
-            .into_iter()
-            .map(|bytes| {
-                let mut p = Params::default()
-                    .with("bytes", bytes)
-                    .with("page", s.page.name())
-                    .with("cpu", s.cpu)
-                    .with("stride", s.stride);
-                if let Some(node) = s.node {
-                    p = p.with("node", node);
-                }
-                p
-            })
-            .collect())
+        host.check_fits(ID, self.largest)?;
+        Ok(sizes.into_iter().map(|bytes| LatencyPoint { bytes, page, node, cpu, stride }).collect())
     }
 
-    fn measure(&mut self, point: &Params, ctx: &mut Context) -> Result<Measured, BenchError> {
-        let s = settings(point, ctx)?;
-        let bytes = point.uint("bytes").unwrap_or(4096);
-        let lines = (bytes / s.stride) as usize;
-        let (largest, root, sampler, stop) = (self.largest, &ctx.root, ctx.sampler, &ctx.stop);
+    fn measure(&mut self, p: &LatencyPoint, session: &mut Session) -> Result<Measured, BenchError> {
+        let lines = (p.bytes / p.stride) as usize;
+        let largest = self.largest as usize;
         let slot = &mut self.region;
         // On a thread of its own pinned to the CPU: first touch happens
         // there, and the caller's thread stays free for later benchmarks.
-        let (set, placement) = pinned::run_on(s.cpu, || {
-            if slot.is_none() {
-                let region = Region::allocate(root, largest as usize, s.page, s.node)?;
-                region.first_touch(0, region.len());
-                *slot = Some(region);
-            }
-            let region = slot.as_ref().expect("allocated above");
-            // SAFETY: the region holds `largest` >= bytes bytes, page aligned.
-            let mut chase = unsafe { Chase::build(region.as_ptr(), lines, s.stride as usize, SEED ^ bytes) };
-            Ok((sampler.sample(&mut chase, stop)?, region.placement(bytes as usize)))
+        let (set, placement) = pinned::run_on(p.cpu, || {
+            let region = match slot {
+                Some(region) => region,
+                None => {
+                    let region = Region::allocate(&session.host().root, largest, p.page, p.node)?;
+                    region.first_touch(0, region.len());
+                    slot.insert(region)
+                }
+            };
+            let chased = chase(session, region, p.bytes, p.stride, SEED ^ p.bytes)?;
+            Ok((chased, region.placement(p.bytes as usize)))
         })?;
-        let loads = (set.iterations * LOADS_PER_ITERATION) as f64;
-        let ns = set.map(|secs, _| secs * 1e9 / loads);
+        let (ns, loads_per_sample) = set;
         let min = ns.iter().copied().fold(f64::INFINITY, f64::min);
         let mut info = BTreeMap::new();
-        info.insert("loads_per_sample".into(), (set.iterations * LOADS_PER_ITERATION).into());
+        info.insert("loads_per_sample".into(), loads_per_sample.into());
         info.insert("lines".into(), lines.into());
         info.insert("pattern".into(), "single random cycle over lines (Sattolo), dependent loads".into());
         Ok(Measured {
             metrics: vec![
                 median_metric("latency", "ns", ns, Better::Lower),
-                Metric {
-                    name: "latency_min".into(),
-                    unit: "ns".into(),
-                    value: min,
-                    statistic: "min".into(),
-                    samples: Vec::new(),
-                    better: Better::Lower,
-                    repetitions: Vec::new(),
-                },
+                Metric::new("latency_min", "ns", min, "min", Vec::new(), Better::Lower),
             ],
             placement: Some(placement),
             info,
         })
     }
 
-    fn summarize(&self, records: &[Record], ctx: &Context) -> Vec<Record> {
-        let ok: Vec<&Record> = records.iter().filter(|r| r.status == RecordStatus::Ok).collect();
-        let Some(first) = ok.first() else { return Vec::new() };
-        let curve: Vec<(u64, f64)> = ok
-            .iter()
-            .filter_map(|r| {
-                let bytes = match r.params.get("bytes") {
-                    Some(ParamValue::Int(b)) => *b as u64,
-                    _ => return None,
-                };
-                Some((bytes, r.metrics.iter().find(|m| m.name == "latency")?.value))
+    fn release(&mut self) {
+        self.region = None;
+    }
+
+    fn summarize(&self, records: &[Record], host: &Host) -> Vec<Record> {
+        levels_record(records, host).into_iter().collect()
+    }
+}
+
+/// Samples a chase over the first `bytes` of `region` with lines `stride`
+/// apart (the cycle seeded by `seed`) on the calling thread: latency in ns
+/// per load of each kept sample, and the loads of one sample.
+pub fn chase(
+    session: &mut Session,
+    region: &Region,
+    bytes: u64,
+    stride: u64,
+    seed: u64,
+) -> Result<(Vec<f64>, u64), BenchError> {
+    let lines = (bytes / stride) as usize;
+    if bytes as usize > region.len() || lines < 2 {
+        return Err(BenchError::Failed(format!("a chase of {bytes} bytes does not fit a region of {}", region.len())));
+    }
+    // SAFETY: the region holds at least `bytes` bytes, page aligned.
+    let mut chase = unsafe { Chase::build(region.as_ptr(), lines, stride as usize, seed) };
+    let set = session.sample(&mut chase)?;
+    let loads = set.iterations * LOADS_PER_ITERATION;
+    Ok((set.map(|secs, _| secs * 1e9 / loads as f64), loads))
+}
+
+/// `memory.latency.levels` from a sweep's records: the levels are found on
+/// the headline curve; with repetitions, each repetition's level is the
+/// median of its own latencies at those sizes, so the summary carries the
+/// run-to-run spread too.
+fn levels_record(records: &[Record], host: &Host) -> Option<Record> {
+    let ok: Vec<&Record> = records.iter().filter(|r| r.status == RecordStatus::Ok && r.id == ID).collect();
+    let curve: Vec<(u64, &Metric)> = ok
+        .iter()
+        .filter_map(|r| {
+            let bytes = match r.params.get("bytes") {
+                Some(ParamValue::Int(b)) => *b as u64,
+                _ => return None,
+            };
+            Some((bytes, r.metrics.iter().find(|m| m.name == "latency")?))
+        })
+        .collect();
+    // A single size (bytes=) is not a curve: nothing to attribute.
+    if curve.len() < 2 {
+        return None;
+    }
+    let first = ok.first()?;
+    let cpu = match first.params.get("cpu") {
+        Some(ParamValue::Int(c)) => *c as u32,
+        _ => 0,
+    };
+    let mut params = first.params.clone();
+    params.remove("bytes");
+    let mut record = Record::new(LEVELS_ID, params);
+    let headline: Vec<(u64, f64)> = curve.iter().map(|(b, m)| (*b, m.value)).collect();
+    let found = levels::attribute(&cache_levels_for_pu(&host.topology, cpu), &headline);
+    if found.is_empty() {
+        record.status = RecordStatus::Skipped;
+        record.reason = Some("no sweep point lies well inside any cache level (widen min_bytes..max_bytes)".into());
+        return Some(record);
+    }
+    let repetitions = curve.iter().map(|(_, m)| m.repetitions.len()).min().unwrap_or(0);
+    for level in found {
+        let plateau: Vec<&Metric> = curve.iter().filter(|(b, _)| level.sizes.contains(b)).map(|(_, m)| *m).collect();
+        record.info.insert(format!("{}_sizes", level.name), level.sizes.clone().into());
+        let per_repetition: Vec<Repetition> = (0..repetitions)
+            .map(|i| {
+                let values: Vec<f64> = plateau.iter().map(|m| m.repetitions[i].value).collect();
+                Repetition { value: median(&values).unwrap_or(f64::NAN), sample_count: values.len() }
             })
             .collect();
-        let cpu = match first.params.get("cpu") {
-            Some(ParamValue::Int(c)) => *c as u32,
-            _ => 0,
+        let samples: Vec<f64> = if per_repetition.is_empty() {
+            plateau.iter().map(|m| m.value).collect()
+        } else {
+            (0..repetitions).flat_map(|i| plateau.iter().map(move |m| m.repetitions[i].value)).collect()
         };
-        let mut params = first.params.clone();
-        params.remove("bytes");
-        let mut record = Record {
-            id: LEVELS_ID.into(),
-            params,
+        record.metrics.push(Metric {
+            repetitions: per_repetition,
+            ..Metric::new(&level.name, "ns", level.latency_ns, "median of plateau points", samples, Better::Lower)
+        });
+    }
+    Some(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hwbench_probes::SysRoot;
+    use hwbench_schema::{Cache, CacheKind, Core, Topology};
+
+    fn host() -> Host {
+        let cache = |level, size_bytes| Cache {
+            level,
+            kind: CacheKind::Unified,
+            size_bytes,
+            line_bytes: 64,
+            associativity: 8,
+            shared_by_pus: vec![0],
+        };
+        let topology = Topology {
+            cores: vec![Core { index: 0, package: 0, pus: vec![0] }],
+            caches: vec![cache(1, 32 << 10), cache(2, 1 << 20)],
+            ..Topology::default()
+        };
+        Host::new(SysRoot::default(), topology)
+    }
+
+    /// A sweep point measured in two repetitions.
+    fn point(bytes: u64, reps: [f64; 2]) -> Record {
+        let mut metric = median_metric("latency", "ns", vec![reps[0], reps[1]], Better::Lower);
+        metric.repetitions = reps.iter().map(|&value| Repetition { value, sample_count: 1 }).collect();
+        Record {
+            id: ID.into(),
+            params: BTreeMap::from([
+                ("bytes".into(), ParamValue::Int(bytes as i64)),
+                ("cpu".into(), ParamValue::Int(0)),
+            ]),
             status: RecordStatus::Ok,
             reason: None,
-            metrics: Vec::new(),
+            metrics: vec![metric],
             placement: None,
             info: BTreeMap::new(),
             energy: None,
             counters: None,
             interference: None,
-        };
-        if curve.len() < 2 {
-            // A single size (bytes=) is not a curve: nothing to attribute.
-            return Vec::new();
         }
-        let found = levels::attribute(&cache_levels_for_pu(&ctx.topology, cpu), &curve);
-        if found.is_empty() {
-            record.status = RecordStatus::Skipped;
-            record.reason = Some("no sweep point lies well inside any cache level (widen min_bytes..max_bytes)".into());
-            return vec![record];
-        }
-        for level in found {
-            let samples: Vec<f64> = curve.iter().filter(|(b, _)| level.sizes.contains(b)).map(|(_, l)| *l).collect();
-            debug_assert_eq!(median(&samples), level.latency_ns);
-            record.info.insert(format!("{}_sizes", level.name), level.sizes.clone().into());
-            record.metrics.push(Metric {
-                name: level.name,
-                unit: "ns".into(),
-                value: level.latency_ns,
-                statistic: "median of plateau points".into(),
-                samples,
-                better: Better::Lower,
-                repetitions: Vec::new(),
-            });
-        }
-        vec![record]
+    }
+
+    #[test]
+    fn levels_carry_one_figure_per_repetition() {
+        let records = [
+            point(4 << 10, [1.0, 1.2]),
+            point(8 << 10, [1.1, 1.5]),
+            point(256 << 10, [4.0, 5.0]),
+            point(512 << 10, [4.2, 6.0]),
+            point(8 << 20, [90.0, 110.0]),
+        ];
+        let levels = levels_record(&records, &host()).unwrap();
+        let l1 = levels.metrics.iter().find(|m| m.name == "l1").unwrap();
+        assert_eq!(l1.repetitions.iter().map(|r| r.value).collect::<Vec<_>>(), vec![1.05, 1.35]);
+        let dram = levels.metrics.iter().find(|m| m.name == "dram").unwrap();
+        assert_eq!(dram.repetitions.iter().map(|r| r.value).collect::<Vec<_>>(), vec![90.0, 110.0]);
+        assert!(dram.repetition_samples().is_some(), "repetitions add up to the samples");
+        assert_eq!(levels.params.get("bytes"), None);
     }
 }

@@ -37,7 +37,7 @@ fn push_level(levels: &mut Vec<Level>, name: String, curve: &[(u64, f64)], insid
     let latencies: Vec<f64> = points.iter().map(|(_, l)| *l).collect();
     levels.push(Level {
         name,
-        latency_ns: crate::harness::median(&latencies),
+        latency_ns: hwbench_schema::numbers::median(&latencies).unwrap_or(f64::NAN),
         sizes: points.iter().map(|(b, _)| *b).collect(),
     });
 }

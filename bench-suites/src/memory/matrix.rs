@@ -6,23 +6,32 @@
 use std::collections::BTreeMap;
 
 use hwbench_probes::placement::PagePolicy;
+use hwbench_schema::numbers::median;
 use hwbench_schema::{Better, Topology};
+use serde::Serialize;
 use serde_json::Value;
 
-use super::chase::{Chase, LOADS_PER_ITERATION};
-use super::latency::PAGE;
+use super::bandwidth::kernels::StreamKernel;
+use super::bandwidth::{Bandwidth, BandwidthPoint};
 use super::placed::{self, LINE};
-use super::{bandwidth, nodes, pinned};
-use crate::context::Context;
+use super::rows::{self, PAGE};
+use super::{latency, nodes, pinned};
 use crate::error::BenchError;
-use crate::harness::{median, median_metric};
-use crate::params::{ParamKind, ParamSpec, Params};
-use crate::registry::{Benchmark, BenchmarkSpec, Measured};
+use crate::harness::median_metric;
+use crate::host::Host;
+use crate::params::{describe, params_of, Param, ParamKind, Settings, Unset};
+use crate::registry::{erase, Benchmark, BenchmarkSpec, Measured};
+use crate::session::Session;
 
 const ID: &str = "memory.matrix";
 const SEED: u64 = 0x6d61_7472_6978;
 /// The bandwidth kernel of the matrix: memory.bandwidth's read-only sum.
-const KERNEL: &str = "read";
+const KERNEL: StreamKernel = StreamKernel::Read;
+
+const NODES: Param<String> = rows::nodes("all");
+const CPU_NODES: Param<String> =
+    Param::new("cpu_node", ParamKind::Text, Unset::Value("all"), "initiator nodes (with CPUs): N or all");
+const BYTES: Param<u64> = rows::working_set("bytes", "chased working set, and the read kernel's array");
 
 /// The table row.
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
@@ -30,28 +39,9 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     summary: "latency and read bandwidth from every node with CPUs to every memory node, beside the HMAT figures",
     metrics:
         "latency ns (median, pointer chase), bandwidth GB/s (best, memory.bandwidth read kernel), bandwidth_median GB/s",
-    params: &[
-        ParamSpec {
-            name: "node",
-            kind: ParamKind::Text,
-            default: "all",
-            help: "memory nodes: N, all, cpuless or local",
-        },
-        ParamSpec {
-            name: "cpu_node",
-            kind: ParamKind::Text,
-            default: "all",
-            help: "initiator nodes (with CPUs): N or all",
-        },
-        ParamSpec {
-            name: "bytes",
-            kind: ParamKind::Bytes,
-            default: "4x the last-level cache (>= 64 MiB)",
-            help: "chased working set, and the read kernel's array",
-        },
-        PAGE,
-    ],
-    make: || Box::new(Matrix::default()),
+    params: &[NODES.spec, CPU_NODES.spec, BYTES.spec, PAGE.spec],
+    uses_gpu: false,
+    make: || erase(Matrix::default()),
 };
 
 /// Instance state: idle latencies measured so far, by initiator then
@@ -61,59 +51,74 @@ pub struct Matrix {
     measured: BTreeMap<u32, BTreeMap<u32, f64>>,
 }
 
+/// One point: a cell of the matrix, or the stand-in for an empty
+/// selection (`cpuless` on a machine without CPU-less nodes), which
+/// measures as skipped saying why.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum MatrixPoint {
+    /// Memory on `node` measured from the CPUs of `cpu_node`.
+    Cell {
+        /// The initiator node.
+        cpu_node: u32,
+        /// The memory node.
+        node: u32,
+        /// Bytes chased, and of the read kernel's array.
+        bytes: u64,
+        /// Pages asked for.
+        page: PagePolicy,
+    },
+    /// Nothing to measure: the selection as given.
+    Empty {
+        /// The selection that named no node.
+        node: String,
+    },
+}
+
 impl Benchmark for Matrix {
-    fn points(&mut self, params: &Params, ctx: &Context) -> Result<Vec<Params>, BenchError> {
-        let text = params.text("node").unwrap_or("all");
-        let targets = nodes::select(ID, "node", text, ctx)?;
-        let initiators = nodes::select_initiators(ID, params.text("cpu_node").unwrap_or("all"), ctx)?;
-        let bytes = placed::working_set(ID, "bytes", params, ctx)?;
-        ctx.check_fits(ID, bytes)?;
+    type Point = MatrixPoint;
+
+    fn plan(&mut self, settings: &Settings, host: &Host) -> Result<Vec<MatrixPoint>, BenchError> {
+        let text = NODES.value(settings)?;
+        let targets = nodes::select(ID, "node", &text, host)?;
+        let initiators = nodes::select_initiators(ID, &CPU_NODES.value(settings)?, host)?;
+        let bytes = placed::working_set(&BYTES, settings, host)?;
+        host.check_fits(ID, bytes)?;
         if targets.is_empty() {
-            return Ok(vec![nodes::empty_selection(text)]);
+            return Ok(vec![MatrixPoint::Empty { node: text }]);
         }
-        let page = params.text("page").unwrap_or("thp");
+        let page = PAGE.value(settings)?;
         let mut points = Vec::new();
         for &cpu_node in &initiators {
             // The initiator's own node first: the reference of its tier labels.
             let mut ordered = targets.clone();
             ordered.sort_by_key(|&n| (n != cpu_node, n));
-            for node in ordered {
-                points.push(
-                    Params::default()
-                        .with("cpu_node", cpu_node)
-                        .with("node", node)
-                        .with("bytes", bytes)
-                        .with("page", page),
-                );
-            }
+            points.extend(ordered.into_iter().map(|node| MatrixPoint::Cell { cpu_node, node, bytes, page }));
         }
         Ok(points)
     }
 
-    fn measure(&mut self, point: &Params, ctx: &mut Context) -> Result<Measured, BenchError> {
-        let node = nodes::planned_node(point)?;
-        let cpu_node =
-            point.uint("cpu_node").and_then(|n| u32::try_from(n).ok()).expect("planned points name the CPU node");
-        let bytes = point.uint("bytes").expect("planned points name the size");
-        let page =
-            PagePolicy::parse(point.text("page").unwrap_or("thp")).map_err(|e| BenchError::bad_param(ID, "page", e))?;
-        let chaser = nodes::initiator_cpus(&ctx.topology, cpu_node)?[0];
+    fn measure(&mut self, point: &MatrixPoint, session: &mut Session) -> Result<Measured, BenchError> {
+        let &MatrixPoint::Cell { cpu_node, node, bytes, page } = point else {
+            return Err(BenchError::Unavailable(nodes::NO_CPULESS_NODE.into()));
+        };
+        let chaser = nodes::initiator_cpus(&session.host().topology, cpu_node)?[0];
+        let (latency, placement) = idle_latency(session, node, chaser, bytes, page)?;
+        let read = read_bandwidth(session, node, cpu_node, bytes, page)?;
 
-        let (latency, placement) = idle_latency(ctx, node, chaser, bytes, page)?;
-        let read = read_bandwidth(ctx, point)?;
-
-        let mut info = hmat_info(&ctx.topology, cpu_node, node);
+        let mut info = hmat_info(&session.host().topology, cpu_node, node);
         info.insert("chaser_cpu".into(), chaser.into());
-        info.insert("bandwidth_kernel".into(), KERNEL.into());
+        info.insert("bandwidth_kernel".into(), KERNEL.spec().name.into());
         info.extend(read.info.into_iter().map(|(k, v)| (format!("bandwidth_{k}"), v)));
         if let Some(p) = &read.placement {
-            info.insert("bandwidth_placement".into(), serde_json::to_value(p).expect("placements serialize"));
-            placed::check_second_buffer(ctx, ID, point, "bandwidth arrays", p.on_node_fraction, node);
+            info.insert("bandwidth_placement".into(), serde_json::to_value(p).unwrap_or(Value::Null));
+            let what = format!("{ID} {}", params_of(point).map(|p| describe(&p)).unwrap_or_default());
+            placed::check_second_buffer(session, &what, "bandwidth arrays", p.on_node_fraction, node);
         }
         let measured = self.measured.entry(cpu_node).or_default();
-        measured.insert(node, median(&latency));
-        if let Some(label) = nodes::tier_of(&ctx.topology, cpu_node, measured, node) {
-            info.insert("tier".into(), serde_json::to_value(label).expect("labels serialize"));
+        measured.insert(node, median(&latency).unwrap_or(f64::NAN));
+        if let Some(label) = nodes::tier_of(&session.host().topology, cpu_node, measured, node) {
+            info.insert("tier".into(), serde_json::to_value(label).unwrap_or(Value::Null));
         }
         let mut metrics = vec![median_metric("latency", "ns", latency, Better::Lower)];
         metrics.extend(read.metrics);
@@ -124,36 +129,31 @@ impl Benchmark for Matrix {
 /// Idle latency samples (ns per load) of a chase over `bytes` bound to
 /// `node`, walked from `chaser`, and the verified placement of its pages.
 fn idle_latency(
-    ctx: &Context,
+    session: &mut Session,
     node: u32,
     chaser: u32,
     bytes: u64,
     page: PagePolicy,
 ) -> Result<(Vec<f64>, hwbench_schema::Placement), BenchError> {
-    let region = placed::place(ctx, bytes, page, node)?;
-    let (sampler, stop) = (ctx.sampler, &ctx.stop);
-    let latency = pinned::run_on(chaser, || {
+    let region = placed::place(session.host(), bytes, page, node)?;
+    let (latency, _) = pinned::run_on(chaser, || {
         region.first_touch(0, region.len());
-        // SAFETY: the region holds `bytes` bytes, page aligned.
-        let mut chase = unsafe { Chase::build(region.as_ptr(), (bytes / LINE) as usize, LINE as usize, SEED ^ bytes) };
-        let set = sampler.sample(&mut chase, stop)?;
-        let loads = (set.iterations * LOADS_PER_ITERATION) as f64;
-        Ok(set.map(|secs, _| secs * 1e9 / loads))
+        latency::chase(session, &region, bytes, LINE, SEED ^ bytes)
     })?;
     Ok((latency, region.placement(bytes as usize)))
 }
 
 /// memory.bandwidth's read kernel with every core of `cpu_node` on an
 /// array of `bytes` bound to `node`: validated, placement verified.
-fn read_bandwidth(ctx: &mut Context, point: &Params) -> Result<Measured, BenchError> {
-    let mut params = Params::default().with("kernel", KERNEL);
-    for name in ["node", "cpu_node", "bytes", "page"] {
-        params.set(name, point.0[name].clone());
-    }
-    let mut bench = (bandwidth::SPEC.make)();
-    let planned = bench.points(&params, ctx)?;
-    let only = planned.first().ok_or_else(|| BenchError::Failed("memory.bandwidth planned no point".into()))?;
-    bench.measure(only, ctx).map_err(|e| match e {
+fn read_bandwidth(
+    session: &mut Session,
+    node: u32,
+    cpu_node: u32,
+    bytes: u64,
+    page: PagePolicy,
+) -> Result<Measured, BenchError> {
+    let point = BandwidthPoint::on_nodes(session.host(), KERNEL, node, cpu_node, bytes, page)?;
+    Bandwidth::default().measure(&point, session).map_err(|e| match e {
         BenchError::Failed(why) => BenchError::Failed(format!("bandwidth: {why}")),
         BenchError::Unavailable(why) => BenchError::Unavailable(format!("bandwidth: {why}")),
         other => other,

@@ -10,5 +10,6 @@ pub mod matrix;
 pub mod nodes;
 pub mod pinned;
 pub mod placed;
+pub mod rows;
 pub mod sweep;
 pub mod traffic;

@@ -6,15 +6,14 @@ use std::collections::BTreeMap;
 
 use hwbench_schema::{TierLabel, Topology};
 
-use crate::context::Context;
 use crate::error::BenchError;
-use crate::params::Params;
+use crate::host::Host;
 
 /// The node holding the first CPU this process may run on (else the first
 /// node with CPUs): where "local" memory is.
-pub fn local_node(ctx: &Context) -> Result<u32, BenchError> {
-    let reference = hwbench_probes::tiers::reference_node(&ctx.topology);
-    match ctx.node(reference.into()) {
+pub fn local_node(host: &Host) -> Result<u32, BenchError> {
+    let reference = hwbench_probes::tiers::reference_node(&host.topology);
+    match host.node(reference.into()) {
         Ok(n) if !n.cpu_less => Ok(reference),
         _ => Err(BenchError::BadInput("the topology has no node with CPUs".into())),
     }
@@ -23,17 +22,17 @@ pub fn local_node(ctx: &Context) -> Result<u32, BenchError> {
 /// Resolves a node selection: a node number, `all`, `cpuless` (nodes
 /// without CPUs: CXL and other far memory), or `local`. A node that does not
 /// exist is bad input naming `param`.
-pub fn select(id: &str, param: &str, text: &str, ctx: &Context) -> Result<Vec<u32>, BenchError> {
-    let nodes = &ctx.topology.nodes;
+pub fn select(id: &str, param: &str, text: &str, host: &Host) -> Result<Vec<u32>, BenchError> {
+    let nodes = &host.topology.nodes;
     match text {
         "all" => Ok(nodes.iter().map(|n| n.os_index).collect()),
         "cpuless" => Ok(nodes.iter().filter(|n| n.cpu_less).map(|n| n.os_index).collect()),
-        "local" => Ok(vec![local_node(ctx)?]),
+        "local" => Ok(vec![local_node(host)?]),
         number => {
             let n: u32 = number.parse().map_err(|_| {
                 BenchError::bad_param(id, param, format!("'{number}' is not a node number, all, cpuless or local"))
             })?;
-            ctx.node(n.into()).map_err(|why| BenchError::bad_param(id, param, why))?;
+            host.node(n.into()).map_err(|why| BenchError::bad_param(id, param, why))?;
             Ok(vec![n])
         }
     }
@@ -42,33 +41,22 @@ pub fn select(id: &str, param: &str, text: &str, ctx: &Context) -> Result<Vec<u3
 /// Resolves an initiator selection (`cpu_node`): a node number or `all`
 /// (every node with CPUs). A node that does not exist or has no CPUs is
 /// bad input.
-pub fn select_initiators(id: &str, text: &str, ctx: &Context) -> Result<Vec<u32>, BenchError> {
+pub fn select_initiators(id: &str, text: &str, host: &Host) -> Result<Vec<u32>, BenchError> {
     if text == "all" {
-        return Ok(ctx.topology.nodes.iter().filter(|n| !n.cpu_less).map(|n| n.os_index).collect());
+        return Ok(host.topology.nodes.iter().filter(|n| !n.cpu_less).map(|n| n.os_index).collect());
     }
     let n: u32 = text
         .parse()
         .map_err(|_| BenchError::bad_param(id, "cpu_node", format!("'{text}' is not a node number or all")))?;
-    let found = ctx.node(n.into()).map_err(|why| BenchError::bad_param(id, "cpu_node", why))?;
+    let found = host.node(n.into()).map_err(|why| BenchError::bad_param(id, "cpu_node", why))?;
     if found.cpu_less {
         return Err(BenchError::bad_param(id, "cpu_node", format!("node {n} has no CPUs to run threads on")));
     }
     Ok(vec![n])
 }
 
-/// The point that stands for an empty selection (`cpuless` on a machine
-/// without CPU-less nodes): measuring it gives a skipped record saying why.
-pub fn empty_selection(text: &str) -> Params {
-    Params::default().with("node", text)
-}
-
-/// The memory node a planned point measures, or why it is skipped (the
-/// point of an [`empty_selection`]).
-pub fn planned_node(point: &Params) -> Result<u32, BenchError> {
-    point.uint("node").and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
-        BenchError::Unavailable("no CPU-less memory node on this machine (no CXL or other far memory)".into())
-    })
-}
+/// Why a selection of CPU-less nodes measures nothing on this machine.
+pub const NO_CPULESS_NODE: &str = "no CPU-less memory node on this machine (no CXL or other far memory)";
 
 /// The node whose CPUs run the threads measuring memory node `memory`:
 /// the node itself when it has CPUs, else the node with CPUs at the

@@ -3,10 +3,10 @@
 use hwbench_suites::memory::bandwidth::kernels::{Isa, ISA_CHOICES};
 use hwbench_suites::BenchError;
 
-use crate::common::{context, cpus, plan};
+use crate::common::{cpus, host, plan};
 
 fn refused(sets: &[&str]) -> String {
-    match plan(&context(), sets) {
+    match plan(&host(), sets) {
         Err(BenchError::BadInput(msg)) => {
             assert!(!msg.contains('\n'), "one line: {msg}");
             msg
@@ -36,10 +36,10 @@ fn each_bad_param_is_named_in_one_line() {
 
 #[test]
 fn good_params_plan_one_point_per_kernel_and_thread_count() {
-    let planned = plan(&context(), &["kernel=all", "bytes=1MiB"]).unwrap();
+    let planned = plan(&host(), &["kernel=all", "bytes=1MiB"]).unwrap();
     assert_eq!(planned[0].points.len(), 8);
     let planned =
-        plan(&context(), &[&format!("threads={}", cpus().len() + 1), "oversubscribe=yes", "bytes=1MiB"]).unwrap();
+        plan(&host(), &[&format!("threads={}", cpus().len() + 1), "oversubscribe=yes", "bytes=1MiB"]).unwrap();
     assert_eq!(planned[0].points.len(), 8);
 }
 
@@ -50,5 +50,5 @@ fn an_instruction_set_this_cpu_lacks_is_refused() {
         let msg = refused(&[&format!("isa={name}")]);
         assert!(msg.starts_with(&format!("memory.bandwidth: isa: '{name}' does not run on this CPU")), "{msg}");
     }
-    assert!(plan(&context(), &["isa=portable", "bytes=1MiB"]).is_ok());
+    assert!(plan(&host(), &["isa=portable", "bytes=1MiB"]).is_ok());
 }

@@ -1,24 +1,27 @@
-//! What every topic needs: a context on this machine with short samples,
-//! and running a benchmark instance through the real runner.
+//! What every topic needs: this machine with short samples, and running
+//! memory.bandwidth through the real runner.
 
 use std::time::Duration;
 
 use hwbench_probes::SysRoot;
 use hwbench_schema::Record;
 use hwbench_suites::harness::SamplerConfig;
-use hwbench_suites::memory::bandwidth::Bandwidth;
 use hwbench_suites::params::Setting;
-use hwbench_suites::registry::Benchmark;
-use hwbench_suites::runner::{self, Planned};
-use hwbench_suites::{BenchError, Context};
+use hwbench_suites::runner::{self, PlannedBenchmark, Schedule};
+use hwbench_suites::{BenchError, Host, Session};
 
-/// A context for this machine with 5 ms samples (11 taken, first dropped).
-pub fn context() -> Context {
+/// This machine.
+pub fn host() -> Host {
     let root = SysRoot::default();
     let topology = hwbench_probes::topology::probe(&root).expect("topology of this machine");
-    let mut ctx = Context::new(root, topology);
-    ctx.sampler = SamplerConfig { target: Duration::from_millis(5), ..SamplerConfig::default() };
-    ctx
+    Host::new(root, topology)
+}
+
+/// A session on this machine with 5 ms samples (11 taken, first dropped).
+pub fn session() -> Session {
+    let mut session = Session::plain(host());
+    session.sampler = SamplerConfig { target: Duration::from_millis(5), ..SamplerConfig::default() };
+    session
 }
 
 /// `--set` values from "k=v" strings.
@@ -27,25 +30,16 @@ pub fn settings(sets: &[&str]) -> Vec<Setting> {
 }
 
 /// Plans memory.bandwidth with these `--set` values, as `hwbench run` does.
-pub fn plan(ctx: &Context, sets: &[&str]) -> Result<Vec<Planned>, BenchError> {
+pub fn plan(host: &Host, sets: &[&str]) -> Result<Vec<PlannedBenchmark>, BenchError> {
     let chosen = runner::select(&["memory.bandwidth".to_string()], None, &settings(sets))?;
-    runner::plan(chosen, ctx)
-}
-
-/// Runs memory.bandwidth with these `--set` values through `bench`.
-pub fn run_with(bench: Bandwidth, sets: &[&str]) -> Vec<Record> {
-    let mut ctx = context();
-    let mut bench: Box<dyn Benchmark> = Box::new(bench);
-    let (spec, params) = runner::select(&["memory.bandwidth".to_string()], None, &settings(sets)).unwrap().remove(0);
-    let points = bench.points(&params, &ctx).unwrap();
-    let outcome = runner::execute(vec![Planned { spec, bench, points }], &mut ctx, &mut |_| {});
-    assert!(!outcome.interrupted);
-    outcome.records
+    runner::plan(chosen, host)
 }
 
 /// Runs memory.bandwidth with these `--set` values.
 pub fn run(sets: &[&str]) -> Vec<Record> {
-    run_with(Bandwidth::default(), sets)
+    let outcome = runner::measure(&["memory.bandwidth"], &settings(sets), &mut session(), Schedule::ONCE).unwrap();
+    assert!(!outcome.interrupted);
+    outcome.records
 }
 
 /// The CPUs this test may run on.

@@ -1,7 +1,7 @@
 //! Every kernel on every instruction set this CPU runs computes exactly
 //! what its formula says, over lengths that exercise the loop tails.
 
-use hwbench_suites::memory::bandwidth::kernels::{self, Chunk, Isa, Kernel, Operands, A, B, C, KERNELS};
+use hwbench_suites::memory::bandwidth::kernels::{self, Chunk, Isa, Operands, StreamKernel, A, B, C, KERNELS};
 
 /// A cache line of doubles: arrays of these are 64-byte aligned.
 #[derive(Clone, Copy)]
@@ -25,18 +25,18 @@ fn values(lines: &[Line], n: usize) -> Vec<f64> {
 }
 
 /// What `kernel` must leave in a, b and c, and the sum it must return.
-fn reference(kernel: Kernel, [a, b, c]: [Vec<f64>; 3], ops: Operands) -> ([Vec<f64>; 3], f64) {
+fn reference(kernel: StreamKernel, [a, b, c]: [Vec<f64>; 3], ops: Operands) -> ([Vec<f64>; 3], f64) {
     let s = ops.scalar;
     match kernel {
-        Kernel::Copy | Kernel::NtCopy => ([a.clone(), b, a], 0.0),
-        Kernel::Scale => ([a, c.iter().map(|x| s * x).collect(), c], 0.0),
-        Kernel::Add => ([a.clone(), b.clone(), a.iter().zip(&b).map(|(x, y)| x + y).collect()], 0.0),
-        Kernel::Triad => ([b.iter().zip(&c).map(|(x, y)| x + s * y).collect(), b, c], 0.0),
-        Kernel::Read => {
+        StreamKernel::Copy | StreamKernel::NtCopy => ([a.clone(), b, a], 0.0),
+        StreamKernel::Scale => ([a, c.iter().map(|x| s * x).collect(), c], 0.0),
+        StreamKernel::Add => ([a.clone(), b.clone(), a.iter().zip(&b).map(|(x, y)| x + y).collect()], 0.0),
+        StreamKernel::Triad => ([b.iter().zip(&c).map(|(x, y)| x + s * y).collect(), b, c], 0.0),
+        StreamKernel::Read => {
             let sum = a.iter().sum();
             ([a, b, c], sum)
         }
-        Kernel::Write | Kernel::NtWrite => ([vec![ops.fill; a.len()], b, c], 0.0),
+        StreamKernel::Write | StreamKernel::NtWrite => ([vec![ops.fill; a.len()], b, c], 0.0),
     }
 }
 
@@ -73,9 +73,9 @@ fn every_kernel_on_every_instruction_set_matches_its_formula() {
 
 #[test]
 fn the_portable_path_has_no_non_temporal_stores() {
-    let why = Isa::Portable.unsupported(Kernel::NtCopy).unwrap();
+    let why = Isa::Portable.unsupported(StreamKernel::NtCopy).unwrap();
     assert_eq!(why, format!("no non-temporal store path on {}", std::env::consts::ARCH));
-    assert!(Isa::Portable.unsupported(Kernel::Triad).is_none());
+    assert!(Isa::Portable.unsupported(StreamKernel::Triad).is_none());
     #[cfg(target_arch = "x86_64")]
-    assert_eq!(Isa::candidates(Kernel::NtWrite), Isa::available()[..Isa::available().len() - 1]);
+    assert_eq!(Isa::candidates(StreamKernel::NtWrite), Isa::available()[..Isa::available().len() - 1]);
 }

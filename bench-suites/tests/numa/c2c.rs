@@ -1,8 +1,10 @@
 //! memory.c2c: a cache line passed between every pair of CPUs, both ways.
+//! (How the two directions compare is a figure of the machine: the numa
+//! report shows it.)
 
 use hwbench_probes::binding::allowed_cpus;
 
-use crate::common::{context, exclusive, metric, param, refused, run};
+use crate::common::{exclusive, host, metric, param, refused, run};
 
 const ID: &str = "memory.c2c";
 
@@ -10,7 +12,10 @@ const ID: &str = "memory.c2c";
 fn every_ordered_pair_is_measured_and_both_directions_agree() {
     let cpus = allowed_cpus();
     if cpus.len() < 2 {
-        return; // one CPU: no pair (the planning test checks the refusal)
+        eprintln!(
+            "skipped: core-to-core latency needs two CPUs; this process has one (a_process_with_one_cpu covers it)"
+        );
+        return;
     }
     let subset = hwbench_probes::sysroot::format_list(&cpus[..cpus.len().min(4)]);
     let _one = exclusive();
@@ -27,17 +32,15 @@ fn every_ordered_pair_is_measured_and_both_directions_agree() {
     for r in &records {
         let (a, b) = (param(r, "cpu_a"), param(r, "cpu_b"));
         assert_ne!(a, b);
-        let (there, back) = (latency(&a, &b), latency(&b, &a));
-        // A cache-line transfer: tens to hundreds of ns (a busy VM host included).
-        assert!((5.0..2000.0).contains(&there), "{a}->{b}: {there} ns");
-        let ratio = there / back;
-        assert!((0.75..1.34).contains(&ratio), "{a}->{b} {there} ns vs {b}->{a} {back} ns");
+        assert!(latency(&a, &b) > 0.0 && latency(&b, &a) > 0.0, "{a}<->{b}");
+        assert_eq!(r.metrics[0].samples.len(), 10, "11 samples, the first dropped");
+        assert!(r.metrics[0].statistic.starts_with("median of per-sample minima"), "{r:?}");
     }
 }
 
 #[test]
 fn bad_cpu_lists_are_refused_in_one_line() {
-    let ctx = context();
+    let host = host();
     let first = allowed_cpus()[0];
     let cases: [(String, &str); 4] = [
         (format!("cpus={first}"), "memory.c2c: cpus: needs two CPUs or more"),
@@ -46,7 +49,7 @@ fn bad_cpu_lists_are_refused_in_one_line() {
         ("max_pairs=1".into(), "memory.c2c: max_pairs: 1: one pair in both orders needs 2"),
     ];
     for (set, want) in cases {
-        let msg = refused(&ctx, ID, &[&set]);
+        let msg = refused(&host, ID, &[&set]);
         assert!(msg.contains(want), "{set}: {msg}");
     }
 }

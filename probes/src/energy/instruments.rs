@@ -1,11 +1,9 @@
-//! The run's instruments: the energy meters and the process counters around
-//! every measurement window. The run command installs them once, after
-//! measuring idle power ([`install`]); the sampler brackets each sampling
-//! phase ([`begin`], [`Bracket::end`] with the work done in it); the runner
-//! collects what a record's windows measured ([`take`]). Until instruments
-//! are installed (library tests), every call does nothing.
+//! The instruments of a run: the energy meters and the process counters
+//! around every measurement window. Nothing here is global: whoever
+//! measures owns an [`Instruments`] (the meters, with idle power once
+//! measured), opens a [`Bracket`] around each sampling phase, and adds the
+//! [`Window`] it gives to the [`Tally`] of the record being measured.
 
-use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use hwbench_schema::{CountersRecord, EnergyRecord, Metric};
@@ -37,7 +35,8 @@ impl Work {
     }
 }
 
-/// The meters, with idle power once measured.
+/// The meters, with idle power once measured. Without meters it still
+/// brackets windows with the process counters.
 pub struct Instruments {
     meters: Option<EnergyMeters>,
     idle: Option<IdlePower>,
@@ -60,38 +59,25 @@ impl Instruments {
     pub fn has_meters(&self) -> bool {
         self.meters.is_some()
     }
+
+    /// Idle power, once measured.
+    pub fn idle(&self) -> Option<&IdlePower> {
+        self.idle.as_ref()
+    }
+
+    /// Opens a measurement window: the energy meters, then the counters of
+    /// every thread of the process (the meters' poller left out).
+    pub fn begin(&self) -> Bracket {
+        let energy = self.meters.as_ref().map(EnergyMeters::start);
+        let exclude: Vec<i32> = energy.iter().map(EnergyWindow::poller_tid).collect();
+        Bracket { counters: CounterSet::start(&exclude), energy }
+    }
 }
 
-static INSTALLED: OnceLock<Instruments> = OnceLock::new();
-
-/// What the windows of the record being measured gave so far.
-static PENDING: Mutex<Pending> = Mutex::new(Pending { energy: None, counters: None, work: Vec::new() });
-
-struct Pending {
-    energy: Option<EnergyMeasurement>,
-    counters: Option<CountersRecord>,
-    work: Vec<Option<Work>>,
-}
-
-/// Makes `instruments` the run's; false when some already are.
-pub fn install(instruments: Instruments) -> bool {
-    INSTALLED.set(instruments).is_ok()
-}
-
-/// Opens a measurement window: the energy meters, then the counters of
-/// every thread of the process (the meters' poller left out). None until
-/// instruments are installed.
-pub fn begin() -> Option<Bracket> {
-    let instruments = INSTALLED.get()?;
-    let energy = instruments.meters.as_ref().map(EnergyMeters::start);
-    let exclude: Vec<i32> = energy.iter().map(EnergyWindow::poller_tid).collect();
-    Some(Bracket { counters: Some(CounterSet::start(&exclude)), energy })
-}
-
-/// An open measurement window; ended by [`Bracket::end`], or by drop (an
-/// error or interruption inside the window) with no work counted.
+/// An open measurement window, closed by [`Bracket::end`]; dropped (an
+/// error or interruption inside the window) it measures nothing.
 pub struct Bracket {
-    counters: Option<CounterSet>,
+    counters: CounterSet,
     energy: Option<EnergyWindow>,
 }
 
@@ -106,31 +92,78 @@ impl Bracket {
         }
     }
 
-    /// Closes the window and adds it to the record's, with the work done.
-    pub fn end(mut self, work: Option<Work>) {
-        self.close(work);
-    }
-
-    fn close(&mut self, work: Option<Work>) {
-        let Some(set) = self.counters.take() else { return };
-        let counted = set.stop();
-        let energy = self.energy.take().map(EnergyWindow::stop);
-        let mut pending = PENDING.lock().unwrap_or_else(|p| p.into_inner());
-        match &mut pending.counters {
-            Some(total) => counters::merge(total, counted),
-            None => pending.counters = Some(counted),
-        }
-        match (&mut pending.energy, energy) {
-            (Some(total), Some(e)) => total.merge(e),
-            (slot, e) => *slot = slot.take().or(e),
-        }
-        pending.work.push(work);
+    /// Closes the window, with the work done in it.
+    pub fn end(self, work: Option<Work>) -> Window {
+        let counters = self.counters.stop();
+        let energy = self.energy.map(EnergyWindow::stop);
+        Window { energy, counters, work }
     }
 }
 
-impl Drop for Bracket {
-    fn drop(&mut self) {
-        self.close(None);
+/// What one closed window measured.
+#[derive(Debug)]
+pub struct Window {
+    /// Energy per domain, when meters exist.
+    pub energy: Option<EnergyMeasurement>,
+    /// The counters of the process over the window.
+    pub counters: CountersRecord,
+    /// The work done, when the workload counts it.
+    pub work: Option<Work>,
+}
+
+/// The windows of one record (or one repetition of it) so far.
+#[derive(Debug, Default)]
+pub struct Tally {
+    energy: Option<EnergyMeasurement>,
+    counters: Option<CountersRecord>,
+    work: Vec<Option<Work>>,
+}
+
+impl Tally {
+    /// Adds a closed window.
+    pub fn add(&mut self, window: Window) {
+        match &mut self.counters {
+            Some(total) => counters::merge(total, window.counters),
+            None => self.counters = Some(window.counters),
+        }
+        match (&mut self.energy, window.energy) {
+            (Some(total), Some(e)) => total.merge(e),
+            (slot, e) => *slot = slot.take().or(e),
+        }
+        self.work.push(window.work);
+    }
+
+    /// Adds every window of another tally.
+    pub fn absorb(&mut self, other: Tally) {
+        if let Some(counters) = other.counters {
+            match &mut self.counters {
+                Some(total) => counters::merge(total, counters),
+                None => self.counters = Some(counters),
+            }
+        }
+        match (&mut self.energy, other.energy) {
+            (Some(total), Some(e)) => total.merge(e),
+            (slot, e) => *slot = slot.take().or(e),
+        }
+        self.work.extend(other.work);
+    }
+
+    /// True when no window was added.
+    pub fn is_empty(&self) -> bool {
+        self.work.is_empty()
+    }
+
+    /// The energy object, counters and energy metrics of these windows,
+    /// with the work they did; idle power gives the `_net` figures.
+    pub fn attach(&self, idle: Option<&IdlePower>) -> Attached {
+        let work = total_work(&self.work).map(|w| (w.amount, w.unit));
+        let energy = self.energy.as_ref().map(|m| energy_record(m, idle));
+        let metrics = energy.as_ref().map(|e| energy_metrics(e, work)).unwrap_or_default();
+        let counters = self.counters.clone().map(|mut c| {
+            counters::derive(&mut c, work);
+            c
+        });
+        Attached { energy, counters, metrics }
     }
 }
 
@@ -143,21 +176,6 @@ pub struct Attached {
     pub counters: Option<CountersRecord>,
     /// `power`, `energy`, `energy_per_op` and their `_net` forms.
     pub metrics: Vec<Metric>,
-}
-
-/// Takes what the windows since the last call measured (empty when no
-/// window was opened) and derives the metrics with the work they did.
-pub fn take() -> Attached {
-    let mut pending = PENDING.lock().unwrap_or_else(|p| p.into_inner());
-    let work = total_work(&std::mem::take(&mut pending.work)).map(|w| (w.amount, w.unit));
-    let idle = INSTALLED.get().and_then(|i| i.idle.as_ref());
-    let energy = pending.energy.take().map(|m| energy_record(&m, idle));
-    let metrics = energy.as_ref().map(|e| energy_metrics(e, work)).unwrap_or_default();
-    let counters = pending.counters.take().map(|mut c| {
-        counters::derive(&mut c, work);
-        c
-    });
-    Attached { energy, counters, metrics }
 }
 
 /// The work of all windows: known only when every window declared work
@@ -187,26 +205,26 @@ mod tests {
         assert_eq!(Work { amount: 1.5, unit: "FLOP" }.times(4), Work { amount: 6.0, unit: "FLOP" });
     }
 
-    /// The whole path with counters only (no meter here): nothing until
-    /// installed; then windows of one record add up and are taken once.
+    /// Two sets of instruments in one process keep their windows apart:
+    /// each tally holds exactly the windows added to it.
     #[test]
-    fn installed_instruments_bracket_windows_and_hand_them_over_once() {
-        assert!(begin().is_none());
-        assert!(take().counters.is_none());
-        assert!(install(Instruments::new(Vec::new())));
-        assert!(!install(Instruments::new(Vec::new())));
+    fn windows_add_up_in_the_tally_they_are_given_to() {
+        let instruments = Instruments::new(Vec::new());
+        let (mut first, mut second) = (Tally::default(), Tally::default());
         for _ in 0..2 {
-            let bracket = begin().unwrap();
+            let bracket = instruments.begin();
             crate::counters::tests::touch_fresh_pages(64);
-            bracket.end(work(1e9, "access"));
+            first.add(bracket.end(work(1e9, "access")));
         }
-        // Dropped without end (an error inside the window): still closed.
-        drop(begin().unwrap());
-        let attached = take();
+        second.add(instruments.begin().end(None));
+        let attached = first.attach(None);
         assert!(attached.energy.is_none() && attached.metrics.is_empty());
         let counters = attached.counters.unwrap();
         assert!(counters.values["page_faults"].count >= 128, "{:?}", counters.values["page_faults"]);
         assert!(counters.window_s > 0.0);
-        assert!(take().counters.is_none());
+        assert!(second.attach(None).counters.unwrap().values["page_faults"].count < 128);
+        assert!(Tally::default().attach(None).counters.is_none());
+        first.absorb(second);
+        assert_eq!(first.work.len(), 3);
     }
 }

@@ -49,7 +49,7 @@ const PALETTE: [RGBColor; 10] = [
 /// (series 10 to 19), and so on.
 pub fn series_colour(i: usize) -> RGBColor {
     let RGBColor(r, g, b) = PALETTE[i % PALETTE.len()];
-    if (i / PALETTE.len()) % 2 == 0 {
+    if (i / PALETTE.len()).is_multiple_of(2) {
         RGBColor(r, g, b)
     } else {
         let light = |c: u8| c + ((255 - c) as f32 * 0.5) as u8;

@@ -79,19 +79,50 @@ impl Arrays {
         }
     }
 
-    /// How far the worker's part of array `index` is from `expected`.
-    pub fn deviation(&self, worker: usize, index: usize, expected: f64) -> Deviation {
+    /// How far the worker's part of array `index` is from `first` (its
+    /// first element, where the validation chain runs) and `rest` (every
+    /// other element).
+    pub fn deviation(&self, worker: usize, index: usize, first: f64, rest: f64) -> Deviation {
         // SAFETY: read while no worker writes (between rounds).
-        Deviation::of(unsafe { self.part(worker, index) }, expected)
+        match unsafe { self.part(worker, index) }.split_first() {
+            Some((head, tail)) => Deviation::of_value(*head, first).merge(Deviation::of(tail, rest)),
+            None => Deviation::default(),
+        }
     }
 
-    /// Adds 1 to one element of array `index`, as corrupted memory would
-    /// (the benchmark's test hook). Call only between rounds.
+    /// Chunks with at least one element: those whose first element carries
+    /// the validation chain.
+    pub fn chunks(&self) -> usize {
+        self.chunks.iter().filter(|c| !c.is_empty()).count()
+    }
+
+    /// Adds 1 to one element of array `index`, as corrupted memory would.
+    /// Call only between rounds.
     pub fn corrupt(&self, index: usize, element: usize) {
         if let Some(region) = &self.regions[index] {
             let element = element.min(self.elements.saturating_sub(1));
             // SAFETY: element < elements; no worker runs between rounds.
             unsafe { *region.as_ptr().cast::<f64>().add(element) += 1.0 };
+        }
+    }
+
+    /// Runs the chain step of `kernel` on the first elements of the
+    /// worker's chunk (see [`super::validate::chain_step`]).
+    pub fn chain_step(&self, worker: usize, kernel: super::kernels::StreamKernel) {
+        let chunk = self.chunk(worker);
+        if chunk.len == 0 {
+            return;
+        }
+        // SAFETY: each worker touches only its own chunk; null arrays are
+        // ones the kernel does not use, left at their initial value.
+        unsafe {
+            let mut first = [0, 1, 2].map(|i| if chunk.arrays[i].is_null() { INITIAL[i] } else { *chunk.arrays[i] });
+            super::validate::chain_step(kernel, &mut first);
+            for (i, &p) in chunk.arrays.iter().enumerate() {
+                if !p.is_null() {
+                    *p = first[i];
+                }
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 //! on pinned threads that start together, with every run validated
 //! against analytic values and its placement verified.
 
-mod arrays;
+pub mod arrays;
 pub mod kernels;
 mod settings;
 pub mod threads;
@@ -15,19 +15,23 @@ use std::time::Duration;
 
 use hwbench_probes::energy::Work;
 use hwbench_probes::placement::PagePolicy;
+use hwbench_probes::SysRoot;
+use hwbench_schema::numbers::median;
 use hwbench_schema::{Better, Metric};
 use serde_json::json;
 
 use self::arrays::Arrays;
-use self::kernels::{Isa, Kernel, Operands};
-use self::settings::Settings;
+use self::kernels::{Isa, Operands, StreamKernel};
 use self::threads::Pool;
 use self::validate::{Deviation, SCALAR};
-use crate::context::Context;
 use crate::error::BenchError;
-use crate::harness::{best_metric, median, Workload};
-use crate::params::{ParamKind, ParamSpec, Params};
-use crate::registry::{Benchmark, BenchmarkSpec, Measured};
+use crate::harness::{best_metric, Workload};
+use crate::host::Host;
+use crate::params::Settings;
+use crate::registry::{erase, Benchmark, BenchmarkSpec, Measured};
+use crate::session::Session;
+
+pub use settings::BandwidthPoint;
 
 const ID: &str = "memory.bandwidth";
 
@@ -36,83 +40,29 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "sustained memory bandwidth: STREAM copy/scale/add/triad, read, write, non-temporal write/copy",
     metrics: "bandwidth GB/s (best sample; 1e9 B/s, STREAM logical traffic), bandwidth_median GB/s",
-    params: &[
-        ParamSpec {
-            name: "kernel",
-            kind: ParamKind::Choice(kernels::CHOICES),
-            default: "all",
-            help: "one kernel, stream (the four STREAM kernels) or all; one record per kernel",
-        },
-        ParamSpec {
-            name: "threads",
-            kind: ParamKind::CountOrSweep,
-            default: "one per core",
-            help: "worker threads, or sweep: 1, 2, 4, ..., one per core",
-        },
-        ParamSpec {
-            name: "bytes",
-            kind: ParamKind::Bytes,
-            default: "4x the last-level cache, at least 256 MiB",
-            help: "size of EACH array",
-        },
-        super::latency::PAGE,
-        ParamSpec {
-            name: "node",
-            kind: ParamKind::Node,
-            default: "first touch by each thread",
-            help: "NUMA node to bind the arrays to",
-        },
-        ParamSpec {
-            name: "cpu_node",
-            kind: ParamKind::Node,
-            default: "node's CPUs, else every allowed CPU",
-            help: "NUMA node whose CPUs run the threads",
-        },
-        ParamSpec {
-            name: "oversubscribe",
-            kind: ParamKind::Choice(&["no", "yes"]),
-            default: "no",
-            help: "allow more threads than CPUs",
-        },
-        ParamSpec {
-            name: "isa",
-            kind: ParamKind::Choice(kernels::ISA_CHOICES),
-            default: "auto",
-            help: "kernel instruction set; auto: the fastest of a trial pass of each",
-        },
-    ],
-    make: || Box::new(Bandwidth::default()),
+    params: settings::PARAMS,
+    uses_gpu: false,
+    make: || erase(Bandwidth::default()),
 };
 
 /// Instance state: the arrays and workers of the current configuration,
-/// reused by the kernels that share it.
+/// reused by the kernels that share it within a repetition.
 #[derive(Default)]
 pub struct Bandwidth {
-    setup: Option<Setup>,
+    engine: Option<Engine>,
     /// Arrays the planned kernels use, allocated together.
     planned_arrays: Vec<usize>,
-    /// Test hook: an element to corrupt after the passes.
-    corrupt_element: Option<usize>,
-}
-
-impl Bandwidth {
-    /// Test hook, not reachable from the command line: after the passes
-    /// and before validation, adds 1 to element `element` of the array the
-    /// kernel writes (or reads), as corrupted memory would.
-    pub fn corrupting(element: usize) -> Bandwidth {
-        Bandwidth { corrupt_element: Some(element), ..Bandwidth::default() }
-    }
 }
 
 /// What the workers are asked to do.
 #[derive(Debug, Clone, Copy)]
 enum Job {
     /// Write the initial values into the kernel's arrays.
-    Init(Kernel),
+    Init(StreamKernel),
     /// Run passes `first..first+count` (numbered from 1) with `isa`.
-    Passes { isa: Isa, kernel: Kernel, first: u64, count: u64 },
+    Passes { isa: Isa, kernel: StreamKernel, first: u64, count: u64 },
     /// Compare the arrays with their values after `passes` passes.
-    Check { kernel: Kernel, passes: u64 },
+    Check { kernel: StreamKernel, passes: u64 },
 }
 
 /// What a worker returns.
@@ -123,8 +73,9 @@ enum Output {
     Deviations([Deviation; 3]),
 }
 
-/// The arrays and workers of one configuration.
-struct Setup {
+/// The arrays of one configuration and the pinned workers that stream
+/// over them.
+pub struct Engine {
     /// Declared first, so the workers stop before the arrays go.
     pool: Pool<Job, Output>,
     arrays: Arc<Arrays>,
@@ -133,27 +84,71 @@ struct Setup {
     node: Option<u32>,
 }
 
-impl Setup {
-    fn fits(&self, cpus: &[u32], elements: usize, s: &Settings, kernel: Kernel) -> bool {
-        self.cpus == cpus
-            && self.arrays.elements() == elements
-            && self.page == s.page
-            && self.node == s.node
-            && self.arrays.has(&kernel.spec().arrays())
-    }
-
-    fn build(
-        ctx: &Context,
+impl Engine {
+    /// Maps the arrays `which` of `elements` f64 each (bound to `node`
+    /// when given) and starts one worker pinned to each of `cpus`.
+    pub fn build(
+        root: &SysRoot,
         cpus: Vec<u32>,
         elements: usize,
-        s: &Settings,
+        page: PagePolicy,
+        node: Option<u32>,
         which: &[usize],
-    ) -> Result<Setup, BenchError> {
-        let arrays = Arrays::allocate(&ctx.root, elements, which, s.page, s.node, cpus.len())?;
-        let arrays = Arc::new(arrays);
+    ) -> Result<Engine, BenchError> {
+        let arrays = Arc::new(Arrays::allocate(root, elements, which, page, node, cpus.len())?);
         let shared = Arc::clone(&arrays);
         let pool = Pool::start(&cpus, move |worker, job| work(&shared, worker, job))?;
-        Ok(Setup { pool, arrays, cpus, page: s.page, node: s.node })
+        Ok(Engine { pool, arrays, cpus, page, node })
+    }
+
+    fn fits(&self, p: &BandwidthPoint, elements: usize) -> bool {
+        self.cpus == p.cpus
+            && self.arrays.elements() == elements
+            && self.page == p.page
+            && self.node == p.node
+            && self.arrays.has(&p.kernel.spec().arrays())
+    }
+
+    /// The arrays.
+    pub fn arrays(&self) -> &Arrays {
+        &self.arrays
+    }
+
+    /// Writes the initial values of `kernel`'s arrays, each worker its chunk.
+    pub fn init(&self, kernel: StreamKernel) -> Result<(), BenchError> {
+        self.pool.run(Job::Init(kernel)).map(|_| ())
+    }
+
+    /// Passes `first..first+count` of `kernel` on every worker: their
+    /// span and the sum of the last pass (`read`).
+    pub fn passes(
+        &self,
+        isa: Isa,
+        kernel: StreamKernel,
+        first: u64,
+        count: u64,
+    ) -> Result<(Duration, f64), BenchError> {
+        let round = self.pool.run(Job::Passes { isa, kernel, first, count })?;
+        let sum = round.results.iter().map(|o| if let Output::Sum(s) = o { *s } else { 0.0 }).sum();
+        Ok((round.span, sum))
+    }
+
+    /// Validates the arrays (and the sum of `read`) after `passes` passes.
+    pub fn check(&self, kernel: StreamKernel, passes: u64, sum: f64) -> Result<Deviation, BenchError> {
+        let round = self.pool.run(Job::Check { kernel, passes })?;
+        let mut per_array = [Deviation::default(); 3];
+        for output in &round.results {
+            if let Output::Deviations(d) = output {
+                for (total, part) in per_array.iter_mut().zip(d) {
+                    *total = total.merge(*part);
+                }
+            }
+        }
+        let touched: Vec<(usize, Deviation)> = kernel.spec().arrays().into_iter().map(|i| (i, per_array[i])).collect();
+        let sum = (kernel == StreamKernel::Read).then(|| {
+            Deviation::of_value(sum, validate::expected_sum(self.arrays.elements(), self.arrays.chunks(), passes))
+        });
+        validate::verdict(&touched, sum).map_err(BenchError::Failed)
     }
 }
 
@@ -168,26 +163,28 @@ fn work(arrays: &Arrays, worker: usize, job: Job) -> Output {
             let chunk = arrays.chunk(worker);
             let mut sum = 0.0;
             for pass in first..first + count {
+                arrays.chain_step(worker, kernel);
                 let ops = Operands { scalar: SCALAR, fill: validate::fill_value(pass) };
                 // SAFETY: the chunk is this worker's alone, 64-byte aligned,
-                // and its arrays are mapped (Setup::fits); isa is available
+                // and its arrays are mapped (Engine::fits); isa is available
                 // (Isa::available_named, Isa::candidates).
                 sum = unsafe { kernels::pass(isa, kernel, chunk, ops) };
             }
             Output::Sum(sum)
         }
         Job::Check { kernel, passes } => {
-            let expected = validate::expected(kernel, passes);
-            Output::Deviations([0, 1, 2].map(|i| arrays.deviation(worker, i, expected[i])))
+            let first = validate::expected_first(kernel, passes);
+            let rest = validate::expected(kernel, passes);
+            Output::Deviations([0, 1, 2].map(|i| arrays.deviation(worker, i, first[i], rest[i])))
         }
     }
 }
 
 /// The sampled workload: passes of one kernel on every worker.
 struct Passes<'a> {
-    pool: &'a Pool<Job, Output>,
+    engine: &'a Engine,
     isa: Isa,
-    kernel: Kernel,
+    kernel: StreamKernel,
     /// Bytes one pass moves, as counted (STREAM's logical traffic).
     bytes_per_pass: u64,
     done: u64,
@@ -196,15 +193,10 @@ struct Passes<'a> {
 
 impl Workload for Passes<'_> {
     fn run(&mut self, iterations: u64) -> Result<Duration, BenchError> {
-        let round = self.pool.run(Job::Passes {
-            isa: self.isa,
-            kernel: self.kernel,
-            first: self.done + 1,
-            count: iterations,
-        })?;
+        let (span, sum) = self.engine.passes(self.isa, self.kernel, self.done + 1, iterations)?;
         self.done += iterations;
-        self.sum = round.results.iter().map(|o| if let Output::Sum(s) = o { *s } else { 0.0 }).sum();
-        Ok(round.span)
+        self.sum = sum;
+        Ok(span)
     }
 
     fn work_per_iteration(&self) -> Option<Work> {
@@ -213,57 +205,55 @@ impl Workload for Passes<'_> {
 }
 
 impl Benchmark for Bandwidth {
-    fn points(&mut self, params: &Params, ctx: &Context) -> Result<Vec<Params>, BenchError> {
-        let s = Settings::parse(params, ctx)?;
-        let mut arrays: Vec<usize> = s.kernels.iter().flat_map(|k| k.spec().arrays()).collect();
+    type Point = BandwidthPoint;
+
+    fn plan(&mut self, settings: &Settings, host: &Host) -> Result<Vec<BandwidthPoint>, BenchError> {
+        let points = settings::plan(settings, host)?;
+        let mut arrays: Vec<usize> = points.iter().flat_map(|p| p.kernel.spec().arrays()).collect();
         arrays.sort_unstable();
         arrays.dedup();
-        ctx.check_fits(ID, s.bytes * arrays.len() as u64)?;
+        if let Some(p) = points.first() {
+            host.check_fits(ID, p.bytes * arrays.len() as u64)?;
+        }
         self.planned_arrays = arrays;
-        Ok(s.threads.iter().flat_map(|&t| s.kernels.iter().map(move |&k| (t, k))).map(|(t, k)| s.point(k, t)).collect())
+        Ok(points)
     }
 
-    fn measure(&mut self, point: &Params, ctx: &mut Context) -> Result<Measured, BenchError> {
-        let s = Settings::parse(point, ctx)?;
-        let (kernel, threads) = (s.kernels[0], s.threads[0]);
-        let spec = kernel.spec();
-        let candidates = match s.isa {
-            Some(isa) => vec![isa],
-            None => Isa::candidates(kernel),
-        };
-        if let Some(why) = candidates.first().copied().unwrap_or(Isa::Portable).unsupported(kernel) {
+    fn measure(&mut self, p: &BandwidthPoint, session: &mut Session) -> Result<Measured, BenchError> {
+        let spec = p.kernel.spec();
+        let first = p.candidates.first().copied().unwrap_or(Isa::Portable);
+        if let Some(why) = first.unsupported(p.kernel) {
             return Err(BenchError::Unavailable(why));
         }
-        let cpus = s.cpus(threads)?;
-        let elements = (s.bytes / 8) as usize;
-        if !self.setup.as_ref().is_some_and(|setup| setup.fits(&cpus, elements, &s, kernel)) {
-            self.setup = None;
+        let elements = (p.bytes / 8) as usize;
+        if !self.engine.as_ref().is_some_and(|e| e.fits(p, elements)) {
+            // The old arrays go before the new ones are mapped.
+            self.engine = None;
             let mut which = self.planned_arrays.clone();
             which.extend(spec.arrays());
             which.sort_unstable();
             which.dedup();
-            self.setup = Some(Setup::build(ctx, cpus, elements, &s, &which)?);
+            self.engine = Some(Engine::build(&session.host().root, p.cpus.clone(), elements, p.page, p.node, &which)?);
         }
-        let setup = self.setup.as_ref().expect("built above");
-        setup.pool.run(Job::Init(kernel))?;
+        let Some(engine) = &self.engine else {
+            return Err(BenchError::Failed("the arrays were not mapped".into()));
+        };
+        engine.init(p.kernel)?;
         let bytes_per_pass = spec.words() * 8 * elements as u64;
-        let mut passes = Passes { pool: &setup.pool, isa: candidates[0], kernel, bytes_per_pass, done: 0, sum: 0.0 };
-        let trials = if candidates.len() > 1 { trial(&mut passes, &candidates)? } else { Vec::new() };
-        let set = ctx.sampler.sample(&mut passes, &ctx.stop)?;
-        if let Some(element) = self.corrupt_element {
-            setup.arrays.corrupt(spec.result_array(), element);
-        }
-        let checked = check(setup, kernel, passes.done, passes.sum)?;
+        let mut passes = Passes { engine, isa: first, kernel: p.kernel, bytes_per_pass, done: 0, sum: 0.0 };
+        let trials = if p.candidates.len() > 1 { trial(&mut passes, &p.candidates)? } else { Vec::new() };
+        let set = session.sample(&mut passes)?;
+        let checked = engine.check(p.kernel, passes.done, passes.sum)?;
         let gbs = set.map(|secs, iterations| bytes_per_pass as f64 * iterations as f64 / secs / 1e9);
         let mut info = BTreeMap::new();
-        info.insert("bytes_counted".into(), bytes_counted(kernel).into());
+        info.insert("bytes_counted".into(), bytes_counted(p.kernel).into());
         info.insert("formula".into(), spec.formula.into());
         info.insert("isa".into(), passes.isa.name().into());
         if !trials.is_empty() {
             let by_isa: BTreeMap<&str, f64> = trials.iter().map(|&(isa, gbs)| (isa.name(), gbs)).collect();
             info.insert("isa_trials".into(), json!(by_isa));
         }
-        info.insert("cpus".into(), json!(setup.cpus));
+        info.insert("cpus".into(), json!(engine.cpus));
         info.insert("elements".into(), elements.into());
         info.insert("bytes_per_pass".into(), bytes_per_pass.into());
         info.insert("passes_per_sample".into(), set.iterations.into());
@@ -272,31 +262,31 @@ impl Benchmark for Bandwidth {
             "validation".into(),
             json!({ "average_relative_error": checked.average(), "max_relative_error": checked.max, "limit": validate::LIMIT }),
         );
-        let median_value = median(&gbs);
+        let median_value = median(&gbs).unwrap_or(f64::NAN);
         Ok(Measured {
             metrics: vec![
                 best_metric("bandwidth", "GB/s", gbs, Better::Higher),
-                Metric {
-                    name: "bandwidth_median".into(),
-                    unit: "GB/s".into(),
-                    value: median_value,
-                    statistic: "median".into(),
-                    samples: Vec::new(),
-                    better: Better::Higher,
-                    repetitions: Vec::new(),
-                },
+                Metric::new("bandwidth_median", "GB/s", median_value, "median", Vec::new(), Better::Higher),
             ],
-            placement: setup.arrays.placement(&spec.arrays()),
+            placement: engine.arrays.placement(&spec.arrays()),
             info,
         })
+    }
+
+    fn release(&mut self) {
+        self.engine = None;
     }
 }
 
 /// Passes of each trial, the best of which counts.
 const TRIAL_PASSES: usize = 2;
+/// `isa=auto` keeps the widest instruction set unless another is faster
+/// by more than this: near ties do not flip the choice from run to run.
+pub const ISA_MARGIN: f64 = 0.03;
 
 /// `isa=auto`: times single passes with each candidate instruction set
-/// and leaves `passes` on the fastest. Returns each candidate's best GB/s.
+/// (widest first) and leaves `passes` on the widest one within
+/// [`ISA_MARGIN`] of the fastest. Returns each candidate's best GB/s.
 fn trial(passes: &mut Passes, candidates: &[Isa]) -> Result<Vec<(Isa, f64)>, BenchError> {
     let mut trials = Vec::with_capacity(candidates.len());
     for &isa in candidates {
@@ -307,29 +297,19 @@ fn trial(passes: &mut Passes, candidates: &[Isa]) -> Result<Vec<(Isa, f64)>, Ben
         }
         trials.push((isa, passes.bytes_per_pass as f64 / best.as_secs_f64().max(1e-9) / 1e9));
     }
-    passes.isa = trials.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1)).map_or(candidates[0], |t| t.0);
+    passes.isa = choose_isa(&trials).unwrap_or(candidates[0]);
     Ok(trials)
 }
 
-/// Validates the arrays (and the sum of `read`) after `passes` passes.
-fn check(setup: &Setup, kernel: Kernel, passes: u64, sum: f64) -> Result<Deviation, BenchError> {
-    let round = setup.pool.run(Job::Check { kernel, passes })?;
-    let mut per_array = [Deviation::default(); 3];
-    for output in &round.results {
-        if let Output::Deviations(d) = output {
-            for (total, part) in per_array.iter_mut().zip(d) {
-                *total = total.merge(*part);
-            }
-        }
-    }
-    let touched: Vec<(usize, Deviation)> = kernel.spec().arrays().into_iter().map(|i| (i, per_array[i])).collect();
-    let sum =
-        (kernel == Kernel::Read).then(|| Deviation::of_value(sum, validate::expected_sum(setup.arrays.elements())));
-    validate::verdict(&touched, sum).map_err(BenchError::Failed)
+/// The widest instruction set (trials come widest first) whose rate is
+/// within [`ISA_MARGIN`] of the best.
+pub fn choose_isa(trials: &[(Isa, f64)]) -> Option<Isa> {
+    let best = trials.iter().map(|t| t.1).fold(f64::NEG_INFINITY, f64::max);
+    trials.iter().find(|t| t.1 >= best * (1.0 - ISA_MARGIN)).map(|t| t.0)
 }
 
 /// The byte-counting convention of a kernel, for the record.
-fn bytes_counted(kernel: Kernel) -> String {
+fn bytes_counted(kernel: StreamKernel) -> String {
     let spec = kernel.spec();
     let rfo = if spec.writes.is_empty() || spec.nontemporal {
         ""
@@ -351,11 +331,18 @@ mod tests {
 
     #[test]
     fn the_convention_names_words_and_read_for_ownership() {
-        assert!(bytes_counted(Kernel::Triad)
+        assert!(bytes_counted(StreamKernel::Triad)
             .starts_with("STREAM logical traffic: 3 words of 8 bytes per element (2 read, 1 written)"));
-        assert!(bytes_counted(Kernel::Copy).contains("read-for-ownership"));
-        assert!(!bytes_counted(Kernel::NtCopy).contains("read-for-ownership"));
-        assert!(!bytes_counted(Kernel::Read).contains("read-for-ownership"));
+        assert!(bytes_counted(StreamKernel::Copy).contains("read-for-ownership"));
+        assert!(!bytes_counted(StreamKernel::NtCopy).contains("read-for-ownership"));
+        assert!(!bytes_counted(StreamKernel::Read).contains("read-for-ownership"));
         assert!(KERNELS.iter().all(|k| bytes_counted(k.kernel).ends_with("GB/s = 1e9 bytes/s")));
+    }
+
+    #[test]
+    fn auto_keeps_the_widest_instruction_set_unless_another_is_clearly_faster() {
+        assert_eq!(choose_isa(&[(Isa::Avx512, 30.0), (Isa::Avx2, 30.5), (Isa::Sse2, 20.0)]), Some(Isa::Avx512));
+        assert_eq!(choose_isa(&[(Isa::Avx512, 34.0), (Isa::Avx2, 47.5)]), Some(Isa::Avx2));
+        assert_eq!(choose_isa(&[]), None);
     }
 }

@@ -1,123 +1,154 @@
-//! The params of `memory.bandwidth`, checked and resolved: bad input is
-//! found here, before anything is allocated or run.
+//! The params of `memory.bandwidth` and its points: checked and resolved
+//! once, while planning, before anything is allocated or run.
 
 use hwbench_probes::placement::PagePolicy;
 use hwbench_probes::sysroot::format_list;
 use hwbench_probes::topology::last_level_cache_bytes;
-use hwbench_schema::ParamValue;
+use serde::Serialize;
 
-use super::kernels::{self, Isa, Kernel};
+use super::kernels::{self, Isa, StreamKernel};
 use super::threads::cpus;
 use super::ID;
-use crate::context::Context;
 use crate::error::BenchError;
-use crate::params::Params;
+use crate::host::Host;
+use crate::memory::rows::{CPU_NODE, NODE, PAGE};
+use crate::params::{CountOrSweep, Param, ParamKind, Settings, Unset};
 
 /// Default array size when the last-level cache is small or unknown.
 const MIN_DEFAULT_BYTES: u64 = 256 << 20;
 /// Arrays are whole multiples of this (the chunk alignment).
 const GRANULE: u64 = 64;
 
-/// Resolved params.
-pub struct Settings {
-    /// Kernels to run, in table order.
-    pub kernels: Vec<Kernel>,
-    /// Thread counts to run them with.
-    pub threads: Vec<usize>,
+const KERNEL: Param<String> = Param::new(
+    "kernel",
+    ParamKind::Choice(kernels::CHOICES),
+    Unset::Value("all"),
+    "one kernel, stream (the four STREAM kernels) or all; one record per kernel",
+);
+const THREADS: Param<CountOrSweep> = Param::new(
+    "threads",
+    ParamKind::CountOrSweep,
+    Unset::Derived("one per core"),
+    "worker threads, or sweep: 1, 2, 4, ..., one per core",
+);
+const BYTES: Param<u64> = Param::new(
+    "bytes",
+    ParamKind::Bytes,
+    Unset::Derived("4x the last-level cache, at least 256 MiB"),
+    "size of EACH array",
+);
+const OVERSUBSCRIBE: Param<String> =
+    Param::new("oversubscribe", ParamKind::Choice(&["no", "yes"]), Unset::Value("no"), "allow more threads than CPUs");
+const ISA: Param<String> = Param::new(
+    "isa",
+    ParamKind::Choice(kernels::ISA_CHOICES),
+    Unset::Value("auto"),
+    "kernel instruction set; auto: the widest within 3% of the fastest on a trial pass of each",
+);
+
+/// The params of `memory.bandwidth`, in the order `hwbench list` shows them.
+pub const PARAMS: &[crate::params::ParamSpec] =
+    &[KERNEL.spec, THREADS.spec, BYTES.spec, PAGE.spec, NODE.spec, CPU_NODE.spec, OVERSUBSCRIBE.spec, ISA.spec];
+
+/// One point: a kernel with some threads over arrays of some size. The
+/// serialised fields are the record's params; the CPUs and instruction
+/// set are resolved here for measuring.
+#[derive(Debug, Clone, Serialize)]
+pub struct BandwidthPoint {
+    /// The kernel.
+    pub kernel: StreamKernel,
+    /// Worker threads.
+    pub threads: usize,
     /// Bytes of each array (a multiple of 64).
     pub bytes: u64,
-    /// Page policy of the arrays.
+    /// Pages asked for.
     pub page: PagePolicy,
-    /// Node the arrays are bound to.
+    /// "yes" when threads may share CPUs.
+    pub oversubscribe: &'static str,
+    /// The instruction set asked for, or "auto".
+    pub isa: &'static str,
+    /// The node the arrays are bound to, when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub node: Option<u32>,
-    /// Node whose CPUs run the threads.
+    /// The node whose CPUs run the threads, when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_node: Option<u32>,
-    /// Usable CPUs in the order threads take them (one per core first).
-    pub order: Vec<u32>,
-    /// More threads than CPUs allowed.
-    pub oversubscribe: bool,
-    /// The instruction set asked for; None: `auto`, the fastest on a trial.
-    pub isa: Option<Isa>,
+    /// The CPU of each worker.
+    #[serde(skip)]
+    pub cpus: Vec<u32>,
+    /// The instruction sets to try: the one asked for, or every candidate.
+    #[serde(skip)]
+    pub candidates: Vec<Isa>,
 }
 
-impl Settings {
-    /// Checks and resolves `params` against the machine in `ctx`.
-    pub fn parse(params: &Params, ctx: &Context) -> Result<Settings, BenchError> {
-        let choice = params.text("kernel").unwrap_or("all");
-        let kernels = kernels::select(choice).ok_or_else(|| {
-            BenchError::bad_param(ID, "kernel", format!("'{choice}' is not one of {}", kernels::CHOICES.join(", ")))
-        })?;
-        let isa = match params.text("isa").unwrap_or("auto") {
-            "auto" => None,
-            name => Some(Isa::available_named(name).ok_or_else(|| {
-                let here: Vec<&str> = Isa::available().iter().map(|i| i.name()).collect();
-                BenchError::bad_param(
-                    ID,
-                    "isa",
-                    format!("'{name}' does not run on this CPU (it runs auto, {})", here.join(", ")),
-                )
-            })?),
-        };
-        let page = PagePolicy::parse(params.text("page").unwrap_or("thp"))
-            .map_err(|e| BenchError::bad_param(ID, "page", e))?;
-        let node = params.uint("node").map(|n| ctx.check_node(ID, n)).transpose()?;
-        let cpu_node = params.uint("cpu_node").map(|n| check_cpu_node(ctx, n)).transpose()?;
-        let usable = ctx.cpus_near(cpu_node.or(node));
-        let order = cpus::spread(&ctx.topology, &usable);
-        let oversubscribe = params.text("oversubscribe") == Some("yes");
-        let per_core = cpus::cores(&ctx.topology, &usable);
-        let threads = match params.0.get("threads") {
-            Some(ParamValue::Str(s)) if s == "sweep" => cpus::sweep(per_core),
-            Some(_) => vec![params.uint("threads").map_or(0, |t| t as usize)],
-            None => vec![per_core],
-        };
-        for &t in &threads {
-            cpus::assign(&order, t, oversubscribe).map_err(|e| BenchError::bad_param(ID, "threads", e))?;
+/// Resolves the settings into points: every thread count times every kernel.
+pub fn plan(settings: &Settings, host: &Host) -> Result<Vec<BandwidthPoint>, BenchError> {
+    let choice = KERNEL.value(settings)?;
+    let kernels = kernels::select(&choice).ok_or_else(|| {
+        BenchError::bad_param(ID, "kernel", format!("'{choice}' is not one of {}", kernels::CHOICES.join(", ")))
+    })?;
+    let isa_name = ISA.value(settings)?;
+    let isa = match isa_name.as_str() {
+        "auto" => None,
+        name => Some(Isa::available_named(name).ok_or_else(|| {
+            let here: Vec<&str> = Isa::available().iter().map(|i| i.name()).collect();
+            BenchError::bad_param(
+                ID,
+                "isa",
+                format!("'{name}' does not run on this CPU (it runs auto, {})", here.join(", ")),
+            )
+        })?),
+    };
+    let page = PAGE.value(settings)?;
+    let node = NODE.get(settings)?.map(|n| host.check_node(ID, "node", n)).transpose()?;
+    let cpu_node = CPU_NODE.get(settings)?.map(|n| check_cpu_node(host, n)).transpose()?;
+    let usable = host.cpus_near(cpu_node.or(node));
+    let order = cpus::spread(&host.topology, &usable);
+    let oversubscribe = OVERSUBSCRIBE.value(settings)? == "yes";
+    let per_core = cpus::cores(&host.topology, &usable);
+    let threads = match THREADS.get(settings)? {
+        Some(CountOrSweep::Sweep) => cpus::sweep(per_core),
+        Some(CountOrSweep::Count(t)) => vec![t as usize],
+        None => vec![per_core],
+    };
+    let line = host.topology.caches.iter().map(|c| u64::from(c.line_bytes)).max().unwrap_or(0).max(GRANULE);
+    let bytes = match BYTES.get(settings)? {
+        Some(b) if b < line => {
+            return Err(BenchError::bad_param(
+                ID,
+                "bytes",
+                format!("{b} bytes is smaller than a cache line ({line} bytes)"),
+            ));
         }
-        let line = ctx.topology.caches.iter().map(|c| u64::from(c.line_bytes)).max().unwrap_or(0).max(GRANULE);
-        let bytes = match params.uint("bytes") {
-            Some(b) if b < line => {
-                return Err(BenchError::bad_param(
-                    ID,
-                    "bytes",
-                    format!("{b} bytes is smaller than a cache line ({line} bytes)"),
-                ));
-            }
-            Some(b) => b / GRANULE * GRANULE,
-            None => (4 * last_level_cache_bytes(&ctx.topology)).max(MIN_DEFAULT_BYTES).div_ceil(GRANULE) * GRANULE,
-        };
-        Ok(Settings { kernels, threads, bytes, page, node, cpu_node, order, oversubscribe, isa })
-    }
-
-    /// The CPUs of `threads` workers.
-    pub fn cpus(&self, threads: usize) -> Result<Vec<u32>, BenchError> {
-        cpus::assign(&self.order, threads, self.oversubscribe).map_err(|e| BenchError::bad_param(ID, "threads", e))
-    }
-
-    /// The params of one point, every param resolved.
-    pub fn point(&self, kernel: Kernel, threads: usize) -> Params {
-        let mut p = Params::default()
-            .with("kernel", kernel.spec().name)
-            .with("threads", threads as u64)
-            .with("bytes", self.bytes)
-            .with("page", self.page.name())
-            .with("oversubscribe", if self.oversubscribe { "yes" } else { "no" })
-            .with("isa", self.isa.map_or("auto", Isa::name));
-        if let Some(node) = self.node {
-            p = p.with("node", node);
+        Some(b) => b / GRANULE * GRANULE,
+        None => (4 * last_level_cache_bytes(&host.topology)).max(MIN_DEFAULT_BYTES).div_ceil(GRANULE) * GRANULE,
+    };
+    let mut points = Vec::new();
+    for &t in &threads {
+        let cpus = cpus::assign(&order, t, oversubscribe).map_err(|e| BenchError::bad_param(ID, "threads", e))?;
+        for &kernel in &kernels {
+            points.push(BandwidthPoint {
+                kernel,
+                threads: t,
+                bytes,
+                page,
+                oversubscribe: if oversubscribe { "yes" } else { "no" },
+                isa: isa.map_or("auto", Isa::name),
+                node,
+                cpu_node,
+                cpus: cpus.clone(),
+                candidates: isa.map_or_else(|| Isa::candidates(kernel), |i| vec![i]),
+            });
         }
-        if let Some(node) = self.cpu_node {
-            p = p.with("cpu_node", node);
-        }
-        p
     }
+    Ok(points)
 }
 
 /// A `cpu_node` must exist and have CPUs this process may run on.
-fn check_cpu_node(ctx: &Context, node: u64) -> Result<u32, BenchError> {
-    let ids: Vec<u32> = ctx.topology.nodes.iter().map(|n| n.os_index).collect();
+fn check_cpu_node(host: &Host, node: u32) -> Result<u32, BenchError> {
+    let ids: Vec<u32> = host.topology.nodes.iter().map(|n| n.os_index).collect();
     let allowed = hwbench_probes::binding::allowed_cpus();
-    match ctx.topology.nodes.iter().find(|n| u64::from(n.os_index) == node) {
+    match host.topology.nodes.iter().find(|n| n.os_index == node) {
         None => Err(BenchError::bad_param(
             ID,
             "cpu_node",
@@ -127,5 +158,36 @@ fn check_cpu_node(ctx: &Context, node: u64) -> Result<u32, BenchError> {
             Err(BenchError::bad_param(ID, "cpu_node", format!("node {node} has no CPU this process may run on")))
         }
         Some(n) => Ok(n.os_index),
+    }
+}
+
+impl BandwidthPoint {
+    /// The point measuring `kernel` with one thread per core of `cpu_node`
+    /// on arrays of `bytes` bound to `node`: how memory.matrix measures a
+    /// cell's bandwidth.
+    pub fn on_nodes(
+        host: &Host,
+        kernel: StreamKernel,
+        node: u32,
+        cpu_node: u32,
+        bytes: u64,
+        page: PagePolicy,
+    ) -> Result<BandwidthPoint, BenchError> {
+        let usable = host.cpus_near(Some(cpu_node));
+        let order = cpus::spread(&host.topology, &usable);
+        let threads = cpus::cores(&host.topology, &usable);
+        let cpus = cpus::assign(&order, threads, false).map_err(|e| BenchError::bad_param(ID, "threads", e))?;
+        Ok(BandwidthPoint {
+            kernel,
+            threads,
+            bytes: bytes / GRANULE * GRANULE,
+            page,
+            oversubscribe: "no",
+            isa: "auto",
+            node: Some(node),
+            cpu_node: Some(cpu_node),
+            cpus,
+            candidates: Isa::candidates(kernel),
+        })
     }
 }

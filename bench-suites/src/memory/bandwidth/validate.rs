@@ -1,8 +1,16 @@
 //! Validation against analytic values, as STREAM does: every array starts
 //! from a known value, so after `k` passes of a kernel each element must
 //! hold a value known in advance. A figure is reported only when they do.
+//!
+//! The kernels alone are idempotent (a copy gives the same arrays after one
+//! pass or a hundred), so the first element of every worker's chunk
+//! carries a chain, as STREAM's chained kernels do: before each pass the
+//! worker rewrites the element the kernel reads there from what the last
+//! pass wrote ([`chain_step`]), so that what the kernel writes there grows
+//! by one step a pass. After `k` passes it holds a value that only `k`
+//! passes give ([`expected_first`]): a run with a pass fewer fails.
 
-use super::kernels::{Kernel, A, ARRAY_NAMES};
+use super::kernels::{StreamKernel, A, ARRAY_NAMES, B, C};
 
 /// Initial value of a, b and c.
 pub const INITIAL: [f64; 3] = [1.0, 2.0, 0.5];
@@ -20,25 +28,74 @@ pub fn fill_value(pass: u64) -> f64 {
 
 /// What each element of a, b and c holds after `passes` passes of
 /// `kernel` from [`INITIAL`].
-pub fn expected(kernel: Kernel, passes: u64) -> [f64; 3] {
+pub fn expected(kernel: StreamKernel, passes: u64) -> [f64; 3] {
     let [a, b, c] = INITIAL;
     let s = SCALAR;
     if passes == 0 {
         return INITIAL;
     }
     match kernel {
-        Kernel::Copy | Kernel::NtCopy => [a, b, a],
-        Kernel::Scale => [a, s * c, c],
-        Kernel::Add => [a, b, a + b],
-        Kernel::Triad => [b + s * c, b, c],
-        Kernel::Read => INITIAL,
-        Kernel::Write | Kernel::NtWrite => [fill_value(passes), b, c],
+        StreamKernel::Copy | StreamKernel::NtCopy => [a, b, a],
+        StreamKernel::Scale => [a, s * c, c],
+        StreamKernel::Add => [a, b, a + b],
+        StreamKernel::Triad => [b + s * c, b, c],
+        StreamKernel::Read => INITIAL,
+        StreamKernel::Write | StreamKernel::NtWrite => [fill_value(passes), b, c],
     }
 }
 
-/// The sum `read` returns over `elements` elements of a.
-pub fn expected_sum(elements: usize) -> f64 {
-    INITIAL[A] * elements as f64
+/// Rewrites the chain element the kernel reads from what the last pass
+/// left in the first elements `[a, b, c]` of a chunk, before pass `pass`.
+pub fn chain_step(kernel: StreamKernel, first: &mut [f64; 3]) {
+    let s = SCALAR;
+    match kernel {
+        // c = a next: c advances by 1.
+        StreamKernel::Copy | StreamKernel::NtCopy => first[A] = first[C] + 1.0,
+        // b = s*c next: b advances by s (b is s times a value exact in
+        // f64, so the division is exact).
+        StreamKernel::Scale => first[C] = first[B] / s + 1.0,
+        // c = a + b next: c advances by 1.
+        StreamKernel::Add => first[A] = first[C] - first[B] + 1.0,
+        // a = b + s*c next: a advances by 1.
+        StreamKernel::Triad => first[B] = first[A] - s * first[C] + 1.0,
+        // sum += a next: the sum of the pass sees a advance by 1.
+        StreamKernel::Read => first[A] += 1.0,
+        // The value written already changes every pass.
+        StreamKernel::Write | StreamKernel::NtWrite => {}
+    }
+}
+
+/// One pass of `kernel` on the first elements `[a, b, c]` of a chunk, as
+/// the kernel computes it.
+fn apply(kernel: StreamKernel, pass: u64, first: &mut [f64; 3]) {
+    let s = SCALAR;
+    match kernel {
+        StreamKernel::Copy | StreamKernel::NtCopy => first[C] = first[A],
+        StreamKernel::Scale => first[B] = s * first[C],
+        StreamKernel::Add => first[C] = first[A] + first[B],
+        StreamKernel::Triad => first[A] = first[B] + s * first[C],
+        StreamKernel::Read => {}
+        StreamKernel::Write | StreamKernel::NtWrite => first[A] = fill_value(pass),
+    }
+}
+
+/// What the first element of every chunk of a, b and c holds after
+/// `passes` passes of `kernel`, each after its chain step.
+pub fn expected_first(kernel: StreamKernel, passes: u64) -> [f64; 3] {
+    let mut first = INITIAL;
+    for pass in 1..=passes {
+        chain_step(kernel, &mut first);
+        apply(kernel, pass, &mut first);
+    }
+    first
+}
+
+/// The sum `read` returns in pass `passes` over `elements` elements of a
+/// split into `chunks` chunks: every element at its initial value but the
+/// first of each chunk, which the chain has advanced.
+pub fn expected_sum(elements: usize, chunks: usize, passes: u64) -> f64 {
+    let first = expected_first(StreamKernel::Read, passes)[A];
+    INITIAL[A] * (elements - chunks) as f64 + first * chunks as f64
 }
 
 /// How far one array (or part of it) is from its expected value.
@@ -134,15 +191,32 @@ mod tests {
     use crate::memory::bandwidth::kernels::{B, C};
 
     #[test]
+    fn the_chain_advances_a_step_a_pass_for_every_kernel() {
+        use crate::memory::bandwidth::kernels::KERNELS;
+        assert_eq!(expected_first(StreamKernel::Copy, 3)[C], 3.5);
+        assert_eq!(expected_first(StreamKernel::Scale, 2)[B], 2.0 + 2.0 * SCALAR);
+        assert_eq!(expected_first(StreamKernel::Add, 4)[C], 4.5);
+        assert_eq!(expected_first(StreamKernel::Triad, 5)[A], 6.0);
+        assert_eq!(expected_first(StreamKernel::Read, 7)[A], 8.0);
+        assert_eq!(expected_sum(80, 4, 2), 76.0 + 4.0 * 3.0);
+        for k in KERNELS {
+            let result = k.result_array();
+            for passes in [1u64, 2, 9, 1000] {
+                let (done, short) = (expected_first(k.kernel, passes), expected_first(k.kernel, passes - 1));
+                assert_ne!(done[result], short[result], "{}: {passes} passes look like one fewer", k.name);
+            }
+        }
+    }
+
+    #[test]
     fn analytic_values_follow_each_formula() {
-        assert_eq!(expected(Kernel::Copy, 3), [1.0, 2.0, 1.0]);
-        assert_eq!(expected(Kernel::Scale, 1), [1.0, 1.5, 0.5]);
-        assert_eq!(expected(Kernel::Add, 9), [1.0, 2.0, 3.0]);
-        assert_eq!(expected(Kernel::Triad, 2), [3.5, 2.0, 0.5]);
-        assert_eq!(expected(Kernel::Write, 7)[A], 8.0);
-        assert_eq!(expected(Kernel::NtWrite, 0), INITIAL);
-        assert_eq!(expected(Kernel::Read, 5), INITIAL);
-        assert_eq!(expected_sum(1000), 1000.0);
+        assert_eq!(expected(StreamKernel::Copy, 3), [1.0, 2.0, 1.0]);
+        assert_eq!(expected(StreamKernel::Scale, 1), [1.0, 1.5, 0.5]);
+        assert_eq!(expected(StreamKernel::Add, 9), [1.0, 2.0, 3.0]);
+        assert_eq!(expected(StreamKernel::Triad, 2), [3.5, 2.0, 0.5]);
+        assert_eq!(expected(StreamKernel::Write, 7)[A], 8.0);
+        assert_eq!(expected(StreamKernel::NtWrite, 0), INITIAL);
+        assert_eq!(expected(StreamKernel::Read, 5), INITIAL);
         assert_eq!(INITIAL[B] + INITIAL[C], 2.5);
     }
 

@@ -17,7 +17,7 @@ pub const ARRAY_NAMES: [&str; 3] = ["a", "b", "c"];
 
 /// A kernel: one pass streams over its arrays once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kernel {
+pub enum StreamKernel {
     /// `c = a`
     Copy,
     /// `b = s*c`
@@ -36,11 +36,18 @@ pub enum Kernel {
     NtCopy,
 }
 
+/// Written as its name, the param value.
+impl serde::Serialize for StreamKernel {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.spec().name)
+    }
+}
+
 /// A row of the kernel table.
 #[derive(Debug)]
 pub struct KernelSpec {
     /// The kernel.
-    pub kernel: Kernel,
+    pub kernel: StreamKernel,
     /// Its name in params and records.
     pub name: &'static str,
     /// What one element of a pass does.
@@ -79,9 +86,16 @@ impl KernelSpec {
 /// The kernel table (BabelStream style): everything about a kernel that
 /// is data.
 pub const KERNELS: &[KernelSpec] = &[
-    KernelSpec { kernel: Kernel::Copy, name: "copy", formula: "c = a", reads: &[A], writes: &[C], nontemporal: false },
     KernelSpec {
-        kernel: Kernel::Scale,
+        kernel: StreamKernel::Copy,
+        name: "copy",
+        formula: "c = a",
+        reads: &[A],
+        writes: &[C],
+        nontemporal: false,
+    },
+    KernelSpec {
+        kernel: StreamKernel::Scale,
         name: "scale",
         formula: "b = s*c",
         reads: &[C],
@@ -89,7 +103,7 @@ pub const KERNELS: &[KernelSpec] = &[
         nontemporal: false,
     },
     KernelSpec {
-        kernel: Kernel::Add,
+        kernel: StreamKernel::Add,
         name: "add",
         formula: "c = a + b",
         reads: &[A, B],
@@ -97,7 +111,7 @@ pub const KERNELS: &[KernelSpec] = &[
         nontemporal: false,
     },
     KernelSpec {
-        kernel: Kernel::Triad,
+        kernel: StreamKernel::Triad,
         name: "triad",
         formula: "a = b + s*c",
         reads: &[B, C],
@@ -105,16 +119,23 @@ pub const KERNELS: &[KernelSpec] = &[
         nontemporal: false,
     },
     KernelSpec {
-        kernel: Kernel::Read,
+        kernel: StreamKernel::Read,
         name: "read",
         formula: "sum += a",
         reads: &[A],
         writes: &[],
         nontemporal: false,
     },
-    KernelSpec { kernel: Kernel::Write, name: "write", formula: "a = v", reads: &[], writes: &[A], nontemporal: false },
     KernelSpec {
-        kernel: Kernel::NtWrite,
+        kernel: StreamKernel::Write,
+        name: "write",
+        formula: "a = v",
+        reads: &[],
+        writes: &[A],
+        nontemporal: false,
+    },
+    KernelSpec {
+        kernel: StreamKernel::NtWrite,
         name: "nt_write",
         formula: "a = v (non-temporal stores)",
         reads: &[],
@@ -122,7 +143,7 @@ pub const KERNELS: &[KernelSpec] = &[
         nontemporal: true,
     },
     KernelSpec {
-        kernel: Kernel::NtCopy,
+        kernel: StreamKernel::NtCopy,
         name: "nt_copy",
         formula: "c = a (non-temporal stores)",
         reads: &[A],
@@ -132,30 +153,31 @@ pub const KERNELS: &[KernelSpec] = &[
 ];
 
 /// The four STREAM kernels, selected together by `kernel=stream`.
-pub const STREAM: [Kernel; 4] = [Kernel::Copy, Kernel::Scale, Kernel::Add, Kernel::Triad];
+pub const STREAM: [StreamKernel; 4] = [StreamKernel::Copy, StreamKernel::Scale, StreamKernel::Add, StreamKernel::Triad];
 
 /// Values of the `kernel` param: every kernel name, `stream` and `all`.
 pub const CHOICES: &[&str] =
     &["all", "stream", "copy", "scale", "add", "triad", "read", "write", "nt_write", "nt_copy"];
 
-impl Kernel {
+impl StreamKernel {
     /// The kernel's table row.
     pub fn spec(self) -> &'static KernelSpec {
-        KERNELS.iter().find(|k| k.kernel == self).expect("every kernel has a row (tested)")
+        // The table lists the kernels in declaration order (tested).
+        &KERNELS[self as usize]
     }
 
     /// The kernel of this name.
-    pub fn from_name(name: &str) -> Option<Kernel> {
+    pub fn from_name(name: &str) -> Option<StreamKernel> {
         KERNELS.iter().find(|k| k.name == name).map(|k| k.kernel)
     }
 }
 
 /// Kernels selected by a `kernel` param value: one, `stream` or `all`.
-pub fn select(choice: &str) -> Option<Vec<Kernel>> {
+pub fn select(choice: &str) -> Option<Vec<StreamKernel>> {
     match choice {
         "all" => Some(KERNELS.iter().map(|k| k.kernel).collect()),
         "stream" => Some(STREAM.to_vec()),
-        name => Kernel::from_name(name).map(|k| vec![k]),
+        name => StreamKernel::from_name(name).map(|k| vec![k]),
     }
 }
 
@@ -211,7 +233,7 @@ impl Isa {
     /// The instruction sets `isa=auto` tries for `kernel`: every vector
     /// instruction set this CPU runs that can run it, else the portable
     /// loops when they can. Empty when nothing here can run the kernel.
-    pub fn candidates(kernel: Kernel) -> Vec<Isa> {
+    pub fn candidates(kernel: StreamKernel) -> Vec<Isa> {
         let able: Vec<Isa> = Isa::available().into_iter().filter(|i| i.unsupported(kernel).is_none()).collect();
         match able.iter().any(|&i| i != Isa::Portable) {
             true => able.into_iter().filter(|&i| i != Isa::Portable).collect(),
@@ -220,7 +242,7 @@ impl Isa {
     }
 
     /// Why `kernel` cannot run with this instruction set, if it cannot.
-    pub fn unsupported(self, kernel: Kernel) -> Option<String> {
+    pub fn unsupported(self, kernel: StreamKernel) -> Option<String> {
         (kernel.spec().nontemporal && self == Isa::Portable)
             .then(|| format!("no non-temporal store path on {}", std::env::consts::ARCH))
     }
@@ -260,7 +282,7 @@ pub struct Operands {
 /// 64-byte aligned, and not touched by anyone else during the pass;
 /// `isa` must be one of [`Isa::available`]. With [`Isa::Portable`] the
 /// non-temporal kernels use regular stores: callers check [`Isa::unsupported`].
-pub unsafe fn pass(isa: Isa, kernel: Kernel, chunk: Chunk, ops: Operands) -> f64 {
+pub unsafe fn pass(isa: Isa, kernel: StreamKernel, chunk: Chunk, ops: Operands) -> f64 {
     match isa {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512 => x86_64::avx512::pass(kernel, chunk, ops),
@@ -318,10 +340,10 @@ mod tests {
     fn choices_select_kernels() {
         assert_eq!(select("all").unwrap().len(), KERNELS.len());
         assert_eq!(select("stream").unwrap(), STREAM);
-        assert_eq!(select("triad").unwrap(), [Kernel::Triad]);
+        assert_eq!(select("triad").unwrap(), [StreamKernel::Triad]);
         assert!(select("dot").is_none());
-        assert_eq!(Kernel::Triad.spec().result_array(), A);
-        assert_eq!(Kernel::Read.spec().result_array(), A);
-        assert_eq!(Kernel::Add.spec().arrays(), [A, B, C]);
+        assert_eq!(StreamKernel::Triad.spec().result_array(), A);
+        assert_eq!(StreamKernel::Read.spec().result_array(), A);
+        assert_eq!(StreamKernel::Add.spec().arrays(), [A, B, C]);
     }
 }

@@ -1,7 +1,7 @@
 //! Plain Rust kernels for every architecture: slice loops the compiler
 //! vectorizes. Also the tails (the last few elements) of the SIMD kernels.
 
-use super::{Chunk, Kernel, Operands, A, B, C};
+use super::{Chunk, Operands, StreamKernel, A, B, C};
 
 /// Independent accumulators of the sum, so it vectorizes.
 const LANES: usize = 8;
@@ -11,7 +11,7 @@ const LANES: usize = 8;
 ///
 /// # Safety
 /// As [`super::pass`].
-pub unsafe fn pass(kernel: Kernel, chunk: Chunk, ops: Operands) -> f64 {
+pub unsafe fn pass(kernel: StreamKernel, chunk: Chunk, ops: Operands) -> f64 {
     let n = chunk.len;
     if n == 0 {
         return 0.0;
@@ -22,12 +22,12 @@ pub unsafe fn pass(kernel: Kernel, chunk: Chunk, ops: Operands) -> f64 {
     let output = |i: usize| unsafe { std::slice::from_raw_parts_mut(chunk.arrays[i], n) };
     let s = ops.scalar;
     match kernel {
-        Kernel::Copy | Kernel::NtCopy => map(output(C), input(A), |x| x),
-        Kernel::Scale => map(output(B), input(C), |x| s * x),
-        Kernel::Add => map2(output(C), input(A), input(B), |x, y| x + y),
-        Kernel::Triad => map2(output(A), input(B), input(C), |x, y| x + s * y),
-        Kernel::Write | Kernel::NtWrite => output(A).fill(ops.fill),
-        Kernel::Read => return sum(input(A)),
+        StreamKernel::Copy | StreamKernel::NtCopy => map(output(C), input(A), |x| x),
+        StreamKernel::Scale => map(output(B), input(C), |x| s * x),
+        StreamKernel::Add => map2(output(C), input(A), input(B), |x, y| x + y),
+        StreamKernel::Triad => map2(output(A), input(B), input(C), |x, y| x + s * y),
+        StreamKernel::Write | StreamKernel::NtWrite => output(A).fill(ops.fill),
+        StreamKernel::Read => return sum(input(A)),
     }
     0.0
 }

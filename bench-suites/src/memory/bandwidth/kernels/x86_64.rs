@@ -31,7 +31,7 @@ macro_rules! isa_kernels {
         pub mod $isa {
             use std::arch::x86_64::*;
 
-            use crate::memory::bandwidth::kernels::{portable, Chunk, Kernel, Operands};
+            use crate::memory::bandwidth::kernels::{portable, Chunk, Operands, StreamKernel};
 
             const LANES: usize = $lanes;
 
@@ -40,30 +40,30 @@ macro_rules! isa_kernels {
             /// # Safety
             #[doc = concat!("As [`super::super::pass`], on a CPU with ", $feature, ".")]
             #[target_feature(enable = $feature)]
-            pub unsafe fn pass(kernel: Kernel, chunk: Chunk, ops: Operands) -> f64 {
+            pub unsafe fn pass(kernel: StreamKernel, chunk: Chunk, ops: Operands) -> f64 {
                 let end = chunk.len / (4 * LANES) * (4 * LANES);
                 let [a, b, c] = chunk.arrays;
                 let s = $set1(ops.scalar);
                 let mut sum = 0.0;
                 match kernel {
-                    Kernel::Copy => four_vectors!(LANES, end, |i| $store(c.add(i), $load(a.add(i)))),
-                    Kernel::NtCopy => four_vectors!(LANES, end, |i| $stream(c.add(i), $load(a.add(i)))),
-                    Kernel::Scale => four_vectors!(LANES, end, |i| $store(b.add(i), $mul(s, $load(c.add(i))))),
-                    Kernel::Add => {
+                    StreamKernel::Copy => four_vectors!(LANES, end, |i| $store(c.add(i), $load(a.add(i)))),
+                    StreamKernel::NtCopy => four_vectors!(LANES, end, |i| $stream(c.add(i), $load(a.add(i)))),
+                    StreamKernel::Scale => four_vectors!(LANES, end, |i| $store(b.add(i), $mul(s, $load(c.add(i))))),
+                    StreamKernel::Add => {
                         four_vectors!(LANES, end, |i| $store(c.add(i), $add($load(a.add(i)), $load(b.add(i)))))
                     }
-                    Kernel::Triad => {
+                    StreamKernel::Triad => {
                         four_vectors!(LANES, end, |i| $store(a.add(i), $add($load(b.add(i)), $mul(s, $load(c.add(i))))))
                     }
-                    Kernel::Write => {
+                    StreamKernel::Write => {
                         let v = $set1(ops.fill);
                         four_vectors!(LANES, end, |i| $store(a.add(i), v));
                     }
-                    Kernel::NtWrite => {
+                    StreamKernel::NtWrite => {
                         let v = $set1(ops.fill);
                         four_vectors!(LANES, end, |i| $stream(a.add(i), v));
                     }
-                    Kernel::Read => {
+                    StreamKernel::Read => {
                         let mut acc = [$zero(); 4];
                         let mut i = 0;
                         while i < end {

@@ -1,10 +1,9 @@
-//! A device opened once per adapter and reused by every GPU benchmark of
-//! the run: the adapter's own limits, the wanted features it has, errors
-//! captured instead of panicking, and blocking helpers for submit and
-//! read-back.
+//! A device opened on one adapter (once per run: [`super::Gpus`] keeps it
+//! for every GPU benchmark): the adapter's own limits, the wanted features
+//! it has, errors captured instead of panicking, and blocking helpers for
+//! submit and read-back.
 
-use std::collections::HashMap;
-use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::adapter::{self, AdapterInfo, WANTED_FEATURES};
@@ -14,7 +13,7 @@ use crate::error::BenchError;
 pub const GPU_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// An opened device and what it offers.
-pub struct GpuContext {
+pub struct GpuDevice {
     /// The adapter, as records describe it.
     pub adapter: AdapterInfo,
     /// The device, with [`Self::features`] and [`Self::limits`] enabled.
@@ -28,7 +27,7 @@ pub struct GpuContext {
     errors: Arc<Mutex<Vec<String>>>,
 }
 
-impl GpuContext {
+impl GpuDevice {
     /// Opens `adapter` (number `index` of the enumeration) with its own
     /// limits and the wanted features it has.
     pub fn open(index: usize, adapter: &wgpu::Adapter) -> Result<Self, BenchError> {
@@ -57,22 +56,7 @@ impl GpuContext {
         device.set_device_lost_callback(move |reason, message| {
             sink.lock().expect("error sink").push(format!("device lost ({reason:?}): {message}"));
         });
-        Ok(GpuContext { adapter: info, device, queue, features, limits, errors })
-    }
-
-    /// The shared context of adapter `index`, opened on first use.
-    pub fn shared(index: usize) -> Result<Arc<GpuContext>, BenchError> {
-        static OPENED: OnceLock<Mutex<HashMap<usize, Arc<GpuContext>>>> = OnceLock::new();
-        let mut opened = OPENED.get_or_init(Default::default).lock().expect("context cache");
-        if let Some(ctx) = opened.get(&index) {
-            return Ok(Arc::clone(ctx));
-        }
-        let adapter = adapter::enumerate()
-            .get(index)
-            .ok_or_else(|| BenchError::Unavailable(format!("adapter {index}: {}", adapter::no_adapter_reason())))?;
-        let ctx = Arc::new(GpuContext::open(index, adapter)?);
-        opened.insert(index, Arc::clone(&ctx));
-        Ok(ctx)
+        Ok(GpuDevice { adapter: info, device, queue, features, limits, errors })
     }
 
     /// True when the device has `feature` enabled.

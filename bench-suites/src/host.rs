@@ -1,39 +1,24 @@
-//! What a benchmark sees of the run: the machine, the sampler, the stop flag.
-
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+//! The host a run plans for: its sysfs root and topology (GPU adapters
+//! included once probed), with the checks planning makes against them.
 
 use hwbench_probes::SysRoot;
 use hwbench_schema::{units::format_bytes, NumaNode, Topology};
 
 use crate::error::BenchError;
-use crate::harness::SamplerConfig;
 
-/// Shared state of one run.
-#[derive(Debug)]
-pub struct Context {
+/// The host measured, as probed at the start of a run: the machine under test.
+#[derive(Debug, Clone)]
+pub struct Host {
     /// The sysfs/procfs root (a fixture in tests).
     pub root: SysRoot,
-    /// The machine's topology.
+    /// The machine's topology; `gpus` is filled when a GPU benchmark runs.
     pub topology: Topology,
-    /// How samples are taken.
-    pub sampler: SamplerConfig,
-    /// Set by Ctrl-C: stop after the current sample.
-    pub stop: Arc<AtomicBool>,
-    /// Warnings for the result document (placement, interference).
-    pub warnings: Vec<String>,
 }
 
-impl Context {
-    /// A context for `topology` under `root` with default sampling.
+impl Host {
+    /// The machine under `root` with `topology`.
     pub fn new(root: SysRoot, topology: Topology) -> Self {
-        Context {
-            root,
-            topology,
-            sampler: SamplerConfig::default(),
-            stop: Arc::new(AtomicBool::new(false)),
-            warnings: Vec::new(),
-        }
+        Host { root, topology }
     }
 
     /// Refuses, before allocating, a working set the machine cannot hold.
@@ -58,21 +43,21 @@ impl Context {
     }
 
     /// Checks that `node` exists in the topology.
-    pub fn check_node(&self, id: &str, node: u64) -> Result<u32, BenchError> {
-        self.node(node).map(|n| n.os_index).map_err(|why| BenchError::bad_param(id, "node", why))
+    pub fn check_node(&self, id: &str, param: &str, node: u32) -> Result<u32, BenchError> {
+        self.node(node.into()).map(|n| n.os_index).map_err(|why| BenchError::bad_param(id, param, why))
     }
 
     /// Checks that `cpu` is one this process may run on.
-    pub fn check_cpu(&self, id: &str, cpu: u64) -> Result<u32, BenchError> {
+    pub fn check_cpu(&self, id: &str, cpu: u32) -> Result<u32, BenchError> {
         let allowed = hwbench_probes::binding::allowed_cpus();
-        match u32::try_from(cpu).ok().filter(|c| allowed.contains(c)) {
-            Some(c) => Ok(c),
-            None => Err(BenchError::bad_param(
-                id,
-                "cpu",
-                format!("CPU {cpu} is not available (allowed: {})", hwbench_probes::sysroot::format_list(&allowed)),
-            )),
+        if allowed.contains(&cpu) {
+            return Ok(cpu);
         }
+        Err(BenchError::bad_param(
+            id,
+            "cpu",
+            format!("CPU {cpu} is not available (allowed: {})", hwbench_probes::sysroot::format_list(&allowed)),
+        ))
     }
 
     /// The CPUs of `node` this process may use; all allowed CPUs when the
@@ -99,6 +84,6 @@ pub fn physical_memory_bytes() -> u64 {
         if libc::sysinfo(&mut info) != 0 {
             return u64::MAX;
         }
-        u64::from(info.totalram).saturating_mul(u64::from(info.mem_unit))
+        info.totalram.saturating_mul(u64::from(info.mem_unit))
     }
 }
