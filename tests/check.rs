@@ -171,7 +171,7 @@ fn a_failed_record_in_the_new_run_fails_the_gate_naming_it() {
     let said = text(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(
-        said.contains("gate failure: memory.latency bytes=1048576 cpu=0 node=2 page=thp stride=64: failed in the new run: mbind to node 2 failed"),
+        said.contains("gate failure: memory.latency bytes=1048576 cpu=0 node=2 page=thp stride=64: failed in the new run: repetition 1 of 2: mbind to node 2 failed"),
         "{said}"
     );
     assert!(said.contains("1 gate failure(s)"), "{said}");
