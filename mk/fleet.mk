@@ -7,18 +7,18 @@
 # the outlier test's error rates over 30 seeded cohorts
 # (scripts/bench/fleet-calibration); not part of `make test`: the timings
 # depend on the machine's load.
-APT_PACKAGES += python3 python3-venv chromium fonts-dejavu-core jq time
+TEST_PACKAGES += python3 python3-venv chromium fonts-dejavu-core jq time
 TEST_TARGETS += test-fleet-browser
 
 .PHONY: duckdb-venv test-fleet-browser bench-fleet
 test: duckdb-venv
 
-duckdb-venv: deps
+duckdb-venv: deps-test
 	@scripts/dev/duckdb-venv
 
-test-fleet-browser:
+test-fleet-browser: build deps-test
 	@scripts/dev/fleet-browser-check $(HWBENCH)
 
-bench-fleet: build
+bench-fleet: build deps-test
 	@scripts/bench/fleet-scale $(HWBENCH)
 	@scripts/bench/fleet-calibration $(HWBENCH)

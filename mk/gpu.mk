@@ -3,7 +3,7 @@
 # clpeak and PoCL (OpenCL on the CPU) and compares gpu.compute f32 on
 # lavapipe with clpeak on the same CPU, alternating runs. Not part of
 # `make test`: it takes minutes and its figures depend on the machine's load.
-APT_PACKAGES += mesa-vulkan-drivers
+TEST_PACKAGES += mesa-vulkan-drivers
 
 .PHONY: peers-gpu
 peers-gpu: build

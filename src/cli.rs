@@ -7,7 +7,15 @@ use clap::{Args, Parser, Subcommand};
 /// Hardware characterization: memory tiers, GPU throughput, energy per
 /// operation; self-describing JSON results and comparisons.
 #[derive(Debug, Parser)]
-#[command(name = "hwbench", version, about, propagate_version = true)]
+#[command(
+    name = "hwbench",
+    version,
+    about,
+    propagate_version = true,
+    after_help = "Exit codes: 0 ok; 1 regression found (compare, check); 2 bad input or usage; 3 environment or \
+                  I/O failure (a result that cannot be written, hwloc failing, unreadable system files); \
+                  130 interrupted (the partial result is saved)."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

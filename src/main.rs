@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod exit;
 mod interrupt;
 mod measure;
 mod progress;
@@ -11,16 +12,6 @@ mod progress;
 use std::process::ExitCode;
 
 use clap::Parser;
-
-/// Exit codes (README.md, "Commands").
-pub mod exit {
-    /// A regression was found (compare, check).
-    pub const REGRESSION: u8 = 1;
-    /// Bad input or usage.
-    pub const BAD_INPUT: u8 = 2;
-    /// Interrupted; the partial result was saved.
-    pub const INTERRUPTED: u8 = 130;
-}
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
@@ -38,12 +29,23 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line: the outermost context and its causes, joined.
             eprintln!("hwbench: error: {}", one_line(&e));
-            ExitCode::from(exit::BAD_INPUT)
+            ExitCode::from(exit::code_of(&e))
         }
     }
 }
 
-/// Joins an error chain into a single line.
+/// Joins an error chain into a single line; a cause its parent already
+/// printed at its end (`cannot write F: No space left`) is not repeated.
 fn one_line(e: &anyhow::Error) -> String {
-    e.chain().map(|c| c.to_string().replace('\n', " ")).collect::<Vec<_>>().join(": ")
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string().replace('\n', " ");
+        if line.is_empty() {
+            line = text;
+        } else if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }

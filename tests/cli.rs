@@ -1,8 +1,11 @@
 //! End-to-end tests of the binary: topology, list, run, bad input and
 //! interruption. Each runs the real release binary.
 
+use std::io::Read;
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use hwbench_schema::{load, RecordStatus, RunStatus, Tier};
 
@@ -27,10 +30,20 @@ fn stderr(out: &Output) -> String {
 
 /// Asserts a one-line error, exit code 2, and returns the line.
 fn assert_bad_input(out: &Output) -> String {
-    assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(out));
+    assert_error(out, 2)
+}
+
+/// Asserts a one-line error, exit code 3 (environment or I/O failure), and
+/// returns the line.
+fn assert_environment_failure(out: &Output) -> String {
+    assert_error(out, 3)
+}
+
+fn assert_error(out: &Output, code: i32) -> String {
+    assert_eq!(out.status.code(), Some(code), "stderr: {}", stderr(out));
     let err = stderr(out);
     assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
-    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.starts_with("hwbench: error: ") && !err.contains("panicked"), "{err}");
     err
 }
 
@@ -169,54 +182,156 @@ fn bad_input_is_one_line_exit_2_and_writes_nothing() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "a bad run left files");
 }
 
+/// A result that cannot be written is exit 3 (not 2: nothing was wrong
+/// with the command), one line naming the path, before anything is
+/// measured: `--out /dev/full` is what a user trying the error path types.
 #[test]
-fn an_unwritable_out_directory_is_refused_before_measuring() {
-    let err =
-        assert_bad_input(&hwbench(&["run", "memory.latency", "--set", "bytes=8KiB", "--out", "/proc/hwbench-results"]));
-    assert!(err.contains("/proc/hwbench-results"), "{err}");
+fn an_unwritable_out_is_exit_3_naming_it_before_measuring() {
+    for (out, expected) in [
+        ("/proc/hwbench-results", "--out /proc/hwbench-results: cannot write /proc/hwbench-results/"),
+        ("/dev/full", "--out /dev/full: cannot write /dev/full/"),
+        ("/dev/full/r.json", "--out /dev/full/r.json: cannot write /dev/full/r.json"),
+    ] {
+        let err = assert_environment_failure(&hwbench(&["run", "memory.latency", "--set", "bytes=8KiB", "--out", out]));
+        assert!(err.contains(expected), "{out}: {err}");
+    }
+}
+
+/// The write of the finished document itself failing (a full disk): a
+/// 64 KiB tmpfs, filled, in a private mount namespace. The early check that
+/// the directory is writable passes (an empty file fits), the measurement
+/// runs, and the atomic write of the result hits ENOSPC.
+#[test]
+fn a_full_disk_at_the_end_of_a_run_is_exit_3_naming_the_file() {
+    let dir = tmp_dir("full-disk");
+    let file = dir.join("r.json");
+    let out = Command::new("unshare")
+        .args(["--mount", "--map-root-user", "sh", "-c"])
+        .arg(
+            r#"mount -t tmpfs -o size=64k hwbench-full "$1" || exit 99
+               head -c 1M /dev/zero > "$1/fill" 2>/dev/null
+               exec "$2" run memory.latency --set bytes=8KiB --quiet --idle-seconds 0 --out "$1/r.json""#,
+        )
+        .args(["sh", dir.to_str().unwrap(), env!("CARGO_BIN_EXE_hwbench")])
+        .env_remove("HWBENCH_SYSFS_ROOT")
+        .output()
+        .expect("unshare (util-linux) runs");
+    assert_ne!(out.status.code(), Some(99), "could not mount a small tmpfs: {}", stderr(&out));
+    let err = assert_environment_failure(&out);
+    assert!(err.contains(&format!("cannot write {}: No space left on device", file.display())), "{err}");
+    assert_eq!(err.matches("No space left").count(), 1, "{err}");
+    assert!(!file.exists(), "the mount namespace leaked");
 }
 
 #[test]
 fn an_unknown_command_line_flag_is_exit_2() {
     assert_eq!(hwbench(&["run", "--no-such-flag"]).status.code(), Some(2));
-    assert_eq!(hwbench(&["--help"]).status.code(), Some(0));
+    let help = hwbench(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8(help.stdout).unwrap();
+    assert!(text.contains("2 bad input") && text.contains("3 environment or I/O failure"), "{text}");
 }
 
+/// A fixture root that is not there must not fall back to this machine.
+#[test]
+fn a_sysfs_root_that_describes_no_machine_is_exit_2_naming_it() {
+    let missing = "/nonexistent-hwbench-root";
+    for command in [&["topology"][..], &["sensors"], &["run", "memory.latency"]] {
+        let err = assert_bad_input(&hwbench(&[command, &["--sysfs-root", missing]].concat()));
+        assert_eq!(
+            err.trim_end(),
+            format!("hwbench: error: --sysfs-root: {missing}: no such directory"),
+            "{command:?}"
+        );
+    }
+    let empty = tmp_dir("no-sysfs");
+    std::fs::create_dir_all(empty.join("sys/class")).unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_hwbench")).arg("topology").env("HWBENCH_SYSFS_ROOT", &empty).output().unwrap();
+    let err = assert_bad_input(&out);
+    assert!(err.contains(&format!("HWBENCH_SYSFS_ROOT: {}: holds no sys/devices/system", empty.display())), "{err}");
+    assert!(out.stdout.is_empty());
+}
+/// Ctrl-C after two points were measured, as the progress bar shows them
+/// (hwbench's stderr on a pseudo-terminal, so the bar is drawn).
 #[test]
 fn ctrl_c_saves_what_was_measured_as_interrupted_and_exits_130() {
     let file = tmp_dir("interrupt").join("r.json");
+    let (master, slave) = pseudo_terminal();
     let mut child = Command::new(env!("CARGO_BIN_EXE_hwbench"))
-        .args(["run", "memory.latency", "--set", "max_bytes=64MiB", "--quiet", "--out", file.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
+        .args(["run", "memory.latency", "--set", "max_bytes=64MiB", "--out", file.to_str().unwrap()])
+        .env_remove("HWBENCH_SYSFS_ROOT")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(slave))
         .spawn()
         .unwrap();
-    // Sampling takes about 0.6 s a point: after 2.5 s a few points are done.
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut terminal = std::fs::File::from(master);
+        let (mut seen, mut buf, mut signalled) = (String::new(), [0u8; 4096], false);
+        // Reads until hwbench closes the terminal (EIO on Linux).
+        while let Ok(n @ 1..) = terminal.read(&mut buf) {
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if !signalled && points_done(&seen) >= 2 {
+                signalled = true;
+                let _ = done_tx.send(());
+            }
+        }
+        seen
+    });
+    let started = done_rx.recv_timeout(Duration::from_secs(300));
     // SAFETY: plain kill(2) on our child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
+    let seen = reader.join().unwrap();
+    assert!(started.is_ok(), "no progress line showing 2 points done: {seen:?}");
+    assert_eq!(status.code(), Some(130), "{seen}");
     let doc = load(&file).unwrap();
     assert_eq!(doc.run.status, RunStatus::Interrupted);
-    assert!(!doc.benchmarks.is_empty(), "nothing kept");
+    assert!(doc.benchmarks.len() >= 2, "fewer records than the bar showed done: {}", doc.benchmarks.len());
     assert!(doc.benchmarks.len() < 20, "ran to the end: {}", doc.benchmarks.len());
     assert!(doc.benchmarks.iter().all(|r| r.status == RecordStatus::Ok && r.metrics[0].samples.len() == 10));
+    assert!(seen.contains("interrupted; finishing the current sample"), "{seen}");
 }
 
+/// The highest `{pos}` of the progress bar ("00:00:03 [=>   ] 2/25 ...").
+fn points_done(terminal: &str) -> u64 {
+    terminal
+        .split("] ")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('/').and_then(|(pos, _)| pos.parse().ok()))
+        .max()
+        .unwrap_or(0)
+}
+
+/// A pseudo-terminal pair: (master, slave).
+fn pseudo_terminal() -> (OwnedFd, OwnedFd) {
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty writes two descriptors; name, termios and size may be null.
+    let rc =
+        unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: openpty just returned these; nothing else owns them.
+    unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) }
+}
+
+/// Asking for more 2 MiB huge pages than the pool can give (its free pages
+/// plus the surplus it may add: none on a machine without a reservation)
+/// is a skipped record naming the fix, on any machine.
 #[test]
 fn explicit_huge_pages_without_a_reservation_are_skipped_with_the_fix() {
-    let reserved: u64 = std::fs::read_to_string("/proc/sys/vm/nr_hugepages").unwrap().trim().parse().unwrap();
-    if reserved > 0 {
-        eprintln!("skipped: this machine reserves {reserved} huge pages");
-        return;
-    }
+    let pool = |file: &str| -> u64 {
+        let path = format!("/sys/kernel/mm/hugepages/hugepages-2048kB/{file}");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")).trim().parse().unwrap()
+    };
+    let obtainable = pool("free_hugepages") + pool("nr_overcommit_hugepages");
+    let bytes = format!("{}MiB", (obtainable + 1) * 2);
     let file = tmp_dir("hugetlb").join("r.json");
     let out = hwbench(&[
         "run",
         "memory.latency",
         "--set",
-        "bytes=1MiB",
+        &format!("bytes={bytes}"),
         "--set",
         "page=2m",
         "--out",
@@ -228,6 +343,33 @@ fn explicit_huge_pages_without_a_reservation_are_skipped_with_the_fix() {
     assert_eq!(r.status, RecordStatus::Skipped);
     assert!(r.reason.as_deref().unwrap().contains("nr_hugepages"), "{:?}", r.reason);
     assert!(r.metrics.is_empty());
+}
+
+/// Without a Wayland session (no XDG_RUNTIME_DIR: ssh, cron, Slurm) the
+/// Vulkan window-system layer complains while adapters are listed; hwbench
+/// keeps that off stderr and passes on everything else the loader says.
+#[test]
+fn listing_gpus_without_a_window_system_prints_no_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hwbench"))
+        .args(["topology", "--json"])
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("HWBENCH_SYSFS_ROOT")
+        .env("VK_LOADER_DEBUG", "info")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let t: hwbench_schema::Topology = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!t.gpus.is_empty(), "no adapter: {:?}", t.gpu_note);
+    let err = stderr(&out);
+    assert!(!err.contains("XDG_RUNTIME_DIR"), "{err}");
+    assert!(err.contains("Vulkan Loader"), "the loader's own lines were swallowed: {err}");
+    let quiet = Command::new(env!("CARGO_BIN_EXE_hwbench"))
+        .args(["topology"])
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("HWBENCH_SYSFS_ROOT")
+        .output()
+        .unwrap();
+    assert_eq!(stderr(&quiet), "");
 }
 
 #[test]

@@ -2,6 +2,9 @@
 //! charts the data calls for, hostile labels shown as text, bad inputs
 //! refused with nothing left behind. Each runs the real release binary.
 
+#[path = "../reports/tests/support/synthetic.rs"]
+mod synthetic;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -64,7 +67,7 @@ fn two_machines_give_every_file_and_one_chart_per_kind_of_data() {
     let out_dir = dir.join("report");
     let out = report(&[&fixture("report-a.json"), &fixture("report-b.json"), "--out", out_dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(entries(&out_dir), ["data.csv", "index.html", "plots", "summary.md"]);
+    assert_eq!(entries(&out_dir), [".hwbench-report", "data.csv", "index.html", "plots", "summary.md"]);
     assert_eq!(entries(&out_dir.join("plots")), CHARTS);
     let html = read(&out_dir.join("index.html"));
     assert_eq!(html.matches("<svg").count(), CHARTS.len());
@@ -224,5 +227,91 @@ fn an_earlier_report_is_replaced_and_other_directories_are_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an hwbench report directory"));
     assert_eq!(entries(&precious), ["thesis.tex"]);
+    // An empty directory made for the report is used.
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert!(report(&[&a, "--out", empty.to_str().unwrap()]).status.success());
+    assert!(empty.join("index.html").exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A user's web page directory holds an index.html too: only a directory
+/// hwbench wrote (its marker file) is replaced; anything else is exit 2
+/// naming it, with every byte left as it was.
+#[test]
+fn a_users_directory_holding_an_index_html_is_left_untouched() {
+    let dir = tmp_dir("users-index");
+    let site = dir.join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(site.join("index.html"), "<h1>my page</h1>\n").unwrap();
+    let out = report(&[&fixture("report-a.json"), "--out", site.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(&format!("{}: exists and is not an hwbench report directory", site.display())), "{err}");
+    assert_eq!(entries(&site), ["index.html"]);
+    assert_eq!(read(&site.join("index.html")), "<h1>my page</h1>\n");
+    // Nothing was staged beside it either.
+    assert_eq!(entries(&dir), ["site"]);
+    // A report without the marker (or with files added to it) is not
+    // taken for hwbench's.
+    let old = dir.join("old");
+    std::fs::create_dir_all(old.join("plots")).unwrap();
+    for f in ["index.html", "summary.md", "data.csv"] {
+        std::fs::write(old.join(f), "x").unwrap();
+    }
+    assert_eq!(report(&[&fixture("report-a.json"), "--out", old.to_str().unwrap()]).status.code(), Some(2));
+    assert_eq!(read(&old.join("index.html")), "x");
+    let ours = dir.join("ours");
+    assert!(report(&[&fixture("report-a.json"), "--out", ours.to_str().unwrap()]).status.success());
+    std::fs::write(ours.join("notes.txt"), "mine").unwrap();
+    assert_eq!(report(&[&fixture("report-a.json"), "--out", ours.to_str().unwrap()]).status.code(), Some(2));
+    assert_eq!(read(&ours.join("notes.txt")), "mine");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Five unchanged runs with repetitions: every relative-performance
+/// interval contains 1.0 and no change clears the noise.
+#[test]
+fn five_unchanged_runs_show_intervals_around_one_and_no_changes() {
+    let dir = tmp_dir("unchanged");
+    let runs = dir.join("runs");
+    std::fs::create_dir_all(&runs).unwrap();
+    for k in 0..5 {
+        synthetic::write(&runs, &format!("run{k}"), &synthetic::machine(0.02), 5, 40 + k);
+    }
+    let out_dir = dir.join("r");
+    let out = report(&[runs.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = read(&out_dir.join("summary.md"));
+    let table = &summary[summary.find("## Relative performance").unwrap()..summary.find("## Changes").unwrap()];
+    // Two benchmarks and the overall mean, each with four intervals.
+    let intervals: Vec<(f64, f64)> = table
+        .split(r"× \[")
+        .skip(1)
+        .map(|rest| {
+            let inside = &rest[..rest.find(r"\]").unwrap()];
+            let (lower, upper) = inside.split_once(", ").unwrap();
+            (lower.parse().unwrap(), upper.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(intervals.len(), 3 * 4, "{table}");
+    assert!(intervals.iter().all(|&(lower, upper)| lower <= 1.0 && 1.0 <= upper), "{table}");
+    assert!(table.contains(r"simultaneous at 95.0% over the table \(each at 99.6%, Bonferroni\)"), "{table}");
+    assert_eq!(summary.matches(": 0 regressed, 0 improved,").count(), 4, "{summary}");
+    assert!(!summary.contains("- regressed") && !summary.contains("- improved"), "{summary}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Runs measured once per point have ratios but no interval, and say why.
+#[test]
+fn one_repetition_runs_have_no_interval() {
+    let dir = tmp_dir("once");
+    let out_dir = dir.join("r");
+    let out = report(&[&fixture("report-a.json"), &fixture("report-b.json"), "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = read(&out_dir.join("index.html"));
+    assert!(html.contains("× (one repetition: no run-to-run estimate)</td>"), "{html}");
+    assert!(html.contains("without a run-to-run estimate"), "{html}");
     let _ = std::fs::remove_dir_all(dir);
 }

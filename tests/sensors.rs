@@ -1,6 +1,7 @@
-//! `hwbench sensors` on the live machine and on the fixture tree with every
-//! sysfs source, and what `run` records here: counters on every record,
-//! energy only where a meter works, never estimated.
+//! `hwbench sensors` on the live machine and on fixture trees (every sysfs
+//! source with static values; meters that exist and count nothing on a
+//! virtual machine), and what `run` records: counters on every record,
+//! energy only where a meter proved it counts, never estimated.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,6 +11,15 @@ use hwbench_schema::{load, RecordStatus, SensorStatus};
 
 fn hwbench(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hwbench")).args(args).env_remove("HWBENCH_SYSFS_ROOT").output().unwrap()
+}
+
+/// A short `hwbench run memory.latency` (0.5 s of idle power where a meter
+/// exists) into `file`; asserts it succeeded.
+fn run_latency(file: &Path, extra: &[&str]) -> Output {
+    let base = ["run", "memory.latency", "--set", "bytes=256KiB", "--idle-seconds", "0.5", "--out"];
+    let out = hwbench(&[&base[..], &[file.to_str().unwrap()], extra].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out
 }
 
 fn sensors(args: &[&str]) -> BTreeMap<String, SensorStatus> {
@@ -52,6 +62,12 @@ fn every_source_is_listed_and_each_missing_one_says_why() {
     if !Path::new("/sys/bus/event_source/devices/power").exists() {
         assert!(status["energy.perf_power"].detail.contains("no perf `power` PMU"));
     }
+    // A meter that is there is used only when it counted; else it says why.
+    for (name, s) in status.iter().filter(|(k, _)| k.starts_with("energy.")) {
+        if s.available {
+            assert!(s.detail.contains(&busy()), "{name} is used without a calibration: {s:?}");
+        }
+    }
     if !Path::new("/proc/driver/nvidia/version").exists() {
         let s = &status["energy.nvml"];
         assert!(!s.available && s.detail.contains("libnvidia-ml.so.1"), "{s:?}");
@@ -73,19 +89,53 @@ fn every_source_is_listed_and_each_missing_one_says_why() {
     assert!(nvml.contains(if status["energy.nvml"].available { " available " } else { " unavailable " }), "{nvml}");
 }
 
+/// How a calibration names the CPUs it kept busy: every CPU this process
+/// (and so hwbench) may use.
+fn busy() -> String {
+    // SAFETY: a zeroed cpu_set_t is valid; sched_getaffinity fills it.
+    let cpus = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        assert_eq!(libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set), 0);
+        libc::CPU_COUNT(&set)
+    };
+    let cpus = match cpus {
+        1 => "the one allowed CPU".to_string(),
+        2 => "both allowed CPUs".to_string(),
+        n => format!("all {n} allowed CPUs"),
+    };
+    format!("over 1.0 s with {cpus} busy")
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/powercap").join(name).to_str().unwrap().to_string()
+}
+
+/// Every sysfs source is found and parsed, and none is used: their values
+/// are static, so none counts over the calibration.
 #[test]
-fn the_fixture_tree_shows_each_sysfs_source() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/powercap/sensors");
-    let status = sensors(&["--sysfs-root", root.to_str().unwrap()]);
+fn static_sysfs_sources_are_found_and_refused_for_not_counting() {
+    let root = fixture("sensors");
+    let status = sensors(&["--sysfs-root", &root]);
     let powercap = &status["energy.powercap"];
-    assert!(powercap.available);
+    assert!(!powercap.available);
+    let not_counting = "is there but does not count (firmware or driver)";
     assert_eq!(
         powercap.detail,
-        "package-0 (component), dram-0 (component), core-0 (subdomain), package-1 (component), core-1 (subdomain), \
-         dram-1 (component), psys (system)"
+        format!(
+            "package-0, dram-0, core-0, package-1, core-1, dram-1, psys: counted no energy {}: the counter {not_counting}",
+            busy()
+        )
     );
     let hwmon = &status["energy.hwmon"];
-    assert_eq!(hwmon.detail, "amdgpu/hwmon0/power1 (component), i915/hwmon1/energy1 (component)");
+    assert!(!hwmon.available);
+    assert_eq!(
+        hwmon.detail,
+        format!(
+            "amdgpu/hwmon0/power1: read a constant 35.0 W {busy}: the reading {not_counting}; i915/hwmon1/energy1: \
+             counted no energy {busy}: the counter {not_counting}",
+            busy = busy()
+        )
+    );
     let perf = &status["energy.perf_power"];
     assert!(
         !perf.available && perf.detail.contains("dram-1 (energy-ram on CPU 1)") && perf.detail.contains("not opened"),
@@ -97,6 +147,55 @@ fn the_fixture_tree_shows_each_sysfs_source() {
     assert!(status["energy.nvml"].detail.contains("not read with a fixture root"));
 }
 
+/// A virtual machine's meters that exist and count nothing: a perf power
+/// PMU whose counters never move (the kernel's software dummy event stands
+/// for it, opened on this kernel: needs root or CAP_PERFMON, as `make test`
+/// runs), a RAPL counter that stands still, an hwmon power that never
+/// changes. Each is unavailable with why, and a run there shows no energy
+/// anywhere: not in the record, the summary lines or the report's charts.
+#[test]
+fn meters_that_count_nothing_are_unavailable_and_show_no_energy_anywhere() {
+    let root = fixture("dead");
+    let status = sensors(&["--sysfs-root", &root]);
+    let busy = busy();
+    let expected = [
+        ("energy.perf_power", format!("package-0, psys: counted no energy {busy}: this hypervisor does not pass the counter through")),
+        ("energy.powercap", format!("package-0: counted no energy {busy}: this hypervisor does not pass the counter through")),
+        (
+            "energy.hwmon",
+            format!("amdgpu/hwmon0/power1: read a constant 35.0 W {busy}: this hypervisor does not pass the reading through"),
+        ),
+    ];
+    for (source, detail) in &expected {
+        assert_eq!(&status[*source], &SensorStatus { available: false, detail: detail.clone() }, "{source}");
+    }
+
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sensors-dead");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("r.json");
+    let out = run_latency(&file, &["--sysfs-root", &root]);
+    let summary = String::from_utf8(out.stdout).unwrap();
+    assert!(summary.contains("latency=") && !summary.contains("power") && !summary.contains("energy"), "{summary}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("idle power"), "idle power measured without a meter: {stderr}");
+    let doc = load(&file).unwrap();
+    assert!(doc.sensors.iter().filter(|(k, _)| k.starts_with("energy.")).all(|(_, s)| !s.available));
+    let r = doc.benchmarks.iter().find(|r| r.id == "memory.latency").unwrap();
+    assert_eq!(r.status, RecordStatus::Ok);
+    assert!(r.energy.is_none(), "{:?}", r.energy);
+    assert!(r.metrics.iter().all(|m| !m.name.starts_with("power") && !m.name.starts_with("energy")), "{:?}", r.metrics);
+    let report = dir.join("report");
+    let out = hwbench(&["report", file.to_str().unwrap(), "--out", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let charts: Vec<String> = std::fs::read_dir(report.join("plots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(charts.iter().any(|c| c.starts_with("memory-latency")), "{charts:?}");
+    assert!(charts.iter().all(|c| !c.starts_with("energy") && !c.starts_with("power")), "{charts:?}");
+}
+
 /// As an unprivileged user (paranoid 2 here): own-process counting works,
 /// kernel events need a permission, named with the fix.
 #[test]
@@ -105,10 +204,10 @@ fn an_unprivileged_user_gets_the_permission_to_grant() {
         .unwrap()
         .lines()
         .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
-    if !root || Command::new("setpriv").arg("--help").output().is_err() {
-        eprintln!("skipped: needs root and setpriv to drop to an unprivileged user");
-        return;
-    }
+    // Dropping to an unprivileged user needs root (make test runs as root)
+    // and setpriv (util-linux): a machine without them cannot run this check.
+    assert!(root, "this check needs root to drop to an unprivileged user: run the tests as root (make test)");
+    assert!(Command::new("setpriv").arg("--help").output().is_ok(), "setpriv (util-linux) is missing");
     let out = Command::new("setpriv")
         .args([
             "--reuid=65534",
@@ -142,18 +241,7 @@ fn run_records_counters_everywhere_and_energy_only_from_a_meter() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sensors-run");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("r.json");
-    let out = hwbench(&[
-        "run",
-        "memory.latency",
-        "--set",
-        "bytes=256KiB",
-        "--quiet",
-        "--idle-seconds",
-        "0.5",
-        "--out",
-        file.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run_latency(&file, &["--quiet"]);
     let doc = load(&file).unwrap();
     let has_meter = doc.sensors.iter().any(|(k, s)| k.starts_with("energy.") && s.available);
     let r = doc.benchmarks.iter().find(|r| r.id == "memory.latency").unwrap();

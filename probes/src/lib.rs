@@ -12,7 +12,7 @@ pub mod sysroot;
 pub mod tiers;
 pub mod topology;
 
-pub use sysroot::{SysRoot, SysfsError};
+pub use sysroot::{RootError, SysRoot, SysfsError};
 
 use thiserror::Error;
 
@@ -22,6 +22,12 @@ pub enum ProbeError {
     /// hwloc failed to load or answer.
     #[error("{0}")]
     Hwloc(String),
+    /// The environment points hwloc at another machine than this one.
+    #[error("{0}")]
+    HwlocEnvironment(String),
+    /// A fixture root that describes no machine.
+    #[error(transparent)]
+    Root(#[from] RootError),
     /// A sysfs/procfs file was missing or malformed.
     #[error(transparent)]
     Sysfs(#[from] SysfsError),

@@ -186,13 +186,15 @@ impl Region {
     }
 
     /// The placement record for the first `len` bytes: page policy asked and
-    /// obtained, and when a node was asked for, the verified fraction on it.
+    /// obtained, and when a node was asked for, the verified fraction on it
+    /// or why it could not be verified.
     pub fn placement(&self, len: usize) -> Placement {
         let info = self.page_info().unwrap_or(PageInfo { obtained: "unknown".into(), huge_bytes: 0 });
         let check = self.node.map(|n| self.verify_node(len, n));
-        let (fraction, checked) = match check {
-            Some(Ok(c)) => (Some(c.fraction()), c.pages_checked),
-            _ => (None, 0),
+        let (fraction, checked, unverified) = match check {
+            Some(Ok(c)) => (Some(c.fraction()), c.pages_checked, None),
+            Some(Err(e)) => (None, 0, Some(why_unverified(&e))),
+            None => (None, 0, None),
         };
         Placement {
             node: self.node,
@@ -201,7 +203,28 @@ impl Region {
             page_requested: self.policy.name().to_string(),
             page_obtained: info.obtained,
             huge_bytes: info.huge_bytes,
+            unverified,
         }
+    }
+}
+
+/// Why move_pages could not say where the pages are: the errno by name,
+/// the system's text, and what usually causes it.
+pub fn why_unverified(e: &std::io::Error) -> String {
+    let known = match e.raw_os_error() {
+        Some(libc::ENOSYS) => Some((
+            "ENOSYS",
+            "the kernel has no NUMA support, or a seccomp filter (a container runtime's) blocks move_pages",
+        )),
+        Some(libc::EPERM) => Some(("EPERM", "a seccomp filter or security policy refused move_pages")),
+        Some(libc::EACCES) => Some(("EACCES", "a security policy refused move_pages")),
+        Some(libc::EFAULT) => Some(("EFAULT", "a page address was outside the mapping")),
+        Some(libc::ENOMEM) => Some(("ENOMEM", "the kernel had no memory for the query")),
+        _ => None,
+    };
+    match known {
+        Some((name, cause)) => format!("move_pages failed with {name} ({e}): {cause}; where the pages are is unknown"),
+        None => format!("move_pages failed ({e}); where the pages are is unknown"),
     }
 }
 
@@ -415,6 +438,62 @@ AnonHugePages:         0 kB
         assert!(matches!(err, PlacementError::NodeTooSmall { node: 0, .. }), "{err}");
         let err = Region::allocate(&SysRoot::default(), 4096, PagePolicy::Small, Some(999)).unwrap_err();
         assert!(matches!(err, PlacementError::NodeUnknown { node: 999, .. }), "{err}");
+    }
+
+    /// A verified placement says so by its fraction and has no reason.
+    #[test]
+    fn a_verified_placement_has_no_reason_and_an_unbound_one_needs_none() {
+        let region = Region::allocate(&SysRoot::default(), 1 << 20, PagePolicy::Small, Some(0)).unwrap();
+        region.first_touch(0, region.len());
+        assert_eq!(region.placement(region.len()).unverified, None);
+        let free = Region::allocate(&SysRoot::default(), 1 << 20, PagePolicy::Small, None).unwrap();
+        let p = free.placement(free.len());
+        assert_eq!((p.on_node_fraction, p.unverified), (None, None));
+    }
+
+    /// move_pages refused by a seccomp filter, as container runtimes
+    /// install them: the record keeps why, never a silent null.
+    #[test]
+    fn move_pages_refused_by_seccomp_leaves_the_reason() {
+        for (errno, name, cause) in [(libc::ENOSYS, "ENOSYS", "seccomp filter"), (libc::EPERM, "EPERM", "refused")] {
+            let placement = std::thread::spawn(move || {
+                let region = Region::allocate(&SysRoot::default(), 1 << 20, PagePolicy::Small, Some(0)).unwrap();
+                region.first_touch(0, region.len());
+                refuse_move_pages_in_this_thread(errno);
+                region.placement(region.len())
+            })
+            .join()
+            .unwrap();
+            assert_eq!((placement.node, placement.on_node_fraction, placement.pages_checked), (Some(0), None, 0));
+            let why = placement.unverified.unwrap();
+            assert!(why.starts_with(&format!("move_pages failed with {name} (")), "{why}");
+            assert!(why.contains(cause) && why.ends_with("where the pages are is unknown"), "{why}");
+        }
+    }
+
+    /// Installs a seccomp filter on the calling thread only (no TSYNC):
+    /// move_pages returns `errno`, every other call is allowed.
+    fn refuse_move_pages_in_this_thread(errno: i32) {
+        let stmt = |code: u32, k: u32| libc::sock_filter { code: code as u16, jt: 0, jf: 0, k };
+        let filter = [
+            // Load the syscall number (seccomp_data.nr, offset 0).
+            stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0),
+            libc::sock_filter {
+                code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+                jt: 0,
+                jf: 1,
+                k: libc::SYS_move_pages as u32,
+            },
+            stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ERRNO | errno as u32),
+            stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW),
+        ];
+        let program = libc::sock_fprog { len: filter.len() as u16, filter: filter.as_ptr().cast_mut() };
+        // SAFETY: prctl with a filter program that outlives the call.
+        unsafe {
+            assert_eq!(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+            let rc = libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &program as *const libc::sock_fprog);
+            assert_eq!(rc, 0, "seccomp: {}", std::io::Error::last_os_error());
+        }
     }
 
     #[test]

@@ -40,6 +40,17 @@ impl SysfsError {
     }
 }
 
+/// A root given for a fixture tree that does not describe a machine.
+#[derive(Debug, Error)]
+pub enum RootError {
+    /// The directory is not there.
+    #[error("{0}: no such directory")]
+    Missing(PathBuf),
+    /// The directory holds no `sys/devices/system`.
+    #[error("{0}: holds no sys/devices/system, so it describes no machine")]
+    NotASysfsTree(PathBuf),
+}
+
 /// The filesystem root that `/sys/...` and `/proc/...` paths resolve under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SysRoot {
@@ -61,6 +72,21 @@ impl SysRoot {
     /// True when this is the live machine's root, not a fixture.
     pub fn is_live(&self) -> bool {
         self.root == Path::new("/")
+    }
+
+    /// Checks that a fixture root describes a machine: it exists and holds
+    /// `sys/devices/system`. Readers that would otherwise fall back to the
+    /// live machine (hwloc) refuse a root that fails this.
+    pub fn check(&self) -> Result<(), RootError> {
+        if self.is_live() {
+            Ok(())
+        } else if !self.root.is_dir() {
+            Err(RootError::Missing(self.root.clone()))
+        } else if !self.path("/sys/devices/system").is_dir() {
+            Err(RootError::NotASysfsTree(self.root.clone()))
+        } else {
+            Ok(())
+        }
     }
 
     /// The root directory.
@@ -174,6 +200,19 @@ mod tests {
         assert_eq!(root.path("/sys/devices"), PathBuf::from("/tmp/fixture/sys/devices"));
         assert!(!root.is_live());
         assert!(SysRoot::default().is_live());
+    }
+
+    #[test]
+    fn a_fixture_root_must_hold_sys_devices_system() {
+        assert!(matches!(SysRoot::new("/nonexistent-root").check(), Err(RootError::Missing(_))));
+        let empty = std::env::temp_dir().join(format!("hwbench-sysroot-{}", std::process::id()));
+        std::fs::create_dir_all(empty.join("sys/class")).unwrap();
+        let err = SysRoot::new(&empty).check().unwrap_err();
+        assert!(matches!(err, RootError::NotASysfsTree(_)) && err.to_string().contains("sys/devices/system"), "{err}");
+        std::fs::create_dir_all(empty.join("sys/devices/system")).unwrap();
+        assert!(SysRoot::new(&empty).check().is_ok());
+        std::fs::remove_dir_all(empty).unwrap();
+        assert!(SysRoot::default().check().is_ok());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use hwbench_probes::topology::{cache_levels_for_pu, last_level_cache_bytes, probe};
-use hwbench_probes::SysRoot;
+use hwbench_probes::{ProbeError, RootError, SysRoot};
 use hwbench_schema::CacheKind;
 
 fn fixture(name: &str) -> PathBuf {
@@ -77,4 +77,76 @@ fn live_caches_match_what_sysfs_reports_for_cpu0() {
             .unwrap();
     let all_cpus: Vec<u32> = t.nodes.iter().flat_map(|n| n.cpus.clone()).collect();
     assert_eq!(all_cpus, online);
+}
+
+/// A root that is not there, or holds no sys/devices/system, is refused:
+/// hwloc would otherwise fall back to describing the live machine.
+#[test]
+fn a_root_that_describes_no_machine_is_refused_not_read_live() {
+    let missing = probe(&SysRoot::new("/nonexistent-hwbench-root")).unwrap_err();
+    assert!(matches!(missing, ProbeError::Root(RootError::Missing(_))), "{missing}");
+    assert_eq!(missing.to_string(), "/nonexistent-hwbench-root: no such directory");
+    let empty = scratch("empty");
+    std::fs::create_dir_all(empty.join("sys/class")).unwrap();
+    let err = probe(&SysRoot::new(&empty)).unwrap_err();
+    assert!(matches!(err, ProbeError::Root(RootError::NotASysfsTree(_))), "{err}");
+    std::fs::remove_dir_all(empty).unwrap();
+}
+
+/// Nothing about a fixture comes from this machine: a tree whose CPUs list
+/// no caches has none, although this CPU's CPUID instruction describes its
+/// own (hwloc's x86 backend would add them).
+#[test]
+fn a_fixture_without_caches_has_none_from_this_cpu() {
+    let root = scratch("no-caches");
+    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/powercap/machine"), &root);
+    for cpu in ["cpu0", "cpu1"] {
+        std::fs::remove_dir_all(root.join("sys/devices/system/cpu").join(cpu).join("cache")).unwrap();
+    }
+    let t = probe(&SysRoot::new(&root)).unwrap();
+    assert!(t.caches.is_empty(), "{:?}", t.caches);
+    assert_eq!((t.packages, t.cores.len()), (1, 2));
+    assert!(!probe(&SysRoot::default()).unwrap().caches.is_empty(), "this machine's hwloc finds no caches");
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+/// Fixture trees read from many threads at once each give their own
+/// machine (hwloc's root is never set in this process's environment).
+#[test]
+fn fixtures_read_concurrently_do_not_mix() {
+    let reads: Vec<_> = (0..8)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let name = if i % 2 == 0 { "two-socket-cxl" } else { "hbm-cxl" };
+                (name, probe(&SysRoot::new(fixture(name))).unwrap())
+            })
+        })
+        .collect();
+    let live = probe(&SysRoot::default()).unwrap();
+    for read in reads {
+        let (name, t) = read.join().unwrap();
+        let expected = probe(&SysRoot::new(fixture(name))).unwrap();
+        assert_eq!(t, expected, "{name}");
+        assert!(t.source.ends_with(&fixture(name).display().to_string()), "{}", t.source);
+    }
+    assert!(std::env::var_os("HWLOC_FSROOT").is_none());
+    assert_eq!(live, probe(&SysRoot::default()).unwrap());
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hwbench-topology-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
 }

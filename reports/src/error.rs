@@ -23,8 +23,12 @@ pub enum ReportError {
     /// `--baseline` names no loaded run.
     #[error("baseline '{wanted}' matches no run id, label or file (runs: {known})")]
     UnknownBaseline { wanted: String, known: String },
-    /// The output directory holds something other than an earlier report.
-    #[error("{0}: exists and is not an hwbench report directory; refusing to replace it")]
+    /// The output directory is not empty and was not written by hwbench
+    /// (no marker, or other files beside a report's).
+    #[error(
+        "{0}: exists and is not an hwbench report directory (no .hwbench-report marker, or other files in it); \
+         refusing to replace it: choose another --out or empty it"
+    )]
     OutputNotReport(PathBuf),
     /// Writing the report failed.
     #[error("cannot write {path}: {source}")]

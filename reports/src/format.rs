@@ -19,6 +19,11 @@ pub fn percent(fraction: f64) -> String {
     format!("{:+.1}%", fraction * 100.0)
 }
 
+/// A fraction as an unsigned percentage ("14.2%"), for spreads and levels.
+pub fn percent_unsigned(fraction: f64) -> String {
+    format!("{:.1}%", fraction * 100.0)
+}
+
 /// A p-value ("0.0432", "<0.0001").
 pub fn p_value(p: f64) -> String {
     if p < 1e-4 {
@@ -41,6 +46,7 @@ mod tests {
         assert_eq!(value(1.5e-9), "1.500e-9");
         assert_eq!(percent(0.1), "+10.0%");
         assert_eq!(percent(-0.032), "-3.2%");
+        assert_eq!(percent_unsigned(0.142), "14.2%");
         assert_eq!(p_value(0.04321), "0.0432");
         assert_eq!(p_value(1e-6), "<0.0001");
     }

@@ -1,6 +1,8 @@
 //! Writing a report directory all at once: the files go into a temporary
 //! sibling directory that is renamed into place at the end, so a failure
-//! never leaves a partial report behind.
+//! never leaves a partial report behind. An existing directory is replaced
+//! only when it is empty or hwbench wrote it (it holds [`MARKER`] and
+//! nothing but a report's files).
 
 use std::path::{Path, PathBuf};
 
@@ -8,13 +10,22 @@ use crate::report::Report;
 use crate::writers;
 use crate::ReportError;
 
-/// What a report directory holds; a directory with only these may be replaced.
-const REPORT_ENTRIES: [&str; 4] = ["index.html", "summary.md", "data.csv", "plots"];
+/// The file every report directory gets, so a later report knows the
+/// directory is hwbench's to replace.
+pub const MARKER: &str = ".hwbench-report";
+
+/// What a report directory holds; one with the marker and only these may be
+/// replaced.
+const REPORT_ENTRIES: [&str; 5] = [MARKER, "index.html", "summary.md", "data.csv", "plots"];
+
+/// The marker's content, for whoever finds it.
+const MARKER_TEXT: &str = "Written by `hwbench report`: a later report with the same --out replaces this directory.\n";
 
 /// Writes index.html, summary.md, data.csv and plots/*.svg under `out`,
 /// replacing an earlier report there (never anything else).
 pub fn write(report: &Report, out: &Path) -> Result<(), ReportError> {
     let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
+        (MARKER.into(), MARKER_TEXT.into()),
         ("index.html".into(), writers::html::render(report)),
         ("summary.md".into(), writers::markdown::render(report)),
         ("data.csv".into(), writers::csv::render(&report.runs)),
@@ -62,10 +73,13 @@ pub fn write(report: &Report, out: &Path) -> Result<(), ReportError> {
     Ok(())
 }
 
-/// True for an empty directory or one holding an earlier report only.
+/// True for an empty directory or one holding an earlier report only, with
+/// the marker hwbench writes into every report.
 fn replaceable(dir: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else { return false };
-    entries.flatten().all(|e| REPORT_ENTRIES.contains(&e.file_name().to_string_lossy().as_ref()))
+    let names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.is_empty()
+        || (names.iter().any(|n| n == MARKER) && names.iter().all(|n| REPORT_ENTRIES.contains(&n.as_str())))
 }
 
 /// The staging directory; removed unless it was renamed into place.

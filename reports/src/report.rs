@@ -27,7 +27,8 @@ pub struct Report {
     pub runs: RunSet,
     pub system: SystemTable,
     pub relative: Relative,
-    /// Each other run compared with the baseline: (run index, comparison).
+    /// Each other run compared with the baseline, repetitions as the
+    /// units: (run index, comparison).
     pub changes: Vec<(usize, Comparison)>,
     pub charts: Vec<Chart>,
     pub problems: Vec<Problem>,
@@ -37,11 +38,11 @@ pub struct Report {
 pub fn build(runs: RunSet) -> Result<Report, ReportError> {
     let relative = relative::relative(&runs);
     let charts = charts::plan(&runs, &relative).iter().map(charts::draw).collect::<Result<Vec<_>, _>>()?;
-    let base = &runs.baseline_run().doc;
+    let base = std::slice::from_ref(&runs.baseline_run().doc);
     let options = compare::Options::default();
     let changes = (0..runs.runs.len())
         .filter(|&i| i != runs.baseline)
-        .map(|i| (i, compare::compare(base, &runs.runs[i].doc, &options)))
+        .map(|i| (i, compare::compare(base, std::slice::from_ref(&runs.runs[i].doc), &options)))
         .collect();
     let problems = runs
         .runs

@@ -484,4 +484,9 @@ pub struct Placement {
     pub page_obtained: String,
     /// Bytes backed by transparent huge pages (smaps AnonHugePages).
     pub huge_bytes: u64,
+    /// Why the placement on `node` could not be verified: move_pages failed
+    /// (the errno and what it means, e.g. ENOSYS under a seccomp filter).
+    /// Absent when it was verified or no node was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<String>,
 }

@@ -185,7 +185,9 @@ def check_placement(doc, node):
             problems.append(f"{where}: status {r['status']}: {r.get('reason')}")
         if p.get("node") != node:
             problems.append(f"{where}: placement node {p.get('node')}, asked for {node}")
-        if fraction is None or fraction < MIN_ON_NODE_FRACTION:
+        if p.get("unverified"):
+            problems.append(f"{where}: placement not verified: {p['unverified']}")
+        elif fraction is None or fraction < MIN_ON_NODE_FRACTION:
             problems.append(f"{where}: on_node_fraction {fraction} < {MIN_ON_NODE_FRACTION}")
         if not p.get("pages_checked"):
             problems.append(f"{where}: no pages checked")

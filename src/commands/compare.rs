@@ -1,13 +1,16 @@
-//! `hwbench compare`: statistical comparison of two runs; exit 1 when
-//! anything regressed.
+//! `hwbench compare`: statistical comparison of two sides, each one result
+//! document or a directory of runs of one machine; exit 1 when the gate
+//! fails (a regression, or a record the base measured and the new side did
+//! not).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use hwbench_reports::compare::{self, render, Options};
+use hwbench_schema::ResultDocument;
 
 use crate::cli::GlobalArgs;
 
@@ -18,19 +21,22 @@ pub enum Format {
     Table,
     /// A Markdown document (CI summaries, pull requests).
     Markdown,
-    /// Machine-readable, with the verdict counts on top.
+    /// Machine-readable, with the gate outcome and verdict counts on top.
     Json,
 }
 
 /// Arguments of `hwbench compare`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The reference result document.
+    /// The reference: a result document, or a directory of runs of one
+    /// machine (searched for *.json; whole runs are then the units).
+    #[arg(value_name = "BASE_FILE_OR_DIR")]
     pub base: PathBuf,
-    /// The result document judged against it.
+    /// The side judged against it: a result document or a directory of runs.
+    #[arg(value_name = "NEW_FILE_OR_DIR")]
     pub new: PathBuf,
-    /// Noise threshold in percent: a significant change of the median must
-    /// exceed it to count as improved or regressed.
+    /// Noise threshold in percent: a significant change must exceed it to
+    /// count, and a metric whose baseline spread exceeds it is not gated.
     #[arg(long, default_value_t = 5.0, value_name = "PCT")]
     pub threshold: f64,
     /// Output format.
@@ -38,14 +44,11 @@ pub struct CompareArgs {
     pub format: Format,
 }
 
-/// Compares, prints, and exits 1 when anything regressed.
+/// Compares, prints, and exits 1 when the gate fails.
 pub fn run(args: &CompareArgs, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    if !(args.threshold.is_finite() && args.threshold >= 0.0) {
-        anyhow::bail!("--threshold {}: must be a percentage of 0 or more", args.threshold);
-    }
-    let base = hwbench_schema::load(&args.base)?;
-    let new = hwbench_schema::load(&args.new)?;
-    let options = Options { threshold: args.threshold / 100.0, ..Options::default() };
+    let options = Options::with_threshold_percent(args.threshold).map_err(anyhow::Error::msg)?;
+    let base = load_side(&args.base)?;
+    let new = load_side(&args.new)?;
     let comparison = compare::compare(&base, &new, &options);
     let bytes = match args.format {
         Format::Table => render::table(&comparison),
@@ -53,5 +56,11 @@ pub fn run(args: &CompareArgs, _global: &GlobalArgs) -> anyhow::Result<ExitCode>
         Format::Json => render::json(&comparison),
     };
     std::io::stdout().write_all(&bytes).context("cannot write the comparison to stdout")?;
-    Ok(if comparison.has_regression() { ExitCode::from(crate::exit::REGRESSION) } else { ExitCode::SUCCESS })
+    Ok(crate::exit::gate(comparison.fails_gate()))
+}
+
+/// The documents of one side: a file, or every result under a directory.
+fn load_side(path: &Path) -> anyhow::Result<Vec<ResultDocument>> {
+    let loaded = hwbench_reports::inputs::load_all(std::slice::from_ref(&path.to_path_buf()))?;
+    Ok(loaded.into_iter().map(|l| l.doc).collect())
 }

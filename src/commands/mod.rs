@@ -12,6 +12,7 @@ pub mod topology;
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use hwbench_probes::SysRoot;
 
 use crate::cli::{Cli, Command, GlobalArgs};
@@ -19,6 +20,9 @@ use crate::cli::{Cli, Command, GlobalArgs};
 /// Runs the chosen command.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = &cli.global;
+    if matches!(cli.command, Command::Topology(_) | Command::Sensors(_) | Command::Run(_) | Command::Check(_)) {
+        check_root(global)?;
+    }
     match cli.command {
         Command::Topology(args) => topology::run(&args, global),
         Command::Sensors(args) => sensors::run(&args, global),
@@ -30,6 +34,18 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Fleet(args) => fleet::run(&args, global),
         Command::Export(args) => export::run(&args, global),
     }
+}
+
+/// Refuses a `--sysfs-root` (or HWBENCH_SYSFS_ROOT) that describes no
+/// machine, before anything reads it: bad input, never the live machine.
+fn check_root(global: &GlobalArgs) -> anyhow::Result<()> {
+    let root = sysroot(global);
+    let flag = if std::env::var_os("HWBENCH_SYSFS_ROOT").is_some_and(|v| v == root.root().as_os_str()) {
+        "HWBENCH_SYSFS_ROOT"
+    } else {
+        "--sysfs-root"
+    };
+    root.check().map_err(anyhow::Error::from).context(flag)
 }
 
 /// The sysfs root chosen on the command line or in the environment.

@@ -11,11 +11,55 @@ pub const WANTED_FEATURES: wgpu::Features = wgpu::Features::TIMESTAMP_QUERY
 
 /// A wgpu instance (backends from `WGPU_BACKEND` when set) and every
 /// adapter of every compiled-in backend, in wgpu's order; the position in
-/// the list is the adapter's index.
+/// the list is the adapter's index. What the drivers print on stderr
+/// meanwhile is passed on, except their window-system noise.
 pub fn enumerate() -> (wgpu::Instance, Vec<wgpu::Adapter>) {
-    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle().with_env());
-    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
-    (instance, adapters)
+    without_window_system_noise(|| {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle().with_env());
+        let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+        (instance, adapters)
+    })
+}
+
+/// Lines Vulkan loaders and drivers print while enumerating that are about
+/// presenting to a window, which hwbench never does: libwayland-client's
+/// complaint, through lavapipe's window-system layer, when there is no
+/// Wayland session (XDG_RUNTIME_DIR unset, as under ssh, cron, Slurm).
+const WINDOW_SYSTEM_NOISE: [&str; 1] = ["XDG_RUNTIME_DIR is invalid or not set in the environment"];
+
+/// Runs `f` with file descriptor 2 on a memory file, then writes what was
+/// printed meanwhile back to stderr without the window-system noise. (The
+/// drivers write to the descriptor from C, so std cannot capture it.)
+fn without_window_system_noise<T>(f: impl FnOnce() -> T) -> T {
+    use std::io::{Read, Seek};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    // SAFETY: dup and memfd_create only create descriptors, owned below.
+    let (saved, capture) =
+        unsafe { (libc::dup(2), libc::memfd_create(c"hwbench-gpu-stderr".as_ptr(), libc::MFD_CLOEXEC)) };
+    if saved < 0 || capture < 0 {
+        for fd in [saved, capture].into_iter().filter(|&fd| fd >= 0) {
+            // SAFETY: closes a descriptor just opened and used nowhere else.
+            unsafe { libc::close(fd) };
+        }
+        return f();
+    }
+    // SAFETY: both descriptors were just created and are owned nowhere else.
+    let (saved, capture) = unsafe { (OwnedFd::from_raw_fd(saved), OwnedFd::from_raw_fd(capture)) };
+    // SAFETY: points fd 2 at the memory file; restored right after `f`.
+    unsafe { libc::dup2(capture.as_raw_fd(), 2) };
+    let result = f();
+    // SAFETY: puts the original stderr back on fd 2.
+    unsafe { libc::dup2(saved.as_raw_fd(), 2) };
+    let mut printed = Vec::new();
+    let mut file = std::fs::File::from(capture);
+    if file.rewind().and_then(|_| file.read_to_end(&mut printed)).is_ok() {
+        for line in String::from_utf8_lossy(&printed).lines() {
+            if !WINDOW_SYSTEM_NOISE.iter().any(|noise| line.contains(noise)) {
+                eprintln!("{line}");
+            }
+        }
+    }
+    result
 }
 
 /// An adapter as hwbench records it (a schema type: the topology holds it).

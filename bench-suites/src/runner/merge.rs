@@ -52,11 +52,12 @@ pub(super) fn record(
                 measured.push(m);
             }
             Err(e) if record.status == RecordStatus::Ok => {
-                record.status = match e {
-                    BenchError::Unavailable(_) => RecordStatus::Skipped,
-                    _ => RecordStatus::Failed,
-                };
-                let which = if count > 1 { format!("repetition {} of {count}: ", i + 1) } else { String::new() };
+                // A point that cannot run here cannot in any repetition; a
+                // failure is one repetition's, and says which.
+                let skipped = matches!(e, BenchError::Unavailable(_));
+                record.status = if skipped { RecordStatus::Skipped } else { RecordStatus::Failed };
+                let which =
+                    if count > 1 && !skipped { format!("repetition {} of {count}: ", i + 1) } else { String::new() };
                 record.reason = Some(format!("{which}{e}"));
             }
             Err(_) => {}
@@ -145,7 +146,11 @@ fn placement_warning(id: &str, params: &BTreeMap<String, ParamValue>, p: Option<
             Some(format!("{id} {}: only {:.1}% of pages on node {node}", describe(params), f * 100.0))
         }
         Some(_) => None,
-        None => Some(format!("{id} {}: placement on node {node} could not be verified", describe(params))),
+        None => Some(format!(
+            "{id} {}: placement on node {node} could not be verified: {}",
+            describe(params),
+            p.unverified.as_deref().unwrap_or("no reason recorded")
+        )),
     }
 }
 
@@ -222,6 +227,7 @@ mod tests {
             page_requested: "4k".into(),
             page_obtained: "4k".into(),
             huge_bytes: 0,
+            unverified: fraction.is_none().then(|| "move_pages failed".to_string()),
         }
     }
 
@@ -233,7 +239,7 @@ mod tests {
         assert_eq!(unverified.as_ref().unwrap().on_node_fraction, None);
         let params = BTreeMap::from([("node".to_string(), ParamValue::Int(1))]);
         let warning = placement_warning("memory.latency", &params, unverified.as_ref()).unwrap();
-        assert_eq!(warning, "memory.latency node=1: placement on node 1 could not be verified");
+        assert_eq!(warning, "memory.latency node=1: placement on node 1 could not be verified: move_pages failed");
         assert!(placement_warning("x", &params, Some(&placement(None, None))).is_none());
         assert!(placement_warning("x", &params, Some(&placement(Some(1), Some(0.995)))).is_none());
     }

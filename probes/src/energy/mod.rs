@@ -1,5 +1,7 @@
 //! Energy meters (docs/METHODS.md, "Energy per operation"): each source is
-//! discovered at start and either yields a [`Source`] or says why not.
+//! discovered at start and either yields a [`Source`] or says why not;
+//! a source found must then prove it counts ([`liveness`]) before any of
+//! its figures is used.
 //!
 //! A meter reads its domains; a [`window`] polls every meter between a
 //! start and a stop and integrates the readings into joules per domain;
@@ -11,6 +13,7 @@
 pub mod hwmon;
 pub mod instruments;
 pub mod ipmi;
+pub mod liveness;
 pub mod nvml;
 pub mod perf_power;
 pub mod powercap;
@@ -101,29 +104,48 @@ pub struct Sensors {
     pub status: BTreeMap<String, SensorStatus>,
 }
 
-/// Discovers every energy source under `root`. RAPL is read once: through
-/// powercap when it works, else through the perf `power` PMU.
+/// Discovers every energy source under `root` and keeps, of each, the
+/// domains that count over a calibration window with the CPUs busy
+/// ([`liveness::prove`]). RAPL is read once: through powercap when it
+/// counts, else through the perf `power` PMU.
 pub fn discover(root: &SysRoot, options: DiscoverOptions) -> Sensors {
-    let mut sensors = Sensors { sources: Vec::new(), status: BTreeMap::new() };
-    let rapl = sensors.add("powercap", powercap::discover(root));
-    let perf = perf_power::discover(root);
-    match (rapl, perf) {
-        (true, Ok(source)) => {
-            let detail = format!("works ({}), not used: powercap reads the same RAPL counters", names(&source));
-            sensors.status.insert("energy.perf_power".into(), SensorStatus { available: true, detail });
-        }
-        (_, perf) => {
-            sensors.add("perf_power", perf);
-        }
-    }
-    sensors.add("hwmon", hwmon::discover(root));
-    sensors.add("nvml", live_only(root, nvml::discover));
     let ipmi = if options.ipmi {
         live_only(root, ipmi::discover)
     } else {
         Err("off by default (whole-node power through the BMC, slow to read); enable with --ipmi".into())
     };
-    sensors.add("ipmi", ipmi);
+    let candidates = [
+        ("powercap", powercap::discover(root)),
+        ("perf_power", perf_power::discover(root)),
+        ("hwmon", hwmon::discover(root)),
+        ("nvml", live_only(root, nvml::discover)),
+        ("ipmi", ipmi),
+    ];
+    let mut sensors = Sensors { sources: Vec::new(), status: BTreeMap::new() };
+    let (mut keys, mut found) = (Vec::new(), Vec::new());
+    for (key, discovered) in candidates {
+        match discovered {
+            Ok(source) => {
+                keys.push(key);
+                found.push(source);
+            }
+            Err(why) => sensors.set(key, false, why),
+        }
+    }
+    let mut powercap_counts = false;
+    for (key, proof) in keys.into_iter().zip(liveness::prove(found, root)) {
+        match proof.source {
+            Ok(_) if key == "perf_power" && powercap_counts => {
+                sensors.set(key, true, format!("{}; not used: powercap reads the same RAPL counters", proof.detail));
+            }
+            Ok(source) => {
+                powercap_counts |= key == "powercap";
+                sensors.sources.push(source);
+                sensors.set(key, true, proof.detail);
+            }
+            Err(why) => sensors.set(key, false, why),
+        }
+    }
     sensors
 }
 
@@ -136,18 +158,9 @@ impl Sensors {
         all
     }
 
-    /// Records a source's outcome; true when it gave a meter.
-    fn add(&mut self, source: &str, found: Discovered) -> bool {
-        let status = match found {
-            Ok(source) => {
-                let status = SensorStatus { available: true, detail: names(&source) };
-                self.sources.push(source);
-                status
-            }
-            Err(why) => SensorStatus { available: false, detail: why },
-        };
-        self.status.insert(format!("energy.{source}"), status);
-        self.status[&format!("energy.{source}")].available
+    /// Records a source's status under "energy.<key>".
+    fn set(&mut self, key: &str, available: bool, detail: String) {
+        self.status.insert(format!("energy.{key}"), SensorStatus { available, detail });
     }
 }
 
@@ -159,11 +172,6 @@ fn live_only(root: &SysRoot, discover: fn() -> Discovered) -> Discovered {
     } else {
         Err(format!("not read with a fixture root ({}): this source is not sysfs", root.root().display()))
     }
-}
-
-/// "package-0 (component), core-0 (subdomain)" for status lines.
-fn names(source: &Source) -> String {
-    source.domains.iter().map(|d| format!("{} ({})", d.name, role_name(d.role))).collect::<Vec<_>>().join(", ")
 }
 
 /// The role's name as records spell it.

@@ -4,6 +4,13 @@
 //! The counters are system-wide (any process) on one CPU per package, the
 //! PMU's `cpumask`; opening them needs perf_event_paranoid <= 0 or
 //! CAP_PERFMON.
+//!
+//! A fixture tree's PMU is parsed but not opened: its type number would be
+//! another PMU of this kernel. The one exception is a fixture naming the
+//! kernel's software PMU (type 1, PERF_TYPE_SOFTWARE, whose event numbers
+//! mean the same on every Linux): fixtures use its dummy event (9), which
+//! opens and never counts, to stand for a power PMU whose counters exist
+//! and read nothing, as a KVM guest's do.
 
 use hwbench_schema::DomainRole;
 use perf_event::events::Dynamic;
@@ -14,6 +21,9 @@ use crate::counters::{explain_open_error, Needs};
 use crate::SysRoot;
 
 const PMU: &str = "/sys/bus/event_source/devices/power";
+
+/// The kernel's software PMU type (PERF_TYPE_SOFTWARE), the same on every kernel.
+const SOFTWARE_PMU: u32 = 1;
 
 /// One event on one package, as parsed from the PMU's files.
 #[derive(Debug, Clone)]
@@ -96,7 +106,8 @@ pub fn discover(root: &SysRoot) -> Discovered {
     if events.is_empty() {
         return Err(format!("{}/events has no energy-* events", root.path(PMU).display()));
     }
-    if !root.is_live() {
+    let software = root.parse::<u32>(&format!("{PMU}/type")).is_ok_and(|t| t == SOFTWARE_PMU);
+    if !root.is_live() && !software {
         let parsed: Vec<String> =
             events.iter().map(|e| format!("{} ({} on CPU {})", e.domain.name, e.event, e.cpu)).collect();
         return Err(format!(
@@ -176,5 +187,20 @@ mod tests {
     fn a_fixture_pmu_is_parsed_but_never_opened() {
         let why = discover(&crate::energy::sensors_fixture()).err().unwrap();
         assert!(why.contains("package-1 (energy-pkg on CPU 1)") && why.contains("not opened"), "{why}");
+    }
+
+    /// The dead-PMU fixture names the software PMU's dummy event: opened on
+    /// this kernel, it reads and never moves (perf_event_open system-wide
+    /// needs root or CAP_PERFMON, which `make test` runs with).
+    #[test]
+    fn a_software_pmu_fixture_opens_and_never_counts() {
+        let root = SysRoot::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/powercap/dead"));
+        let mut source = discover(&root).unwrap_or_else(|why| panic!("needs root or CAP_PERFMON: {why}"));
+        let names: Vec<&str> = source.domains.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["package-0", "psys"]);
+        let first = source.meter.read();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(first, source.meter.read());
+        assert!(first.iter().all(|r| matches!(r, Ok(Reading::Counter { raw: 0, .. }))), "{first:?}");
     }
 }

@@ -151,6 +151,7 @@ mod tests {
                     domain: Domain::new(*name, *role),
                     source: "powercap",
                     joules: j.map_err(str::to_string),
+                    still: false,
                 })
                 .collect(),
         }

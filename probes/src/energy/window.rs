@@ -66,6 +66,19 @@ impl EnergyMeters {
         std::thread::sleep(duration);
         window.stop()
     }
+
+    /// The longest poll interval of any source.
+    pub fn slowest_poll(&self) -> Duration {
+        lock(&self.meters).iter().map(|s| s.meter.poll_interval()).max().unwrap_or_default()
+    }
+
+    /// The sources back, once no window is open.
+    pub fn into_sources(self) -> Vec<Source> {
+        match Arc::try_unwrap(self.meters) {
+            Ok(sources) => sources.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()),
+            Err(shared) => std::mem::take(&mut *lock(&shared)),
+        }
+    }
 }
 
 /// How often the poller wakes; each meter is read at its own interval.
@@ -99,7 +112,12 @@ impl EnergyWindow {
             .domains
             .into_iter()
             .zip(tracks.iter())
-            .map(|((domain, source), track)| DomainResult { domain, source, joules: track.joules() })
+            .map(|((domain, source), track)| DomainResult {
+                domain,
+                source,
+                joules: track.joules(),
+                still: track.still(),
+            })
             .collect();
         EnergyMeasurement { window: now - self.started, domains }
     }
@@ -114,6 +132,9 @@ pub struct DomainResult {
     pub source: &'static str,
     /// Joules over the window, or the first error that spoiled it.
     pub joules: Result<f64, String>,
+    /// Every reading of the window was the same: a counter that never
+    /// moved, a power reading that never changed.
+    pub still: bool,
 }
 
 /// Every domain over a closed window.
@@ -135,6 +156,7 @@ impl EnergyMeasurement {
                 (Ok(a), Ok(b)) => Ok(a + b),
                 (Err(e), _) | (_, Err(e)) => Err(e),
             };
+            mine.still &= theirs.still;
         }
     }
 }
@@ -144,7 +166,7 @@ impl EnergyMeasurement {
 enum Track {
     Unread,
     Counter { last: u64, wrap: Option<u64>, joules_per_unit: f64, units: u64 },
-    Power { at: Instant, watts: f64, joules: f64 },
+    Power { at: Instant, watts: f64, joules: f64, varied: bool },
     Failed(String),
 }
 
@@ -155,16 +177,19 @@ impl Track {
             (Track::Unread, Ok(Reading::Counter { raw, joules_per_unit, wrap })) => {
                 Track::Counter { last: raw, wrap, joules_per_unit, units: 0 }
             }
-            (Track::Unread, Ok(Reading::Power(watts))) => Track::Power { at: now, watts, joules: 0.0 },
+            (Track::Unread, Ok(Reading::Power(watts))) => Track::Power { at: now, watts, joules: 0.0, varied: false },
             (Track::Counter { last, wrap, joules_per_unit, units }, Ok(Reading::Counter { raw, .. })) => {
                 match advance(last, raw, wrap) {
                     Ok(step) => Track::Counter { last: raw, wrap, joules_per_unit, units: units + step },
                     Err(e) => Track::Failed(e),
                 }
             }
-            (Track::Power { at, watts, joules }, Ok(Reading::Power(w))) => {
-                Track::Power { at: now, watts: w, joules: joules + (watts + w) / 2.0 * (now - at).as_secs_f64() }
-            }
+            (Track::Power { at, watts, joules, varied }, Ok(Reading::Power(w))) => Track::Power {
+                at: now,
+                watts: w,
+                joules: joules + (watts + w) / 2.0 * (now - at).as_secs_f64(),
+                varied: varied || w != watts,
+            },
             (_, Ok(_)) => Track::Failed("the source switched between energy and power readings".into()),
         };
         *self = next;
@@ -176,6 +201,14 @@ impl Track {
             Track::Counter { units, joules_per_unit, .. } => Ok(*units as f64 * joules_per_unit),
             Track::Power { joules, .. } => Ok(*joules),
             Track::Failed(e) => Err(e.clone()),
+        }
+    }
+
+    fn still(&self) -> bool {
+        match self {
+            Track::Counter { units, .. } => *units == 0,
+            Track::Power { varied, .. } => !varied,
+            Track::Unread | Track::Failed(_) => false,
         }
     }
 }
@@ -272,6 +305,10 @@ mod tests {
         assert_eq!(got.domains[0].domain.name, "package-0");
         assert!((got.domains[0].joules.clone().unwrap() - 150e-6).abs() < 1e-12, "{:?}", got.domains[0]);
         assert!((got.domains[1].joules.clone().unwrap() - 300e-6).abs() < 1e-12, "{:?}", got.domains[1]);
+        assert!(!got.domains[0].still && !got.domains[1].still);
+        // A window in which nothing moved says so.
+        let still = m.start().stop();
+        assert!(still.domains.iter().all(|d| d.still && d.joules == Ok(0.0)), "{still:?}");
         std::fs::remove_dir_all(root).unwrap();
     }
 
@@ -339,6 +376,10 @@ mod tests {
         // trapezoid there is off by at most 20 W * 0.15 s / 2 = 1.5 J.
         let expected = 20.0 * low + 40.0 * (got.window.as_secs_f64() - low);
         assert!((joules - expected).abs() <= 1.5, "{joules} J vs {expected} J over {:?}", got.window);
+        assert!(!got.domains[0].still);
+        // Held at 40 W: energy, but a reading that never changed.
+        let held = m.measure_idle(Duration::from_millis(250));
+        assert!(held.domains[0].still && held.domains[0].joules.clone().unwrap() > 0.0, "{held:?}");
         std::fs::remove_dir_all(root).unwrap();
     }
 

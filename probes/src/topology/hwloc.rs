@@ -1,15 +1,22 @@
 //! Packages, cores, PUs, caches and NUMA nodes from hwloc.
 //!
-//! For a fixture root hwloc is pointed at the same tree through
+//! For a fixture root hwloc's Linux backend reads the same tree through
 //! HWLOC_FSROOT, so the live path and the tested path are the same code.
+//! hwloc takes that root only from the environment, and changing the
+//! environment of a running multithreaded process races with every other
+//! thread reading it (getenv is not synchronised with setenv); so a fixture
+//! is loaded in a child process that has the variable from birth (see
+//! [`fixture`]) and comes back as hwloc XML.
 
-use std::sync::{Mutex, OnceLock};
+mod fixture;
+
+use std::sync::OnceLock;
 
 use hwbench_schema::{Cache, CacheKind, Core};
 use hwlocality::object::attributes::{CacheAssociativity, ObjectAttributes};
 use hwlocality::object::types::{CacheType, ObjectType};
 use hwlocality::object::TopologyObject;
-use hwlocality::topology::builder::TypeFilter;
+use hwlocality::topology::builder::{TopologyBuilder, TypeFilter};
 use hwlocality::Topology;
 
 use crate::sysroot::SysRoot;
@@ -36,25 +43,28 @@ pub struct HwlocView {
 /// The live machine's hwloc topology, loaded once and shared (binding uses it too).
 pub fn live() -> Result<&'static Topology, ProbeError> {
     static LIVE: OnceLock<Result<Topology, String>> = OnceLock::new();
-    LIVE.get_or_init(|| build(None)).as_ref().map_err(|e| ProbeError::Hwloc(e.clone()))
+    if let Some((var, value)) = REDIRECTING.iter().find_map(|v| Some((v, std::env::var_os(v)?))) {
+        return Err(ProbeError::HwlocEnvironment(format!(
+            "{var}={} is set: hwloc would describe that instead of this machine; unset it, and use \
+             --sysfs-root for a fixture tree",
+            value.to_string_lossy()
+        )));
+    }
+    LIVE.get_or_init(|| keeping_icaches(Topology::builder()).and_then(|b| b.build().map_err(hwloc_failed)))
+        .as_ref()
+        .map_err(|e| ProbeError::Hwloc(e.clone()))
 }
 
-/// Builds a topology, keeping instruction caches; `fsroot` points hwloc at
-/// a fixture tree.
-fn build(fsroot: Option<&std::path::Path>) -> Result<Topology, String> {
-    // HWLOC_FSROOT is process-wide: serialize builds that set it.
-    static ENV: Mutex<()> = Mutex::new(());
-    let _guard = ENV.lock().unwrap_or_else(|e| e.into_inner());
-    match fsroot {
-        Some(root) => std::env::set_var("HWLOC_FSROOT", root),
-        None => std::env::remove_var("HWLOC_FSROOT"),
-    }
-    let result = Topology::builder()
-        .with_cpu_icache_type_filter(TypeFilter::KeepAll)
-        .and_then(|b| b.build())
-        .map_err(|e| format!("hwloc could not load the topology: {e}"));
-    std::env::remove_var("HWLOC_FSROOT");
-    result
+/// Environment variables that point hwloc at another machine than the one
+/// it runs on.
+const REDIRECTING: [&str; 3] = ["HWLOC_FSROOT", "HWLOC_XMLFILE", "HWLOC_SYNTHETIC"];
+
+fn keeping_icaches(builder: TopologyBuilder) -> Result<TopologyBuilder, String> {
+    builder.with_cpu_icache_type_filter(TypeFilter::KeepAll).map_err(hwloc_failed)
+}
+
+fn hwloc_failed(e: impl std::fmt::Display) -> String {
+    format!("hwloc could not load the topology: {e}")
 }
 
 /// Reads the hwloc view of the machine under `root`.
@@ -62,7 +72,21 @@ pub fn read(root: &SysRoot) -> Result<HwlocView, ProbeError> {
     if root.is_live() {
         Ok(view(live()?))
     } else {
-        let topology = build(Some(root.root())).map_err(ProbeError::Hwloc)?;
+        root.check()?;
+        let xml = fixture::load_xml(root.root()).map_err(ProbeError::Hwloc)?;
+        let topology = keeping_icaches(Topology::builder())
+            .and_then(|b| b.from_xml(&xml).map_err(hwloc_failed))
+            .and_then(|b| b.build().map_err(hwloc_failed))
+            .map_err(ProbeError::Hwloc)?;
+        let backend = topology.root_object().infos().iter().find(|i| i.name().to_bytes() == b"Backend");
+        if backend.map(|i| i.value().to_bytes()) != Some(b"Linux") {
+            return Err(ProbeError::Hwloc(format!(
+                "{}: hwloc did not read it with its Linux backend (backend {:?}): its figures would not \
+                 describe the tree",
+                root.root().display(),
+                backend.map(|i| i.value().to_string_lossy())
+            )));
+        }
         Ok(view(&topology))
     }
 }

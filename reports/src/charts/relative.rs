@@ -24,7 +24,7 @@ pub fn plan(runs: &RunSet, relative: &Relative) -> Option<Planned> {
         "relative.svg",
         "Performance relative to the baseline",
         format!(
-            "Per metric: the run's value over the baseline's (baseline over run where lower is better), so above 1 is better; bars are geometric means per benchmark and over all {} metrics every run has. Power and total energy are left out.",
+            "Per metric: the run's value over the baseline's (baseline over run where lower is better), so above 1 is better; bars are geometric means per benchmark and over all {} metrics every run has. Power and total energy are left out. The table of relative performance gives each bar's run-to-run interval.",
             relative.overall.metrics
         ),
     );

@@ -1,26 +1,33 @@
-//! Comparison of two runs per (id, params, metric): medians, relative
-//! change, bootstrap interval, Mann-Whitney p-value and a verdict.
+//! Comparison of two sides (one run or several runs each) per (id, params,
+//! metric), with repetitions or whole runs as the unit of variance: a
+//! hierarchical bootstrap interval, a test on unit figures, the baseline's
+//! run-to-run spread, and a verdict. Records the baseline measured and the
+//! new side did not are gate failures. Method: results/SCHEMA.md, "How
+//! comparisons are made".
 
+mod interference;
 mod join;
 pub mod render;
+mod units;
+mod verdict;
 
-use hwbench_schema::{Better, Metric, ResultDocument};
+use hwbench_schema::{Better, ResultDocument};
 use serde::Serialize;
 
-use crate::key::PointKey;
-use crate::stats::{self, Bootstrap, Interval};
+pub use interference::InterferenceDiff;
+pub use units::Level;
 
-/// Below this many samples on a side the Mann-Whitney test has little
-/// power (Google Benchmark's compare.py warns the same way).
-pub const FEW_SAMPLES: usize = 9;
+use crate::key::PointKey;
+use crate::stats::{Bootstrap, Interval};
 
 /// How to compare.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
-    /// Relative change a significant difference must exceed to count, as a
-    /// fraction (0.05 for 5 %).
+    /// Relative change a significant difference must exceed to count, and
+    /// the widest run-to-run spread a gated metric may have, as a fraction
+    /// (0.05 for 5 %).
     pub threshold: f64,
-    /// Significance level of the Mann-Whitney test.
+    /// Significance level of the test.
     pub alpha: f64,
     /// Bootstrap settings for the confidence interval.
     pub bootstrap: Bootstrap,
@@ -32,16 +39,33 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// The default options with a threshold given in percent (`--threshold
+    /// PCT`), or why it is not one.
+    pub fn with_threshold_percent(percent: f64) -> Result<Self, String> {
+        if !(percent.is_finite() && percent >= 0.0) {
+            return Err(format!("--threshold {percent}: must be a percentage of 0 or more"));
+        }
+        Ok(Self { threshold: percent / 100.0, ..Self::default() })
+    }
+}
+
 /// What a comparison concluded about one metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// Significantly better, beyond the threshold.
+    /// Gated: significantly better, beyond the threshold.
     Improved,
-    /// Significantly worse, beyond the threshold.
+    /// Gated: significantly worse, beyond the threshold.
     Regressed,
-    /// Not significant, or within the threshold.
+    /// Gated: not significant, or within the threshold.
     Unchanged,
+    /// Not gated: the baseline's run-to-run spread is above the threshold.
+    Unstable,
+    /// Not gated: the baseline has one unit, so no run-to-run estimate.
+    NoEstimate,
+    /// Not gated: too few units for the test ever to reach significance.
+    TooFewUnits,
 }
 
 impl Verdict {
@@ -51,8 +75,26 @@ impl Verdict {
             Verdict::Improved => "improved",
             Verdict::Regressed => "regressed",
             Verdict::Unchanged => "unchanged",
+            Verdict::Unstable => "unstable",
+            Verdict::NoEstimate => "no estimate",
+            Verdict::TooFewUnits => "too few units",
         }
     }
+
+    /// True for the verdicts of gated metrics.
+    pub fn gated(self) -> bool {
+        matches!(self, Verdict::Improved | Verdict::Regressed | Verdict::Unchanged)
+    }
+}
+
+/// The test behind a row's p-value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Test {
+    /// Mann-Whitney U on the unit figures of both sides.
+    MannWhitney,
+    /// One new unit against the baseline's units (Student t prediction).
+    Prediction,
 }
 
 /// One compared metric.
@@ -67,27 +109,32 @@ pub struct Row {
     pub unit: String,
     /// Which direction is better.
     pub better: Better,
-    /// Median of the base samples.
+    /// Median of the base units' figures.
     pub base_median: f64,
-    /// Median of the new samples.
+    /// Median of the new units' figures.
     pub new_median: f64,
     /// new_median / base_median - 1.
     pub change: f64,
-    /// Bootstrap confidence interval of `change`.
+    /// Bootstrap confidence interval of `change` (both sides two units or more).
     pub ci: Option<Interval>,
-    /// Two-sided Mann-Whitney U p-value.
+    /// Two-sided p-value of `test`.
     pub p_value: Option<f64>,
-    /// Samples on each side.
-    pub base_samples: usize,
-    pub new_samples: usize,
+    /// The test behind `p_value`.
+    pub test: Option<Test>,
+    /// Units on each side.
+    pub base_units: usize,
+    pub new_units: usize,
+    /// The baseline's run-to-run spread (two standard deviations of the
+    /// natural logarithms of its unit figures), when it has two units or more.
+    pub spread: Option<f64>,
     /// The conclusion.
     pub verdict: Verdict,
-    /// A caveat, e.g. too few samples for the test to mean much.
+    /// Why a metric is not gated, or how it was judged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
-/// A record or metric that could not be compared, and why.
+/// A record or metric listed apart from the rows, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct Unmatched {
     /// Benchmark id and params.
@@ -100,26 +147,35 @@ pub struct Unmatched {
     pub reason: String,
 }
 
-/// The comparison of two runs.
+/// The comparison of two sides.
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
-    /// Base run id.
-    pub base: String,
-    /// New run id.
-    pub new: String,
+    /// Run ids of the base side.
+    pub base: Vec<String>,
+    /// Run ids of the new side.
+    pub new: Vec<String>,
+    /// The unit of variance: repetitions (one run a side) or runs.
+    pub level: Level,
     /// Threshold used, as a fraction.
     pub threshold: f64,
     /// Significance level used.
     pub alpha: f64,
+    /// Coverage of the intervals.
+    pub confidence: f64,
     /// Compared metrics, in base document order.
     pub rows: Vec<Row>,
-    /// Records or metrics only the base has.
+    /// Records ok on the base side but failed, skipped or missing on the new
+    /// side: each fails the gate.
+    pub gate_failures: Vec<Unmatched>,
+    /// Records or metrics only the base has (and that do not fail the gate).
     pub only_in_base: Vec<Unmatched>,
-    /// Records or metrics only the new run has.
+    /// Records or metrics only the new side has.
     pub only_in_new: Vec<Unmatched>,
-    /// Present on both sides but not comparable (skipped, failed, unit
+    /// Present on both sides but not comparable (not ok in the base, unit
     /// changed, ...).
     pub not_compared: Vec<Unmatched>,
+    /// Records measured under interference on one side only.
+    pub interference: Vec<InterferenceDiff>,
 }
 
 impl Comparison {
@@ -128,77 +184,36 @@ impl Comparison {
         self.rows.iter().filter(|r| r.verdict == verdict).count()
     }
 
-    /// True when anything regressed.
-    pub fn has_regression(&self) -> bool {
-        self.count(Verdict::Regressed) > 0
+    /// How many rows were gated (improved, regressed or unchanged).
+    pub fn gated(&self) -> usize {
+        self.rows.iter().filter(|r| r.verdict.gated()).count()
+    }
+
+    /// True when the gate fails: a metric regressed, or a record the base
+    /// measured failed, was skipped or is missing on the new side.
+    pub fn fails_gate(&self) -> bool {
+        self.count(Verdict::Regressed) > 0 || !self.gate_failures.is_empty()
     }
 }
 
-/// Compares `new` against `base`.
-pub fn compare(base: &ResultDocument, new: &ResultDocument, options: &Options) -> Comparison {
+/// Compares the `new` side against the `base` side; each side is one run
+/// or several runs of one machine (then whole runs are the units).
+pub fn compare(base: &[ResultDocument], new: &[ResultDocument], options: &Options) -> Comparison {
+    let level = Level::of(base.len(), new.len());
     let mut comparison = Comparison {
-        base: base.run.id.clone(),
-        new: new.run.id.clone(),
+        base: base.iter().map(|d| d.run.id.clone()).collect(),
+        new: new.iter().map(|d| d.run.id.clone()).collect(),
+        level,
         threshold: options.threshold,
         alpha: options.alpha,
+        confidence: options.bootstrap.confidence,
         rows: Vec::new(),
+        gate_failures: Vec::new(),
         only_in_base: Vec::new(),
         only_in_new: Vec::new(),
         not_compared: Vec::new(),
+        interference: Vec::new(),
     };
     join::join(base, new, options, &mut comparison);
     comparison
-}
-
-/// Compares one metric present on both sides with the same unit.
-fn compare_metric(key: &PointKey, base: &Metric, new: &Metric, options: &Options) -> Result<Row, String> {
-    let base_samples = samples(base);
-    let new_samples = samples(new);
-    let base_median = stats::median(base_samples).unwrap_or(base.value);
-    let new_median = stats::median(new_samples).unwrap_or(new.value);
-    if base_median == 0.0 {
-        return Err("base median is 0, so there is no relative change".into());
-    }
-    let change = new_median / base_median - 1.0;
-    // One sample a side carries no spread to resample: no interval.
-    let spread = base_samples.len() > 1 && new_samples.len() > 1;
-    let ci = spread.then(|| stats::relative_change_ci(base_samples, new_samples, &options.bootstrap)).flatten();
-    let p_value = stats::mann_whitney_u(base_samples, new_samples).map(|m| m.p_value);
-    let significant = p_value.is_some_and(|p| p < options.alpha);
-    let gain = match base.better {
-        Better::Higher => change,
-        Better::Lower => -change,
-    };
-    let verdict = match (significant && change.abs() > options.threshold, gain > 0.0) {
-        (true, true) => Verdict::Improved,
-        (true, false) => Verdict::Regressed,
-        (false, _) => Verdict::Unchanged,
-    };
-    let fewest = base_samples.len().min(new_samples.len());
-    let note = (fewest < FEW_SAMPLES)
-        .then(|| format!("{fewest} samples on one side: the significance test has little power below {FEW_SAMPLES}"));
-    Ok(Row {
-        key: key.clone(),
-        metric: base.name.clone(),
-        unit: base.unit.clone(),
-        better: base.better,
-        base_median,
-        new_median,
-        change,
-        ci,
-        p_value,
-        base_samples: base_samples.len(),
-        new_samples: new_samples.len(),
-        verdict,
-        note,
-    })
-}
-
-/// The raw samples, or the headline value alone when none were kept.
-fn samples(metric: &Metric) -> &[f64] {
-    if metric.samples.is_empty() {
-        std::slice::from_ref(&metric.value)
-    } else {
-        &metric.samples
-    }
 }

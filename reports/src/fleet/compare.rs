@@ -5,7 +5,7 @@ use hwbench_schema::Better;
 
 use super::node::MetricInfo;
 use super::{Cohort, Node};
-use crate::stats::{median, relative_change_ci, Bootstrap, Interval};
+use crate::stats::{median, ratio_interval, Bootstrap, Interval, Unit};
 
 /// Cohorts with fewer nodes are not compared: an interval from resampling
 /// two nodes says nothing.
@@ -62,7 +62,8 @@ pub fn against_largest(nodes: &[Node], cohorts: &[Cohort], metrics: &[MetricInfo
                     if medians.0 == 0.0 {
                         return None;
                     }
-                    let interval = relative_change_ci(&a, &b, &config);
+                    let units = |values: &[f64]| values.iter().copied().map(Unit::fixed).collect::<Vec<_>>();
+                    let interval = ratio_interval(&units(&a), &units(&b), &config);
                     let verdict = match interval {
                         Some(ci) if ci.lower > 0.0 || ci.upper < 0.0 => {
                             let up = ci.lower > 0.0;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::{Cohort, Node, Options};
-use crate::stats::{benjamini_hochberg, t_critical, t_two_sided_p, Summary};
+use crate::stats::{benjamini_hochberg, t_critical, two_sided_p, Summary};
 
 /// The spread is never taken below this share of the median: figures that
 /// are identical on most nodes (MAD 0) would otherwise make any difference
@@ -140,7 +140,7 @@ pub fn judge(nodes: &[Node], cohorts: &[Cohort], options: &Options) -> Judgement
                 for (node, value) in values {
                     let z = (value - summary.median) / sigma;
                     let change = value / summary.median - 1.0;
-                    let p = t_two_sided_p(z, df);
+                    let p = two_sided_p(z, df);
                     let distribution = list.len();
                     tests.push(Test { node, cohort: c, distribution, value, change, z, p, q: 1.0, flagged: false });
                 }

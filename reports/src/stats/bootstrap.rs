@@ -1,7 +1,9 @@
-//! Percentile bootstrap confidence interval of the relative change of
-//! medians between two independent samples.
+//! Percentile bootstrap interval of the relative change between the
+//! medians of two sides' units, resampling every level of each unit
+//! (Kalibera and Jones, "Rigorous benchmarking in reasonable time", 2013).
 
-use super::{median_of_sorted, SplitMix64};
+use super::units::resampled_median;
+use super::{quantile_of_sorted, SplitMix64, Unit};
 
 /// A confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -10,6 +12,13 @@ pub struct Interval {
     pub lower: f64,
     /// Upper bound.
     pub upper: f64,
+}
+
+impl Interval {
+    /// True when `value` lies inside, bounds included.
+    pub fn contains(&self, value: f64) -> bool {
+        self.lower <= value && value <= self.upper
+    }
 }
 
 /// How to bootstrap.
@@ -30,62 +39,51 @@ impl Default for Bootstrap {
     }
 }
 
-/// The interval of `median(new) / median(base) - 1`: both sides resampled
-/// with replacement `resamples` times, the statistic taken each time, and
-/// the (1-confidence)/2 and (1+confidence)/2 quantiles of those values
-/// reported. `None` when a side is empty or the base median is zero.
-pub fn relative_change_ci(base: &[f64], new: &[f64], config: &Bootstrap) -> Option<Interval> {
+impl Bootstrap {
+    /// The (1-confidence)/2 and (1+confidence)/2 quantiles of `draws`.
+    pub fn interval(&self, mut draws: Vec<f64>) -> Option<Interval> {
+        if draws.is_empty() {
+            return None;
+        }
+        draws.sort_by(f64::total_cmp);
+        let tail = (1.0 - self.confidence) / 2.0;
+        Some(Interval { lower: quantile_of_sorted(&draws, tail), upper: quantile_of_sorted(&draws, 1.0 - tail) })
+    }
+}
+
+/// The interval of `median(new) / median(base) - 1` over the units' figures:
+/// each resample draws the units of each side with replacement, recomputes
+/// every drawn unit from a resample of its own parts, and takes the median
+/// over the units. `None` when a side is empty or a resampled base median
+/// is zero.
+pub fn ratio_interval(base: &[Unit], new: &[Unit], config: &Bootstrap) -> Option<Interval> {
     if base.is_empty() || new.is_empty() || config.resamples == 0 {
         return None;
     }
-    let mut sorted_base = base.to_vec();
-    sorted_base.sort_by(f64::total_cmp);
-    if median_of_sorted(&sorted_base)? == 0.0 {
-        return None;
-    }
     let mut rng = SplitMix64::new(config.seed);
-    let mut scratch_base = vec![0.0; base.len()];
-    let mut scratch_new = vec![0.0; new.len()];
-    let mut changes: Vec<f64> = (0..config.resamples)
-        .map(|_| {
-            let b = resampled_median(base, &mut scratch_base, &mut rng);
-            let n = resampled_median(new, &mut scratch_new, &mut rng);
-            n / b - 1.0
-        })
-        .collect();
-    changes.sort_by(f64::total_cmp);
-    let tail = (1.0 - config.confidence) / 2.0;
-    Some(Interval { lower: quantile(&changes, tail), upper: quantile(&changes, 1.0 - tail) })
-}
-
-/// Median of one resample with replacement of `sample`, drawn into `scratch`.
-fn resampled_median(sample: &[f64], scratch: &mut [f64], rng: &mut SplitMix64) -> f64 {
-    for slot in scratch.iter_mut() {
-        *slot = sample[rng.below(sample.len())];
+    let mut changes = Vec::with_capacity(config.resamples);
+    for _ in 0..config.resamples {
+        let b = resampled_median(base, &mut rng);
+        let n = resampled_median(new, &mut rng);
+        if b == 0.0 {
+            return None;
+        }
+        changes.push(n / b - 1.0);
     }
-    let n = scratch.len();
-    let (_, &mut upper, _) = scratch.select_nth_unstable_by(n / 2, f64::total_cmp);
-    if n % 2 == 1 {
-        upper
-    } else {
-        // The lower middle is the largest value left of the upper one.
-        let lower = scratch[..n / 2].iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        (lower + upper) / 2.0
-    }
-}
-
-/// The smallest value whose empirical CDF reaches `q`.
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let rank = (q * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    config.interval(changes)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::{Parts, Statistic};
 
     const BASE: [f64; 5] = [100.0, 102.0, 97.0, 105.0, 99.0];
     const NEW: [f64; 5] = [110.0, 108.0, 113.0, 107.0, 111.0];
+
+    fn fixed(figures: &[f64]) -> Vec<Unit> {
+        figures.iter().copied().map(Unit::fixed).collect()
+    }
 
     /// The exact bootstrap distribution of this example (every resample
     /// enumerated, reports/tests/reference/stats_reference.py) has its 2.5 %
@@ -96,7 +94,7 @@ mod tests {
     #[test]
     fn converges_to_the_exact_bootstrap_interval() {
         let config = Bootstrap { resamples: 10_000, ..Bootstrap::default() };
-        let ci = relative_change_ci(&BASE, &NEW, &config).unwrap();
+        let ci = ratio_interval(&fixed(&BASE), &fixed(&NEW), &config).unwrap();
         assert!((ci.lower - 0.04761904761904767).abs() < 1e-12, "{ci:?}");
         assert!((ci.upper - 0.14141414141414144).abs() < 1e-12, "{ci:?}");
     }
@@ -104,37 +102,46 @@ mod tests {
     #[test]
     fn same_seed_same_interval_and_other_seeds_agree() {
         let config = Bootstrap { resamples: 10_000, ..Bootstrap::default() };
-        let a = relative_change_ci(&BASE, &NEW, &config).unwrap();
-        assert_eq!(a, relative_change_ci(&BASE, &NEW, &config).unwrap());
+        let a = ratio_interval(&fixed(&BASE), &fixed(&NEW), &config).unwrap();
+        assert_eq!(a, ratio_interval(&fixed(&BASE), &fixed(&NEW), &config).unwrap());
         let other = Bootstrap { seed: 99, ..config };
-        assert_eq!(a, relative_change_ci(&BASE, &NEW, &other).unwrap());
+        assert_eq!(a, ratio_interval(&fixed(&BASE), &fixed(&NEW), &other).unwrap());
+    }
+
+    /// Within-unit samples widen the interval: units whose samples spread
+    /// +-20% around figures that agree within 1% give an interval far wider
+    /// than the units' figures alone.
+    #[test]
+    fn the_second_level_carries_the_samples_spread() {
+        let unit = |figure: f64| Unit {
+            figure,
+            parts: Parts::Samples {
+                values: [0.8, 0.9, 1.0, 1.1, 1.2].iter().map(|f| f * figure).collect(),
+                statistic: Statistic::Median,
+            },
+        };
+        let base: Vec<Unit> = [100.0, 100.5, 101.0].map(unit).to_vec();
+        let new: Vec<Unit> = [100.2, 100.7, 100.9].map(unit).to_vec();
+        let one_level =
+            ratio_interval(&fixed(&[100.0, 100.5, 101.0]), &fixed(&[100.2, 100.7, 100.9]), &Bootstrap::default())
+                .unwrap();
+        let two_level = ratio_interval(&base, &new, &Bootstrap::default()).unwrap();
+        assert!(one_level.upper - one_level.lower < 0.03, "{one_level:?}");
+        assert!(two_level.upper - two_level.lower > 0.2, "{two_level:?}");
+        assert!(two_level.contains(0.0));
     }
 
     #[test]
-    fn resampled_median_is_the_median_of_the_drawn_values() {
-        let sample = [4.0, 1.0, 3.0, 2.0, 8.0, 6.0];
-        for seed in 0..50 {
-            let mut rng = SplitMix64::new(seed);
-            let mut replay = rng.clone();
-            let mut scratch = [0.0; 6];
-            let got = resampled_median(&sample, &mut scratch, &mut rng);
-            let mut drawn: Vec<f64> = (0..6).map(|_| sample[replay.below(6)]).collect();
-            drawn.sort_by(f64::total_cmp);
-            assert_eq!(Some(got), median_of_sorted(&drawn), "seed {seed}");
-        }
-    }
-
-    #[test]
-    fn identical_samples_give_an_interval_around_zero() {
-        let base = [1.0, 2.0, 3.0, 4.0];
-        let ci = relative_change_ci(&base, &base, &Bootstrap::default()).unwrap();
+    fn identical_units_give_an_interval_around_zero() {
+        let base = fixed(&[1.0, 2.0, 3.0, 4.0]);
+        let ci = ratio_interval(&base, &base, &Bootstrap::default()).unwrap();
         assert!(ci.lower < 0.0 && ci.upper > 0.0, "{ci:?}");
     }
 
     #[test]
     fn refuses_empty_sides_and_a_zero_base() {
         let config = Bootstrap::default();
-        assert_eq!(relative_change_ci(&[], &[1.0], &config), None);
-        assert_eq!(relative_change_ci(&[0.0, 0.0, 0.0], &[1.0], &config), None);
+        assert_eq!(ratio_interval(&[], &fixed(&[1.0]), &config), None);
+        assert_eq!(ratio_interval(&fixed(&[0.0, 0.0, 0.0]), &fixed(&[1.0]), &config), None);
     }
 }

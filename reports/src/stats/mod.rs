@@ -1,7 +1,8 @@
-//! Statistics over raw samples: medians, a seeded bootstrap of the relative
-//! change of medians, the Mann-Whitney U test, robust summaries (quantiles,
-//! MAD), Student's t tails and Benjamini-Hochberg over many tests
-//! (docs/METHODS.md, "Comparisons").
+//! Statistics over repetitions and samples: medians, the run-to-run spread,
+//! a seeded hierarchical bootstrap, the Mann-Whitney U test and the
+//! Student t prediction test (docs/METHODS.md, "Comparisons"; the rules: results/SCHEMA.md,
+//! "How comparisons are made"); for fleets, robust summaries (quantiles,
+//! MAD) and Benjamini-Hochberg over many tests (README.md, "Fleets").
 
 mod bootstrap;
 mod fdr;
@@ -10,13 +11,15 @@ mod normal;
 mod rng;
 mod robust;
 mod student_t;
+mod units;
 
-pub use bootstrap::{relative_change_ci, Bootstrap, Interval};
+pub use bootstrap::{ratio_interval, Bootstrap, Interval};
 pub use fdr::{benjamini_hochberg, Adjusted};
-pub use mann_whitney::{mann_whitney_u, MannWhitney};
+pub use mann_whitney::{mann_whitney_u, smallest_p_value, MannWhitney};
 pub use rng::SplitMix64;
-pub use robust::{quantile, Summary, MAD_TO_SIGMA};
-pub use student_t::{two_sided_critical as t_critical, two_sided_p as t_two_sided_p};
+pub use robust::{Summary, MAD_TO_SIGMA};
+pub use student_t::{prediction_test, two_sided_critical as t_critical, two_sided_p};
+pub use units::{Parts, Statistic, Unit};
 
 /// The median of `values`; `None` when empty. Sorts a copy.
 pub fn median(values: &[f64]) -> Option<f64> {
@@ -44,6 +47,33 @@ pub fn geometric_mean(values: &[f64]) -> Option<f64> {
     Some((values.iter().map(|v| v.ln()).sum::<f64>() / values.len() as f64).exp())
 }
 
+/// The smallest value whose empirical CDF reaches `q` (`sorted` not empty).
+pub fn quantile_of_sorted(sorted: &[f64], q: f64) -> f64 {
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Mean and sample standard deviation (n - 1) of the natural logarithms of
+/// `values`; `None` with fewer than two values or a value that is not
+/// positive and finite.
+pub fn log_mean_sd(values: &[f64]) -> Option<(f64, f64)> {
+    if values.len() < 2 || values.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+        return None;
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().map(|v| v.ln()).sum::<f64>() / n;
+    let squares = values.iter().map(|v| (v.ln() - mean).powi(2)).sum::<f64>();
+    Some((mean, (squares / (n - 1.0)).sqrt()))
+}
+
+/// The run-to-run spread of unit figures: twice the standard deviation of
+/// their natural logarithms (about twice the coefficient of variation), the
+/// half-width of the band that about 95% of unchanged units fall in. `None`
+/// as for [`log_mean_sd`].
+pub fn run_to_run_spread(figures: &[f64]) -> Option<f64> {
+    log_mean_sd(figures).map(|(_, sd)| 2.0 * sd)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +91,28 @@ mod tests {
         assert!((g - 4.0).abs() < 1e-12, "{g}");
         assert_eq!(geometric_mean(&[1.0, 0.0]), None);
         assert_eq!(geometric_mean(&[]), None);
+    }
+
+    #[test]
+    fn quantiles_take_the_value_whose_cdf_reaches_q() {
+        let sorted = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(quantile_of_sorted(&sorted, 0.0), 1.0);
+        assert_eq!(quantile_of_sorted(&sorted, 0.25), 1.0);
+        assert_eq!(quantile_of_sorted(&sorted, 0.26), 2.0);
+        assert_eq!(quantile_of_sorted(&sorted, 1.0), 4.0);
+    }
+
+    #[test]
+    fn spread_is_twice_the_standard_deviation_of_logs() {
+        // ln e^-1, ln 1, ln e: mean 0, sample SD 1.
+        let (mean, sd) = log_mean_sd(&[(-1.0f64).exp(), 1.0, 1.0f64.exp()]).unwrap();
+        assert!(mean.abs() < 1e-15 && (sd - 1.0).abs() < 1e-15, "{mean} {sd}");
+        // Figures 10% apart: ln 1.1 / sqrt 2 each way, doubled.
+        let spread = run_to_run_spread(&[100.0, 110.0]).unwrap();
+        assert!((spread - 2.0 * 1.1f64.ln() / 2f64.sqrt()).abs() < 1e-15, "{spread}");
+        // The same for any scale: the spread is relative.
+        assert!((run_to_run_spread(&[1.0, 1.1]).unwrap() - spread).abs() < 1e-12);
+        assert_eq!(run_to_run_spread(&[5.0]), None);
+        assert_eq!(run_to_run_spread(&[5.0, 0.0]), None);
     }
 }

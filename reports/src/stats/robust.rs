@@ -42,11 +42,11 @@ impl Summary {
         Some(Self {
             n: sorted.len(),
             min: sorted[0],
-            p5: quantile(&sorted, 0.05),
-            q1: quantile(&sorted, 0.25),
+            p5: interpolated_quantile(&sorted, 0.05),
+            q1: interpolated_quantile(&sorted, 0.25),
             median,
-            q3: quantile(&sorted, 0.75),
-            p95: quantile(&sorted, 0.95),
+            q3: interpolated_quantile(&sorted, 0.75),
+            p95: interpolated_quantile(&sorted, 0.95),
             max: sorted[sorted.len() - 1],
             mad: median_of_sorted(&deviations)?,
         })
@@ -71,7 +71,7 @@ impl Summary {
 
 /// The `q` quantile of sorted values by linear interpolation between order
 /// statistics (Hyndman and Fan type 7, the default of R and NumPy).
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+fn interpolated_quantile(sorted: &[f64], q: f64) -> f64 {
     let h = (sorted.len() - 1) as f64 * q.clamp(0.0, 1.0);
     let below = h.floor() as usize;
     let above = h.ceil() as usize;

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::escape::html as esc;
+use super::relative_text;
 use crate::charts::Chart;
 use crate::compare::{render, Comparison, Verdict};
 use crate::format;
@@ -111,9 +112,10 @@ fn relative(h: &mut String, report: &Report) {
     }
     let _ = writeln!(
         h,
-        "<p>Each run against the baseline <b>{}</b>: per metric the ratio of values (inverted where lower is better, so above 1 is better), geometric means per benchmark and over the {} metrics every run has (power and total energy left out).</p>",
+        "<p>Each run against the baseline <b>{}</b>: per metric the ratio of values (inverted where lower is better, so above 1 is better), geometric means per benchmark and over the {} metrics every run has (power and total energy left out). {}</p>",
         esc(&report.runs.baseline_run().name),
-        rel.overall.metrics
+        rel.overall.metrics,
+        esc(&relative_text::intervals(rel))
     );
     h.push_str("<table>\n<tr><th>benchmark</th><th>metrics</th>");
     for run in &report.runs.runs {
@@ -122,9 +124,8 @@ fn relative(h: &mut String, report: &Report) {
     h.push_str("</tr>\n");
     let group_row = |h: &mut String, g: &Group, label: &str| {
         let _ = write!(h, "<tr><th>{}</th><td class=\"num\">{}</td>", esc(label), g.metrics);
-        for v in &g.per_run {
-            let _ =
-                write!(h, "<td class=\"num\">{}</td>", v.map_or("n/a".into(), |v| format!("{}×", format::value(v))));
+        for run in 0..g.per_run.len() {
+            let _ = write!(h, "<td class=\"num\">{}</td>", esc(&relative_text::cell(rel, g, run)));
         }
         h.push_str("</tr>\n");
     };
@@ -144,30 +145,32 @@ fn changes(h: &mut String, report: &Report) {
     let first = &report.changes[0].1;
     let _ = writeln!(
         h,
-        "<p>Per benchmark point and metric: medians of the raw samples, their relative change, a bootstrap 95% interval of it and a Mann-Whitney U p-value. A change is called improved or regressed only when p &lt; {} and it exceeds {:.1}%; below 9 samples a side the test has little power.</p>",
-        first.alpha,
-        first.threshold * 100.0
+        "<p>Per benchmark point and metric, with the repetitions of each run as the units: medians of their figures, the relative change, a two-level bootstrap interval and a Mann-Whitney U p-value. Only changes that clear the noise are listed: {}.</p>",
+        esc(&render::criterion(first))
     );
     for (run, c) in &report.changes {
-        let _ = writeln!(h, "<h3>{}</h3>\n<p>{}.</p>", esc(&report.runs.runs[*run].name), render::summary(c));
+        let _ = writeln!(h, "<h3>{}</h3>\n<p>{}.</p>", esc(&report.runs.runs[*run].name), esc(&render::summary(c)));
         changed_rows(h, c);
+        for text in render::gate_failures(c).iter().chain(&render::interference(c)) {
+            let _ = writeln!(h, "<p class=\"regressed\">{}</p>", esc(text));
+        }
     }
 }
 
 fn changed_rows(h: &mut String, c: &Comparison) {
-    let rows: Vec<_> = c.rows.iter().filter(|r| r.verdict != Verdict::Unchanged).collect();
+    let rows: Vec<_> = c.rows.iter().filter(|r| matches!(r.verdict, Verdict::Improved | Verdict::Regressed)).collect();
     if rows.is_empty() {
         return;
     }
     // Folded (no script needed): long tables would push the charts away.
     let _ = writeln!(h, "<details><summary>{} changed metric(s)</summary>", rows.len());
-    h.push_str("<table>\n<tr><th>benchmark</th><th>params</th><th>metric</th><th>baseline</th><th>this run</th><th>change</th><th>95% CI</th><th>p</th><th>verdict</th></tr>\n");
+    h.push_str("<table>\n<tr><th>benchmark</th><th>params</th><th>metric</th><th>baseline</th><th>this run</th><th>change</th><th>interval</th><th>p</th><th>repetitions</th><th>spread</th><th>verdict</th></tr>\n");
     for r in rows {
         let ci =
             r.ci.map_or("n/a".into(), |ci| format!("[{}, {}]", format::percent(ci.lower), format::percent(ci.upper)));
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{} {}</td><td class=\"num\">{} {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{v}\">{v}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{} {}</td><td class=\"num\">{} {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}/{}</td><td class=\"num\">{}</td><td class=\"{v}\">{v}</td></tr>",
             esc(&r.key.id),
             esc(&r.key.params),
             esc(&r.metric),
@@ -178,6 +181,9 @@ fn changed_rows(h: &mut String, c: &Comparison) {
             format::percent(r.change),
             ci,
             r.p_value.map_or("n/a".into(), format::p_value),
+            r.base_units,
+            r.new_units,
+            r.spread.map_or("n/a".into(), format::percent_unsigned),
             v = r.verdict.as_str()
         );
     }

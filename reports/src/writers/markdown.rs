@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::escape::markdown as esc;
+use super::relative_text;
 use crate::compare::{render, Verdict};
 use crate::format;
 use crate::report::Report;
@@ -78,12 +79,16 @@ fn relative(m: &mut String, report: &Report) {
     if report.runs.runs.len() < 2 || rel.overall.metrics == 0 {
         return;
     }
-    *m += "\n## Relative performance (baseline = 1, higher is better)\n\n";
+    let _ = writeln!(
+        m,
+        "\n## Relative performance (baseline = 1, higher is better)\n\n{}\n",
+        esc(&relative_text::intervals(rel))
+    );
     let names: Vec<String> = report.runs.runs.iter().map(|r| esc(&r.name)).collect();
     let _ = writeln!(m, "| benchmark | metrics | {} |\n|---|---|{}", names.join(" | "), "---|".repeat(names.len()));
     for g in rel.per_id.iter().chain(std::iter::once(&rel.overall)) {
         let label = if g.name == "all" { "geometric mean (all)".to_string() } else { esc(&g.name) };
-        let cells: Vec<String> = g.per_run.iter().map(|v| v.map_or("n/a".into(), format::value)).collect();
+        let cells: Vec<String> = (0..g.per_run.len()).map(|run| esc(&relative_text::cell(rel, g, run))).collect();
         let _ = writeln!(m, "| {label} | {} | {} |", g.metrics, cells.join(" | "));
     }
 }
@@ -98,18 +103,18 @@ fn changes(m: &mut String, report: &Report) {
     let first = &report.changes[0].1;
     let _ = writeln!(
         m,
-        "\n## Changes against the baseline\n\nRegressed or improved: Mann-Whitney p < {} and a change of medians beyond {:.1}%; the {LISTED} largest changes per run (all in index.html).",
-        first.alpha,
-        first.threshold * 100.0
+        "\n## Changes against the baseline\n\nRepetitions are the units; a change is listed only when it clears the noise: {}. The {LISTED} largest changes per run (all in index.html).",
+        esc(&render::criterion(first))
     );
     for (run, c) in &report.changes {
         let _ = writeln!(m, "\n### {}\n\n{}.\n", esc(&report.runs.runs[*run].name), esc(&render::summary(c)));
-        let mut changed: Vec<_> = c.rows.iter().filter(|r| r.verdict != Verdict::Unchanged).collect();
+        let mut changed: Vec<_> =
+            c.rows.iter().filter(|r| matches!(r.verdict, Verdict::Improved | Verdict::Regressed)).collect();
         changed.sort_by(|a, b| b.change.abs().total_cmp(&a.change.abs()));
         for r in changed.into_iter().take(LISTED) {
             let _ = writeln!(
                 m,
-                "- {} {} {} {}: {} → {} {} ({}, p {})",
+                "- {} {} {} {}: {} → {} {} ({}, p {}, {} and {} repetitions, spread {})",
                 r.verdict.as_str(),
                 esc(&r.key.id),
                 esc(&r.key.params),
@@ -118,8 +123,14 @@ fn changes(m: &mut String, report: &Report) {
                 format::value(r.new_median),
                 esc(&r.unit),
                 format::percent(r.change),
-                r.p_value.map_or("n/a".into(), format::p_value)
+                r.p_value.map_or("n/a".into(), format::p_value),
+                r.base_units,
+                r.new_units,
+                r.spread.map_or("n/a".into(), format::percent_unsigned)
             );
+        }
+        for text in render::gate_failures(c).iter().chain(&render::interference(c)) {
+            let _ = writeln!(m, "- {}", esc(text));
         }
     }
 }

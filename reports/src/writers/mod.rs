@@ -5,3 +5,4 @@ pub mod csv;
 pub mod escape;
 pub mod html;
 pub mod markdown;
+mod relative_text;

@@ -143,6 +143,7 @@ impl Arrays {
                 "mixed".into()
             },
             huge_bytes: parts.iter().map(|p| p.huge_bytes).sum(),
+            unverified: parts.iter().find_map(|p| p.unverified.clone()),
             ..first
         })
     }
