@@ -178,7 +178,7 @@ fn repetition_figures(metric: &Metric) -> Vec<f64> {
 
 /// The median of a resample with replacement of `values` (not empty).
 fn resampled_median(values: &[f64], rng: &mut SplitMix64) -> f64 {
-    let drawn: Vec<f64> = (0..values.len()).map(|_| values[rng.below(values.len())]).collect();
+    let drawn: Vec<f64> = (0..values.len()).map(|_| values[rng.index(values.len())]).collect();
     median(&drawn).unwrap_or(f64::NAN)
 }
 
@@ -198,7 +198,7 @@ fn oriented(better: Better, base: f64, other: f64) -> f64 {
 mod tests {
     use std::path::Path;
 
-    use hwbench_schema::{Metric, Record, RecordStatus, Repetition};
+    use hwbench_schema::{Metric, Record, Repetition};
 
     use super::*;
     use crate::inputs::Loaded;
@@ -218,18 +218,7 @@ mod tests {
         let mut doc = hwbench_schema::load(&path).unwrap();
         doc.benchmarks = metrics
             .into_iter()
-            .map(|(id, m)| Record {
-                id: id.into(),
-                params: Default::default(),
-                status: RecordStatus::Ok,
-                reason: None,
-                metrics: vec![m],
-                placement: None,
-                info: Default::default(),
-                energy: None,
-                counters: None,
-                interference: None,
-            })
+            .map(|(id, m)| Record { metrics: vec![m], ..Record::new(id, Default::default()) })
             .collect();
         Loaded { path, doc }
     }

@@ -32,9 +32,12 @@ fn a_round_spans_from_the_first_start_to_the_last_finish() {
     let pool =
         Pool::start(&cpus, |worker, ms: u64| std::thread::sleep(Duration::from_millis(ms * (worker as u64 + 1))))
             .unwrap();
+    let called = std::time::Instant::now();
     let round = pool.run(20).unwrap();
+    let around = called.elapsed();
+    // At least the slowest worker's sleep; never more than the call took.
     assert!(round.span >= Duration::from_millis(20 * n), "{:?}", round.span);
-    assert!(round.span < Duration::from_millis(20 * n + 500), "{:?}", round.span);
+    assert!(round.span <= around, "{:?} > {around:?}", round.span);
 }
 
 #[test]

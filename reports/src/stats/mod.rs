@@ -8,35 +8,17 @@ mod bootstrap;
 mod fdr;
 mod mann_whitney;
 mod normal;
-mod rng;
 mod robust;
 mod student_t;
 mod units;
 
 pub use bootstrap::{ratio_interval, Bootstrap, Interval};
 pub use fdr::{benjamini_hochberg, Adjusted};
+pub use hwbench_schema::numbers::{median, median_of_sorted, SplitMix64};
 pub use mann_whitney::{mann_whitney_u, smallest_p_value, MannWhitney};
-pub use rng::SplitMix64;
 pub use robust::{Summary, MAD_TO_SIGMA};
 pub use student_t::{prediction_test, two_sided_critical as t_critical, two_sided_p};
 pub use units::{Parts, Statistic, Unit};
-
-/// The median of `values`; `None` when empty. Sorts a copy.
-pub fn median(values: &[f64]) -> Option<f64> {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    median_of_sorted(&sorted)
-}
-
-/// The median of already sorted values; `None` when empty.
-pub fn median_of_sorted(sorted: &[f64]) -> Option<f64> {
-    let n = sorted.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(sorted[n / 2]),
-        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
-    }
-}
 
 /// The geometric mean of positive values; `None` when empty or when a value
 /// is not positive and finite.
@@ -77,13 +59,6 @@ pub fn run_to_run_spread(figures: &[f64]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
-        assert_eq!(median(&[]), None);
-    }
 
     #[test]
     fn geometric_mean_of_ratios() {

@@ -70,7 +70,7 @@ impl Unit {
         match &self.parts {
             Parts::Fixed => self.figure,
             Parts::Samples { values, statistic } => {
-                let mut drawn: Vec<f64> = (0..values.len()).map(|_| values[rng.below(values.len())]).collect();
+                let mut drawn: Vec<f64> = (0..values.len()).map(|_| values[rng.index(values.len())]).collect();
                 statistic.of(&mut drawn)
             }
             Parts::Units(units) => resampled_median(units, rng),
@@ -81,7 +81,7 @@ impl Unit {
 /// The median over a resample (with replacement) of `units`, each drawn
 /// unit itself resampled: one draw of a hierarchical bootstrap.
 pub(super) fn resampled_median(units: &[Unit], rng: &mut SplitMix64) -> f64 {
-    let mut drawn: Vec<f64> = (0..units.len()).map(|_| units[rng.below(units.len())].resample(rng)).collect();
+    let mut drawn: Vec<f64> = (0..units.len()).map(|_| units[rng.index(units.len())].resample(rng)).collect();
     median_in_place(&mut drawn)
 }
 
@@ -123,7 +123,7 @@ mod tests {
             let mut rng = SplitMix64::new(seed);
             let mut replay = rng.clone();
             let got = unit.resample(&mut rng);
-            let mut drawn: Vec<f64> = (0..6).map(|_| values[replay.below(6)]).collect();
+            let mut drawn: Vec<f64> = (0..6).map(|_| values[replay.index(6)]).collect();
             assert_eq!(got, statistic.of(&mut drawn), "{statistic:?}");
         }
         assert_eq!(Unit::fixed(7.0).resample(&mut SplitMix64::new(1)), 7.0);
@@ -137,7 +137,7 @@ mod tests {
             let mut rng = SplitMix64::new(seed);
             let mut replay = rng.clone();
             let got = run.resample(&mut rng);
-            let drawn: Vec<f64> = (0..4).map(|_| [1.0, 2.0, 3.0, 10.0][replay.below(4)]).collect();
+            let drawn: Vec<f64> = (0..4).map(|_| [1.0, 2.0, 3.0, 10.0][replay.index(4)]).collect();
             assert_eq!(Some(got), median(&drawn), "seed {seed}");
         }
     }

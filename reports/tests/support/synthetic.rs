@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use hwbench_reports::stats::{median, SplitMix64};
-use hwbench_schema::{Better, Metric, ParamValue, Record, RecordStatus, Repetition, ResultDocument};
+use hwbench_schema::{Better, Metric, ParamValue, Record, Repetition, ResultDocument};
 
 /// One metric of one record to generate.
 #[derive(Debug, Clone)]
@@ -129,18 +129,7 @@ pub fn records(specs: &[Spec], repetitions: usize, rng: &mut SplitMix64) -> Vec<
         let m = metric(spec, repetitions, rng);
         match out.iter_mut().find(|r| r.id == spec.id && r.params == params) {
             Some(r) => r.metrics.push(m),
-            None => out.push(Record {
-                id: spec.id.into(),
-                params,
-                status: RecordStatus::Ok,
-                reason: None,
-                metrics: vec![m],
-                placement: None,
-                info: Default::default(),
-                energy: None,
-                counters: None,
-                interference: None,
-            }),
+            None => out.push(Record { metrics: vec![m], ..Record::new(spec.id, params) }),
         }
     }
     out
