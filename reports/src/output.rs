@@ -4,7 +4,7 @@
 //! only when it is empty or hwbench wrote it (it holds [`MARKER`] and
 //! nothing but a report's files).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::report::Report;
 use crate::writers;
@@ -24,53 +24,17 @@ const MARKER_TEXT: &str = "Written by `hwbench report`: a later report with the 
 /// Writes index.html, summary.md, data.csv and plots/*.svg under `out`,
 /// replacing an earlier report there (never anything else).
 pub fn write(report: &Report, out: &Path) -> Result<(), ReportError> {
-    let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
-        (MARKER.into(), MARKER_TEXT.into()),
-        ("index.html".into(), writers::html::render(report)),
-        ("summary.md".into(), writers::markdown::render(report)),
-        ("data.csv".into(), writers::csv::render(&report.runs)),
-    ];
-    for chart in &report.charts {
-        files.push((Path::new("plots").join(&chart.file), chart.svg.clone().into_bytes()));
-    }
-    if out.exists() && !replaceable(out) {
-        return Err(ReportError::OutputNotReport(out.to_path_buf()));
-    }
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(|source| ReportError::Write { path: parent.clone(), source })?;
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
-    let staging = Staging(parent.join(format!(".{name}.tmp-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&staging.0);
-    let write = |path: &Path, bytes: &[u8]| -> Result<(), ReportError> {
-        let err = |source| ReportError::Write { path: path.to_path_buf(), source };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(err)?;
+    crate::staged::write_dir(out, replaceable, |stage| {
+        stage.put(MARKER, MARKER_TEXT.as_bytes())?;
+        stage.put("index.html", &writers::html::render(report))?;
+        stage.put("summary.md", &writers::markdown::render(report))?;
+        stage.put("data.csv", &writers::csv::render(&report.runs))?;
+        stage.dir("plots")?;
+        for chart in &report.charts {
+            stage.put(Path::new("plots").join(&chart.file), chart.svg.as_bytes())?;
         }
-        std::fs::write(path, bytes).map_err(err)
-    };
-    for (relative, bytes) in &files {
-        write(&staging.0.join(relative), bytes)?;
-    }
-    let plots = staging.0.join("plots");
-    std::fs::create_dir_all(&plots).map_err(|source| ReportError::Write { path: plots, source })?;
-    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-    let moved_old = out.exists();
-    if moved_old {
-        std::fs::rename(out, &old).map_err(|source| ReportError::Write { path: out.to_path_buf(), source })?;
-    }
-    if let Err(source) = std::fs::rename(&staging.0, out) {
-        if moved_old {
-            let _ = std::fs::rename(&old, out);
-        }
-        return Err(ReportError::Write { path: out.to_path_buf(), source });
-    }
-    if moved_old {
-        let _ = std::fs::remove_dir_all(&old);
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// True for an empty directory or one holding an earlier report only, with
@@ -80,13 +44,4 @@ fn replaceable(dir: &Path) -> bool {
     let names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     names.is_empty()
         || (names.iter().any(|n| n == MARKER) && names.iter().all(|n| REPORT_ENTRIES.contains(&n.as_str())))
-}
-
-/// The staging directory; removed unless it was renamed into place.
-struct Staging(PathBuf);
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

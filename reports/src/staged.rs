@@ -22,6 +22,12 @@ impl Stage {
         }
         std::fs::write(&path, bytes).map_err(err)
     }
+
+    /// Makes an (empty) directory `relative` to the directory.
+    pub fn dir(&self, relative: impl AsRef<Path>) -> Result<(), ReportError> {
+        let path = self.dir.join(relative);
+        std::fs::create_dir_all(&path).map_err(|source| ReportError::Write { path, source })
+    }
 }
 
 /// Makes the directory `out` from the files `fill` puts, one at a time (so
