@@ -7,7 +7,7 @@
 # test`: it measures for many minutes and its figures depend on the machine.
 # `make test` runs test-gate-quality: the script's doctoring and arithmetic on
 # synthetic runs through the real `hwbench compare`.
-APT_PACKAGES += python3
+TEST_PACKAGES += python3
 TEST_TARGETS += test-gate-quality
 
 GATE_RUNS ?= 5
