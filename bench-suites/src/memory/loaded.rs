@@ -1,13 +1,19 @@
 //! `memory.loaded_latency`: pointer-chase latency on a memory node while
 //! other threads load the same node with traffic, swept over the delay
-//! injected between traffic requests (Intel MLC --loaded_latency).
+//! injected between traffic requests (Intel MLC --loaded_latency), for
+//! several read:write mixes: a family of latency-bandwidth curves per node
+//! ("Mess", MICRO 2024), each point with the chase's latency distribution
+//! (p50 to p99.9, timed batches: see [`super::tails`]) and, where the
+//! machine has them, the memory-side counters' bandwidth beside the
+//! traffic threads' own count.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use hwbench_probes::placement::{PagePolicy, Region};
-use hwbench_schema::Better;
+use hwbench_probes::uncore::{UncoreBytes, UncoreEvent};
+use hwbench_schema::{Better, Metric};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
@@ -15,6 +21,7 @@ use super::chase::{Chase, LOADS_PER_ITERATION};
 use super::placed::{self, LINE};
 use super::rows::{self, CPU_NODE, PAGE};
 use super::traffic::{self, thread_cpu_time, Counter, Mix, MIXES, REQUEST_BYTES};
+use super::tails;
 use super::{nodes, pinned};
 use crate::error::BenchError;
 use crate::harness::{median_metric, Workload};
@@ -39,7 +46,12 @@ const DELAY: Param<String> = Param::new(
     Unset::Value("sweep"),
     "spin iterations between traffic requests: N, a list (0,50,none), none (zero load) or sweep (none + MLC's 19)",
 );
-const MIX: Param<String> = Param::new("mix", ParamKind::Choice(MIXES), Unset::Value("read"), "traffic reads:writes");
+const MIX: Param<String> = Param::new(
+    "mix",
+    ParamKind::Text,
+    Unset::Value("all"),
+    "traffic mixes, one curve each: read, 3:1, 2:1, 1:1 (reads:writes), nt_write (non-temporal whole-line stores), a comma list, or all",
+);
 const THREADS: Param<u64> =
     Param::new("threads", ParamKind::Count, Unset::Derived("every other CPU of cpu_node"), "traffic threads");
 const BYTES: Param<u64> = rows::working_set("bytes", "chased working set");
@@ -48,8 +60,8 @@ const TRAFFIC_BYTES: Param<u64> = rows::working_set("traffic_bytes", "traffic bu
 /// The table row.
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
-    summary: "latency under load: a pointer chase on a node while other threads load it, over injected delays",
-    metrics: "latency ns (median, of the chasing thread), bandwidth GB/s (median, of the traffic threads)",
+    summary: "latency under load: a pointer chase on a node while other threads load it, over injected delays, per traffic mix",
+    metrics: "latency ns (median, of the chasing thread), latency_p50/p90/p99/p999 ns (timed batches), bandwidth GB/s (median, of the traffic threads), uncore_bandwidth GB/s (memory-side counters, where they exist)",
     params: &[NODES.spec, CPU_NODE.spec, DELAY.spec, MIX.spec, THREADS.spec, BYTES.spec, TRAFFIC_BYTES.spec, PAGE.spec],
     uses_gpu: false,
     summaries: &[],
@@ -147,6 +159,21 @@ fn delays(text: &str) -> Result<Vec<Delay>, BenchError> {
         .collect()
 }
 
+/// The mixes a `mix` param names.
+fn mixes(text: &str) -> Result<Vec<&'static str>, BenchError> {
+    if text == "all" {
+        return Ok(MIXES.to_vec());
+    }
+    text.split(',')
+        .map(str::trim)
+        .map(|m| {
+            MIXES.iter().copied().find(|known| *known == m).ok_or_else(|| {
+                BenchError::bad_param(ID, "mix", format!("'{m}' is not one of {}, or all", MIXES.join(", ")))
+            })
+        })
+        .collect()
+}
+
 /// The traffic threads a point on `cpu_node` runs: `threads`, or every CPU
 /// of the node but the chaser's.
 fn traffic_threads(settings: &Settings, cpu_node: u32, host: &Host) -> Result<u64, BenchError> {
@@ -176,10 +203,7 @@ impl Benchmark for LoadedLatency {
         let traffic_bytes = placed::working_set(&TRAFFIC_BYTES, settings, host)?;
         host.check_fits(ID, bytes + traffic_bytes)?;
         let page = PAGE.value(settings)?;
-        let mix_name = MIX.value(settings)?;
-        let mix = MIXES.iter().copied().find(|m| *m == mix_name).ok_or_else(|| {
-            BenchError::bad_param(ID, "mix", format!("'{mix_name}' is not one of {}", MIXES.join(", ")))
-        })?;
+        let mixes = mixes(&MIX.value(settings)?)?;
         let mut points = Vec::new();
         for node in targets {
             let cpu_node = match CPU_NODE.get(settings)? {
@@ -195,9 +219,11 @@ impl Benchmark for LoadedLatency {
                     format!("{traffic_bytes} bytes is less than a line for each of {threads} traffic threads"),
                 ));
             }
-            for &delay in &delays {
-                let threads = if delay == Delay::NoTraffic { 0 } else { threads };
-                points.push(LoadedPoint::Level { node, cpu_node, mix, bytes, traffic_bytes, page, delay, threads });
+            for &mix in &mixes {
+                for &delay in &delays {
+                    let threads = if delay == Delay::NoTraffic { 0 } else { threads };
+                    points.push(LoadedPoint::Level { node, cpu_node, mix, bytes, traffic_bytes, page, delay, threads });
+                }
             }
         }
         if points.is_empty() {
@@ -211,6 +237,13 @@ impl Benchmark for LoadedLatency {
             return Err(BenchError::Unavailable(nodes::NO_CPULESS_NODE.into()));
         };
         let cpus = nodes::initiator_cpus(&session.host().topology, cpu_node)?;
+        let mix = Mix::parse(mix).ok_or_else(|| BenchError::Failed(format!("unknown mix {mix}")))?;
+        if mix.nontemporal && !traffic::HAS_NONTEMPORAL {
+            return Err(BenchError::Unavailable(format!(
+                "no non-temporal store path on {}",
+                std::env::consts::ARCH
+            )));
+        }
         if delay != Delay::NoTraffic && cpus.len() < 2 {
             return Err(BenchError::Unavailable(format!(
                 "loaded latency needs two CPUs on node {cpu_node} (a chaser and a traffic thread); it has {}",
@@ -224,10 +257,11 @@ impl Benchmark for LoadedLatency {
                 Delay::NoTraffic => 0,
                 Delay::Spins(n) => n,
             },
-            mix: Mix::parse(mix).unwrap_or(Mix { reads: 1, writes: 0 }),
+            mix,
         };
+        let uncore = hwbench_probes::uncore::discover(&session.host().root);
         let prepared = self.prepare(key, session.host())?;
-        let (latency, bandwidth) = under_load(prepared, key.chaser, &load, session)?;
+        let seen = under_load(prepared, key.chaser, &load, uncore.as_deref().unwrap_or(&[]), session)?;
         let mut info = BTreeMap::new();
         info.insert("chaser_cpu".into(), key.chaser.into());
         info.insert("latency_clock".into(), "CPU time of the chasing thread (time descheduled not counted)".into());
@@ -241,6 +275,21 @@ impl Benchmark for LoadedLatency {
             "bandwidth_counting".into(),
             format!("{REQUEST_BYTES} B per traffic request, reads and writes alike; read-for-ownership of written lines and the chaser's own loads not counted").into(),
         );
+        info.extend(seen.tails.info());
+        let mut metrics = vec![
+            median_metric("latency", "ns", seen.latency, Better::Lower),
+            median_metric("bandwidth", "GB/s", seen.bandwidth, Better::Higher),
+        ];
+        metrics.extend(seen.tails.metrics(tails::ALL));
+        match uncore.and_then(|_| seen.uncore) {
+            Ok(bytes) => {
+                metrics.push(Metric::new("uncore_bandwidth", "GB/s", bytes.gbs(), "window", Vec::new(), Better::Higher));
+                info.insert("uncore_window".into(), "the chaser's sampling phase, calibration included; every process on the memory counted".into());
+            }
+            Err(why) => {
+                info.insert("uncore_bandwidth".into(), format!("unavailable: {why}").into());
+            }
+        }
         let traffic_fraction =
             prepared.traffic_region.verify_node(prepared.traffic_region.len(), node).map(|c| c.fraction()).ok();
         let what = format!("{ID} {}", params_of(point).map(|p| describe(&p)).unwrap_or_default());
@@ -250,10 +299,7 @@ impl Benchmark for LoadedLatency {
             info.insert("tier".into(), serde_json::to_value(label).unwrap_or(Value::Null));
         }
         Ok(Measured {
-            metrics: vec![
-                median_metric("latency", "ns", latency, Better::Lower),
-                median_metric("bandwidth", "GB/s", bandwidth, Better::Higher),
-            ],
+            metrics,
             placement: Some(prepared.chase_region.placement(bytes as usize)),
             info,
         })
@@ -324,15 +370,28 @@ impl Workload for ChaseUnderLoad<'_> {
     }
 }
 
-/// Runs the traffic threads and samples the chase on `chaser` meanwhile.
-/// Returns the kept samples: latency (ns per load) and traffic bandwidth
-/// (GB/s) of the same runs.
+/// What the chaser saw under one load.
+struct UnderLoad {
+    /// ns per load of each kept sample.
+    latency: Vec<f64>,
+    /// The traffic's GB/s over each of the same samples.
+    bandwidth: Vec<f64>,
+    /// The latency distribution of a second phase under the same load.
+    tails: tails::Tails,
+    /// What the memory-side counters saw over the first phase, or why not.
+    uncore: Result<UncoreBytes, String>,
+}
+
+/// Runs the traffic threads and samples the chase on `chaser` meanwhile:
+/// first the latency and bandwidth samples, then the tail phase, with the
+/// memory-side counters of `uncore` around the first.
 fn under_load(
     prepared: &mut Prepared,
     chaser: u32,
     p: &Load,
+    uncore: &[UncoreEvent],
     session: &mut Session,
-) -> Result<(Vec<f64>, Vec<f64>), BenchError> {
+) -> Result<UnderLoad, BenchError> {
     let counters: Vec<Counter> = p.traffic_cpus.iter().map(|_| Counter::default()).collect();
     let stop_traffic = AtomicBool::new(false);
     let Prepared { traffic_region: region, chase, .. } = prepared;
@@ -361,11 +420,16 @@ fn under_load(
             })
             .collect();
         let measured = pinned::run_on(chaser, || {
-            let mut workload = ChaseUnderLoad { chase, counters: &counters, runs: Vec::new() };
+            let window = hwbench_probes::uncore::UncoreWindow::start(&session.host().root, uncore);
+            let mut workload = ChaseUnderLoad { chase: &mut *chase, counters: &counters, runs: Vec::new() };
             let set = session.sample(&mut workload)?;
+            let uncore = window.and_then(|w| w.stop());
             let loads = (set.iterations * LOADS_PER_ITERATION) as f64;
             let bandwidth = workload.runs.get(set.kept_runs.clone()).map(<[f64]>::to_vec).unwrap_or_default();
-            Ok((set.map(|secs, _| secs * 1e9 / loads), bandwidth))
+            let latency = set.map(|secs, _| secs * 1e9 / loads);
+            let cfg = tails::loaded_config(&session.sampler);
+            let tails = tails::sample(session, chase, cfg)?;
+            Ok(UnderLoad { latency, bandwidth, tails, uncore })
         });
         stop_traffic.store(true, Ordering::Relaxed);
         for worker in workers {
