@@ -122,6 +122,7 @@ pub static BENCHMARKS: &[BenchmarkSpec] = &[
     crate::memory::loaded::SPEC,
     crate::memory::c2c::SPEC,
     crate::memory::mlp::SPEC,
+    crate::memory::interleave::SPEC,
     crate::gpu::compute::SPEC,
     crate::gpu::memory::SPEC,
     crate::gpu::transfer::SPEC,

@@ -3,6 +3,7 @@
 pub mod bandwidth;
 pub mod c2c;
 pub mod chase;
+pub mod interleave;
 pub mod latency;
 pub mod levels;
 pub mod loaded;
