@@ -8,7 +8,6 @@
 //! traffic threads' own count.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use hwbench_probes::placement::{PagePolicy, Region};
@@ -392,36 +391,11 @@ fn under_load(
     uncore: &[UncoreEvent],
     session: &mut Session,
 ) -> Result<UnderLoad, BenchError> {
-    let counters: Vec<Counter> = p.traffic_cpus.iter().map(|_| Counter::default()).collect();
-    let stop_traffic = AtomicBool::new(false);
     let Prepared { traffic_region: region, chase, .. } = prepared;
-    let words = region.len() / 8;
-    // SAFETY: the traffic region is only touched through this slice while
-    // it lives, and the chunks handed to the workers are disjoint.
-    let all = unsafe { std::slice::from_raw_parts_mut(region.as_ptr().cast::<u64>(), words) };
-    let per_thread = (words / p.traffic_cpus.len().max(1)) / 8 * 8;
-    std::thread::scope(|s| {
-        let workers: Vec<_> = p
-            .traffic_cpus
-            .iter()
-            .zip(all.chunks_mut(per_thread.max(8)))
-            .zip(&counters)
-            .map(|((&cpu, chunk), counter)| {
-                let stop_traffic = &stop_traffic;
-                s.spawn(move || {
-                    let pinned = pinned::pin(cpu);
-                    if pinned.is_ok() {
-                        traffic::generate(chunk, p.mix, p.delay, counter, stop_traffic);
-                    } else {
-                        stop_traffic.store(true, Ordering::Relaxed);
-                    }
-                    pinned
-                })
-            })
-            .collect();
-        let measured = pinned::run_on(chaser, || {
+    traffic::run_with(&p.traffic_cpus, region, p.mix, p.delay, |counters| {
+        pinned::run_on(chaser, || {
             let window = hwbench_probes::uncore::UncoreWindow::start(&session.host().root, uncore);
-            let mut workload = ChaseUnderLoad { chase: &mut *chase, counters: &counters, runs: Vec::new() };
+            let mut workload = ChaseUnderLoad { chase: &mut *chase, counters, runs: Vec::new() };
             let set = session.sample(&mut workload)?;
             let uncore = window.and_then(|w| w.stop());
             let loads = (set.iterations * LOADS_PER_ITERATION) as f64;
@@ -430,11 +404,73 @@ fn under_load(
             let cfg = tails::loaded_config(&session.sampler);
             let tails = tails::sample(session, chase, cfg)?;
             Ok(UnderLoad { latency, bandwidth, tails, uncore })
-        });
-        stop_traffic.store(true, Ordering::Relaxed);
-        for worker in workers {
-            worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        }
-        measured
+        })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::nodes::tests::fixture;
+    use hwbench_probes::SysRoot;
+
+    #[test]
+    fn the_family_is_every_mix_over_every_delay_of_each_node() {
+        let host = Host::new(SysRoot::default(), fixture("two-socket-cxl"));
+        let s = Settings::new(ID).with(&NODES.spec, "all").with(&BYTES.spec, 64u64 << 20);
+        let points = LoadedLatency::default().plan(&s, &host).unwrap();
+        // 3 nodes x 5 mixes x (zero load + 19 delays).
+        assert_eq!(points.len(), 3 * 5 * 20);
+        let curve: Vec<&LoadedPoint> = points
+            .iter()
+            .filter(|p| matches!(p, LoadedPoint::Level { node: 2, mix: "nt_write", .. }))
+            .collect();
+        assert_eq!(curve.len(), 20);
+        assert!(matches!(curve[0], LoadedPoint::Level { delay: Delay::NoTraffic, threads: 0, cpu_node: 0, .. }));
+        let one = Settings::new(ID).with(&MIX.spec, "3:1, read").with(&DELAY.spec, "none,0");
+        let mixes: Vec<&str> = LoadedLatency::default()
+            .plan(&one.with(&BYTES.spec, 64u64 << 20), &host)
+            .unwrap()
+            .iter()
+            .map(|p| match p {
+                LoadedPoint::Level { mix, .. } => *mix,
+                LoadedPoint::Empty { .. } => "",
+            })
+            .collect();
+        assert_eq!(mixes, ["3:1", "3:1", "read", "read"]);
+        let bad = Settings::new(ID).with(&MIX.spec, "4:1");
+        assert!(LoadedLatency::default().plan(&bad, &host).unwrap_err().to_string().contains("'4:1' is not one of"));
+    }
+
+    /// On this machine: a zero-load and a loaded point of two mixes, each
+    /// with ordered tails and the memory-side counters' figure or reason.
+    #[test]
+    fn every_point_has_ordered_tails_and_says_what_the_memory_counters_saw() {
+        let host = Host::new(SysRoot::default(), hwbench_probes::topology::probe(&SysRoot::default()).unwrap());
+        let mut session = Session::plain(host.clone());
+        session.sampler.target = Duration::from_millis(5);
+        session.sampler.samples = 3;
+        let s = Settings::new(ID)
+            .with(&MIX.spec, "read,nt_write")
+            .with(&DELAY.spec, "none,50")
+            .with(&BYTES.spec, 4u64 << 20)
+            .with(&TRAFFIC_BYTES.spec, 4u64 << 20);
+        let mut bench = LoadedLatency::default();
+        for point in bench.plan(&s, &host).unwrap() {
+            let m = match bench.measure(&point, &mut session) {
+                Err(BenchError::Unavailable(why)) => {
+                    assert!(why.contains("two CPUs") || why.contains("non-temporal"), "{why}");
+                    continue;
+                }
+                other => other.unwrap(),
+            };
+            let value = |name: &str| m.metrics.iter().find(|x| x.name == name).map(|x| x.value).unwrap();
+            let tails = [value("latency_p50"), value("latency_p90"), value("latency_p99"), value("latency_p999")];
+            assert!(tails.windows(2).all(|w| w[0] <= w[1]), "{point:?}: {tails:?}");
+            let counted = m.metrics.iter().any(|x| x.name == "uncore_bandwidth");
+            let reason = m.info.get("uncore_bandwidth").and_then(|v| v.as_str()).unwrap_or("");
+            assert!(counted != reason.starts_with("unavailable: "), "{point:?}: {reason}");
+            assert!(m.info.contains_key("latency_histogram"));
+        }
+    }
 }

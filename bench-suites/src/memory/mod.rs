@@ -3,11 +3,13 @@
 pub mod bandwidth;
 pub mod c2c;
 pub mod chase;
+pub mod interference;
 pub mod interleave;
 pub mod latency;
 pub mod levels;
 pub mod loaded;
 pub mod matrix;
+pub mod migrate;
 pub mod mlp;
 pub mod nodes;
 pub mod pinned;

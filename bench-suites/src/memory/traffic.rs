@@ -13,6 +13,11 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use hwbench_probes::placement::Region;
+
+use super::pinned;
+use crate::error::BenchError;
+
 /// Bytes one request reads or writes.
 pub const REQUEST_BYTES: u64 = 64;
 const WORDS_PER_REQUEST: usize = (REQUEST_BYTES / 8) as usize;
@@ -178,6 +183,51 @@ pub fn generate(chunk: &mut [u64], mix: Mix, delay: u64, counter: &Counter, stop
     }
     std::hint::black_box(checksum);
     requests
+}
+
+/// Runs one traffic worker pinned to each of `cpus`, each over its own
+/// part of `region` with `mix` and `delay`, calls `measure` with their
+/// counters meanwhile, then stops and joins them. A worker that cannot be
+/// pinned stops the others and fails the call.
+pub fn run_with<R>(
+    cpus: &[u32],
+    region: &Region,
+    mix: Mix,
+    delay: u64,
+    measure: impl FnOnce(&[Counter]) -> Result<R, BenchError>,
+) -> Result<R, BenchError> {
+    let counters: Vec<Counter> = cpus.iter().map(|_| Counter::default()).collect();
+    let stop = AtomicBool::new(false);
+    let words = region.len() / 8;
+    // SAFETY: the region is only touched through this slice while it
+    // lives, and the chunks handed to the workers are disjoint.
+    let all = unsafe { std::slice::from_raw_parts_mut(region.as_ptr().cast::<u64>(), words) };
+    let per_thread = (words / cpus.len().max(1)) / WORDS_PER_REQUEST * WORDS_PER_REQUEST;
+    std::thread::scope(|s| {
+        let workers: Vec<_> = cpus
+            .iter()
+            .zip(all.chunks_mut(per_thread.max(WORDS_PER_REQUEST)))
+            .zip(&counters)
+            .map(|((&cpu, chunk), counter)| {
+                let stop = &stop;
+                s.spawn(move || {
+                    let pinned = pinned::pin(cpu);
+                    if pinned.is_ok() {
+                        generate(chunk, mix, delay, counter, stop);
+                    } else {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    pinned
+                })
+            })
+            .collect();
+        let measured = measure(&counters);
+        stop.store(true, Ordering::Relaxed);
+        for worker in workers {
+            worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        }
+        measured
+    })
 }
 
 #[cfg(test)]
