@@ -46,8 +46,12 @@ const AGGRESSOR_THREADS: Param<u64> = Param::new(
     Unset::Derived("every CPU of the aggressor's initiator node the victim does not use"),
     "traffic threads saturating the aggressor node",
 );
-const MIX: Param<String> =
-    Param::new("mix", ParamKind::Choice(MIXES), Unset::Value("read"), "the aggressor's traffic mix (see memory.loaded_latency)");
+const MIX: Param<String> = Param::new(
+    "mix",
+    ParamKind::Choice(MIXES),
+    Unset::Value("read"),
+    "the aggressor's traffic mix (see memory.loaded_latency)",
+);
 const BYTES: Param<u64> = rows::working_set("bytes", "the victim's chased buffer and its read buffer, each");
 const TRAFFIC_BYTES: Param<u64> = rows::working_set("traffic_bytes", "the aggressor's traffic buffer");
 
@@ -147,7 +151,8 @@ impl Benchmark for Interference {
         let mix = MIXES.iter().copied().find(|m| *m == mix_name).unwrap_or("read");
         let page = PAGE.value(settings)?;
         let initiator = |node: u32| {
-            nodes::initiator_for(&host.topology, node).ok_or_else(|| BenchError::BadInput(format!("{ID}: no node has CPUs")))
+            nodes::initiator_for(&host.topology, node)
+                .ok_or_else(|| BenchError::BadInput(format!("{ID}: no node has CPUs")))
         };
         let mut points = Vec::new();
         for &victim in &victims {
@@ -222,7 +227,8 @@ impl Benchmark for Interference {
         })?;
 
         let pct = |loaded: f64, alone: f64| (loaded / alone - 1.0) * 100.0;
-        let derived = |name: &str, unit: &str, value: f64, better| Metric::new(name, unit, value, "derived", Vec::new(), better);
+        let derived =
+            |name: &str, unit: &str, value: f64, better| Metric::new(name, unit, value, "derived", Vec::new(), better);
         let mut metrics = vec![
             median_metric("latency_p50", "ns", loaded.p50.clone(), Better::Lower),
             median_metric("latency_p99", "ns", loaded.p99.clone(), Better::Lower),
@@ -249,7 +255,8 @@ impl Benchmark for Interference {
         let what = format!("{ID} victim={victim} aggressor={aggressor}");
         let read_fraction = read.verify_node(read.len(), victim).map(|c| c.fraction()).ok();
         placed::check_second_buffer(session, &what, "victim's read buffer", read_fraction, victim);
-        let aggressor_fraction = aggressor_region.verify_node(aggressor_region.len(), aggressor).map(|c| c.fraction()).ok();
+        let aggressor_fraction =
+            aggressor_region.verify_node(aggressor_region.len(), aggressor).map(|c| c.fraction()).ok();
         placed::check_second_buffer(session, &what, "aggressor's buffer", aggressor_fraction, aggressor);
         info.insert("aggressor_on_node_fraction".into(), aggressor_fraction.into());
         Ok(Measured { metrics, placement: Some(chased.placement(bytes as usize)), info })
@@ -316,18 +323,13 @@ mod tests {
         // Node 0 (CPUs 0-1, those this process may use) under node 2 (the
         // CXL node, reached from node 0): the CPUs split, the victim's first.
         let usable = nodes::cpus_of(&host.topology, 0).len() as u64;
-        let p = points
-            .iter()
-            .find(|p| matches!(p, InterferencePoint::Pair { victim: 0, aggressor: 2, .. }))
-            .unwrap();
+        let p = points.iter().find(|p| matches!(p, InterferencePoint::Pair { victim: 0, aggressor: 2, .. })).unwrap();
         let InterferencePoint::Pair { victim_threads, aggressor_threads, aggressor_cpu_node, .. } = p else { panic!() };
         assert_eq!(*aggressor_cpu_node, 0);
         assert_eq!(*victim_threads, (usable / 2).max(1));
         assert_eq!(*aggressor_threads, usable.saturating_sub(*victim_threads));
-        let err = Interference
-            .plan(&Settings::new(ID).with(&VICTIM_THREADS.spec, 5u64), &host)
-            .unwrap_err()
-            .to_string();
+        let err =
+            Interference.plan(&Settings::new(ID).with(&VICTIM_THREADS.spec, 5u64), &host).unwrap_err().to_string();
         assert!(err.contains(&format!("victim_threads: 5, but node 0 has {usable} CPUs")), "{err}");
     }
 

@@ -121,11 +121,32 @@ pub struct InterleavePoint {
     set_weights: bool,
 }
 
+/// A planned point: a ratio to measure, or the stand-in for a selection
+/// with no pair of nodes (`auto` on a one-node machine), which measures as
+/// skipped saying why.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Planned {
+    /// A ratio to measure.
+    Ratio(InterleavePoint),
+    /// Nothing to measure: the selection as given.
+    Empty {
+        /// The selection that named no pair.
+        nodes: String,
+    },
+}
+
 /// The node sets a `nodes` param names: each a list of two or more nodes.
 fn node_sets(text: &str, host: &Host) -> Result<Vec<Vec<u32>>, BenchError> {
     if text == "auto" {
         let local = nodes::local_node(host)?;
-        return Ok(host.topology.nodes.iter().filter(|n| n.os_index != local).map(|n| vec![local, n.os_index]).collect());
+        return Ok(host
+            .topology
+            .nodes
+            .iter()
+            .filter(|n| n.os_index != local)
+            .map(|n| vec![local, n.os_index])
+            .collect());
     }
     let list: Vec<u32> = text
         .split(',')
@@ -157,7 +178,11 @@ fn ratios(text: &str, nodes: &[u32], host: &Host) -> Result<Vec<Ratio>, BenchErr
         "kernel" => {
             let weights = kernel_weights(&host.root).map_err(|why| BenchError::bad_param(ID, "ratio", why))?;
             let ratio = weights.ratio_of(nodes).ok_or_else(|| {
-                BenchError::bad_param(ID, "ratio", format!("the kernel lists no weighted-interleave weight for a node of {nodes:?}"))
+                BenchError::bad_param(
+                    ID,
+                    "ratio",
+                    format!("the kernel lists no weighted-interleave weight for a node of {nodes:?}"),
+                )
             })?;
             Ok(vec![ratio])
         }
@@ -166,7 +191,11 @@ fn ratios(text: &str, nodes: &[u32], host: &Host) -> Result<Vec<Ratio>, BenchErr
     .map_err(|why| BenchError::bad_param(ID, "ratio", why))?;
     for r in &parsed {
         if r.parts().len() != nodes.len() {
-            return Err(BenchError::bad_param(ID, "ratio", format!("{r} has {} shares for {} nodes", r.parts().len(), nodes.len())));
+            return Err(BenchError::bad_param(
+                ID,
+                "ratio",
+                format!("{r} has {} shares for {} nodes", r.parts().len(), nodes.len()),
+            ));
         }
     }
     Ok(parsed.into_iter().map(|r| r.reduced()).collect())
@@ -181,7 +210,13 @@ fn kernels(text: &str) -> Result<Vec<StreamKernel>, BenchError> {
                 .iter()
                 .find(|spec| spec.name == k && !spec.nontemporal)
                 .map(|spec| spec.kernel)
-                .ok_or_else(|| BenchError::bad_param(ID, "kernel", format!("'{k}' is not one of copy, scale, add, triad, read, write")))
+                .ok_or_else(|| {
+                    BenchError::bad_param(
+                        ID,
+                        "kernel",
+                        format!("'{k}' is not one of copy, scale, add, triad, read, write"),
+                    )
+                })
         })
         .collect()
 }
@@ -248,169 +283,191 @@ fn weighted(p: &InterleavePoint, host: &Host) -> Result<(Layout, Option<interlea
 }
 
 impl Benchmark for Interleave {
-    type Point = InterleavePoint;
+    type Point = Planned;
 
-    fn plan(&mut self, settings: &Settings, host: &Host) -> Result<Vec<InterleavePoint>, BenchError> {
-        let sets = node_sets(&NODES.value(settings)?, host)?;
-        let mechanism = MECHANISM.value(settings)?;
-        let set_weights = WEIGHTS.value(settings)? == "set";
-        let kernel_text = KERNELS.value(settings)?;
-        kernels(&kernel_text)?;
-        let page = PAGE.value(settings)?;
-        let ratio_text = RATIO.value(settings)?;
-        let mut planned = Vec::new();
-        for nodes in sets {
-            let ratios = ratios(&ratio_text, &nodes, host)?;
-            let cpu_node = match CPU_NODE.get(settings)? {
-                Some(n) => nodes::select_initiators(ID, &n.to_string(), host)?[0],
-                None => nodes::initiator_for(&host.topology, nodes[0])
-                    .ok_or_else(|| BenchError::BadInput(format!("{ID}: no node has CPUs")))?,
-            };
-            planned.push((nodes, ratios, cpu_node));
+    fn plan(&mut self, settings: &Settings, host: &Host) -> Result<Vec<Planned>, BenchError> {
+        let text = NODES.value(settings)?;
+        let points = plan_ratios(settings, host, &text)?;
+        if points.is_empty() {
+            return Ok(vec![Planned::Empty { nodes: text }]);
         }
-        // One size for every point: whole periods of every ratio (and of the
-        // kernel's weights, which weighted interleave uses).
-        let mut periods = 1;
-        for (nodes, ratios, _) in &planned {
-            for r in ratios {
-                periods = lcm(periods, r.parts().iter().sum::<u32>() as usize);
-            }
-            if let Some(w) = kernel_weights(&host.root).ok().and_then(|w| w.ratio_of(nodes)) {
-                periods = lcm(periods, w.parts().iter().sum::<u32>() as usize);
-            }
-        }
-        let granule = (CHUNK * periods) as u64;
-        let asked = super::placed::working_set(&BYTES, settings, host)?;
-        let bytes = (asked / granule).max(1) * granule;
-        host.check_fits(ID, 4 * bytes)?;
-        let mut points = Vec::new();
-        for (nodes, ratios, cpu_node) in planned {
-            for shares in ratios {
-                // A ratio with one node used is a plain bind: split does it.
-                let single = shares.parts().iter().filter(|&&w| w > 0).count() == 1;
-                let mechanism: &'static str = match mechanism.as_str() {
-                    "weighted" if !single => "weighted",
-                    "auto" if !single && can_weight(host, &nodes, &shares, set_weights) => "weighted",
-                    _ => "split",
-                };
-                points.push(InterleavePoint {
-                    nodes: nodes.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
-                    ratio: shares.to_string(),
-                    mechanism,
-                    bytes,
-                    cpu_node,
-                    page,
-                    kernel: kernel_text.clone(),
-                    node_list: nodes.clone(),
-                    shares,
-                    set_weights,
-                });
-            }
-        }
-        Ok(points)
+        Ok(points.into_iter().map(Planned::Ratio).collect())
     }
 
-    fn measure(&mut self, p: &InterleavePoint, session: &mut Session) -> Result<Measured, BenchError> {
-        let host = session.host().clone();
-        let (layout, restore) = match p.mechanism {
-            "weighted" => weighted(p, &host).map_err(BenchError::Unavailable)?,
-            _ => (
-                Layout::Split(Split::new(&p.node_list, &p.shares, CHUNK).map_err(BenchError::Failed)?),
-                None,
-            ),
-        };
-        let expected = expected_split(p);
-        check_room(&host, p, &expected)?;
-        let len = p.bytes as usize;
-        let kernels = kernels(&p.kernel)?;
-        let template = BandwidthPoint::on_nodes(&host, StreamKernel::Triad, p.node_list[0], p.cpu_node, p.bytes, p.page)?;
-        let cpus = template.cpus.clone();
-        let regions = [0, 1, 2].map(|_| laid_out(&host, len, p.page, &layout));
-        let [a, b, c] = regions;
-        let regions = [Some(a?), Some(b?), Some(c?)];
-        let spans: Vec<(usize, usize)> =
-            regions.iter().flatten().map(|r| (r.as_ptr() as usize, r.len())).collect();
-        let arrays = Arrays::from_regions(regions, len / 8, cpus.len())
-            .ok_or_else(|| BenchError::Failed("the arrays are shorter than asked".into()))?;
-        let engine = Engine::with_arrays(arrays, cpus.clone(), p.page)?;
-        let mut metrics = Vec::new();
-        let mut info = BTreeMap::new();
-        for &kernel in &kernels {
-            let name = kernel.spec().name;
-            let candidates = BandwidthPoint::on_nodes(&host, kernel, p.node_list[0], p.cpu_node, p.bytes, p.page)?.candidates;
-            let measured = measure_kernel(&engine, kernel, &candidates, session).map_err(|e| match e {
-                BenchError::Failed(why) => BenchError::Failed(format!("{name}: {why}")),
-                other => other,
-            })?;
-            for m in measured.metrics.into_iter().filter(|m| m.name == "bandwidth") {
-                metrics.push(Metric { name: format!("bandwidth_{name}"), ..m });
+    fn measure(&mut self, point: &Planned, session: &mut Session) -> Result<Measured, BenchError> {
+        match point {
+            Planned::Ratio(p) => measure_ratio(p, session),
+            Planned::Empty { .. } => {
+                Err(BenchError::Unavailable("one memory node only: no pair of nodes to split pages between".into()))
             }
-            info.insert(format!("{name}_isa"), measured.info.get("isa").cloned().unwrap_or(Value::Null));
         }
-        // Every array was initialised by some kernel only if every kernel
-        // touched it: count the pages of those the kernels used.
-        let used: Vec<usize> = {
-            let mut u: Vec<usize> = kernels.iter().flat_map(|k| k.spec().arrays()).collect();
-            u.sort_unstable();
-            u.dedup();
-            u
-        };
-        let mut census = PageCensus::default();
-        for &i in &used {
-            let (addr, len) = spans[i];
-            census.add(&mempolicy::census(addr as *const u8, len).map_err(|e| BenchError::Failed(format!("move_pages: {e}")))?);
-        }
-        drop(engine);
-
-        // The chase over a buffer laid out the same way, from the first CPU.
-        let chase_region = laid_out(&host, len, p.page, &layout)?;
-        let (latency, tails) = pinned::run_on(cpus[0], || {
-            chase_region.first_touch(0, len);
-            // SAFETY: the region holds `len` bytes, page aligned.
-            let mut chase = unsafe { Chase::build(chase_region.as_ptr(), len / LINE as usize, LINE as usize, SEED ^ p.bytes) };
-            let set = session.sample(&mut chase)?;
-            let loads = (set.iterations * LOADS_PER_ITERATION) as f64;
-            let latency = set.map(|secs, _| secs * 1e9 / loads);
-            let cfg = tails::idle_config(&session.sampler);
-            Ok((latency, tails::sample(session, &mut chase, cfg)?))
-        })?;
-        census.add(&mempolicy::census(chase_region.as_ptr(), len).map_err(|e| BenchError::Failed(format!("move_pages: {e}")))?);
-        drop(restore);
-
-        let obtained = census.fractions();
-        let verdict = compare_split(&expected, &census);
-        info.insert("split_requested".into(), fractions_json(&expected));
-        info.insert("split_obtained".into(), fractions_json(&obtained));
-        info.insert("split_pages_checked".into(), census.pages.into());
-        if !census.missing.is_empty() {
-            info.insert("split_pages_without_node".into(), json!(census.missing));
-        }
-        info.insert("mechanism_detail".into(), mechanism_detail(p, &layout).into());
-        info.insert("cpus".into(), cpus.clone().into());
-        info.extend(tails.info());
-        verdict?;
-        let first = census.fraction(p.node_list[0]);
-        metrics.push(median_metric("latency", "ns", latency, Better::Lower));
-        metrics.extend(tails.metrics(tails::IDLE));
-        metrics.push(Metric::new("first_node_fraction", "fraction", first, "pages counted", Vec::new(), Better::Higher));
-        let page_obtained = chase_region.page_info().map(|i| i.obtained).unwrap_or_else(|_| "unknown".into());
-        Ok(Measured {
-            metrics,
-            placement: Some(hwbench_schema::Placement {
-                node: None,
-                on_node_fraction: None,
-                pages_checked: census.pages,
-                page_requested: p.page.name().into(),
-                page_obtained,
-                huge_bytes: 0,
-            }),
-            info,
-        })
     }
 
     fn summarize(&self, own: &[Record], _all: &[Record], host: &Host) -> Vec<Record> {
         best_records(own, kernel_weights(&host.root))
     }
+}
+
+/// The ratios to measure on every node set `text` names.
+fn plan_ratios(settings: &Settings, host: &Host, text: &str) -> Result<Vec<InterleavePoint>, BenchError> {
+    let sets = node_sets(text, host)?;
+    let mechanism = MECHANISM.value(settings)?;
+    let set_weights = WEIGHTS.value(settings)? == "set";
+    let kernel_text = KERNELS.value(settings)?;
+    kernels(&kernel_text)?;
+    let page = PAGE.value(settings)?;
+    let ratio_text = RATIO.value(settings)?;
+    let mut planned = Vec::new();
+    for nodes in sets {
+        let ratios = ratios(&ratio_text, &nodes, host)?;
+        let cpu_node = match CPU_NODE.get(settings)? {
+            Some(n) => nodes::select_initiators(ID, &n.to_string(), host)?[0],
+            None => nodes::initiator_for(&host.topology, nodes[0])
+                .ok_or_else(|| BenchError::BadInput(format!("{ID}: no node has CPUs")))?,
+        };
+        planned.push((nodes, ratios, cpu_node));
+    }
+    // One size for every point: whole periods of every ratio (and of the
+    // kernel's weights, which weighted interleave uses).
+    let mut periods = 1;
+    for (nodes, ratios, _) in &planned {
+        for r in ratios {
+            periods = lcm(periods, r.parts().iter().sum::<u32>() as usize);
+        }
+        if let Some(w) = kernel_weights(&host.root).ok().and_then(|w| w.ratio_of(nodes)) {
+            periods = lcm(periods, w.parts().iter().sum::<u32>() as usize);
+        }
+    }
+    let granule = (CHUNK * periods) as u64;
+    let asked = super::placed::working_set(&BYTES, settings, host)?;
+    let bytes = (asked / granule).max(1) * granule;
+    host.check_fits(ID, 4 * bytes)?;
+    let mut points = Vec::new();
+    for (nodes, ratios, cpu_node) in planned {
+        for shares in ratios {
+            // A ratio with one node used is a plain bind: split does it.
+            let single = shares.parts().iter().filter(|&&w| w > 0).count() == 1;
+            let mechanism: &'static str = match mechanism.as_str() {
+                "weighted" if !single => "weighted",
+                "auto" if !single && can_weight(host, &nodes, &shares, set_weights) => "weighted",
+                _ => "split",
+            };
+            points.push(InterleavePoint {
+                nodes: nodes.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
+                ratio: shares.to_string(),
+                mechanism,
+                bytes,
+                cpu_node,
+                page,
+                kernel: kernel_text.clone(),
+                node_list: nodes.clone(),
+                shares,
+                set_weights,
+            });
+        }
+    }
+    Ok(points)
+}
+
+/// Measures one ratio: every kernel, the chase, the page census.
+fn measure_ratio(p: &InterleavePoint, session: &mut Session) -> Result<Measured, BenchError> {
+    let host = session.host().clone();
+    let (layout, restore) = match p.mechanism {
+        "weighted" => weighted(p, &host).map_err(BenchError::Unavailable)?,
+        _ => (Layout::Split(Split::new(&p.node_list, &p.shares, CHUNK).map_err(BenchError::Failed)?), None),
+    };
+    let expected = expected_split(p);
+    check_room(&host, p, &expected)?;
+    let len = p.bytes as usize;
+    let kernels = kernels(&p.kernel)?;
+    let template = BandwidthPoint::on_nodes(&host, StreamKernel::Triad, p.node_list[0], p.cpu_node, p.bytes, p.page)?;
+    let cpus = template.cpus.clone();
+    let regions = [0, 1, 2].map(|_| laid_out(&host, len, p.page, &layout));
+    let [a, b, c] = regions;
+    let regions = [Some(a?), Some(b?), Some(c?)];
+    let spans: Vec<(usize, usize)> = regions.iter().flatten().map(|r| (r.as_ptr() as usize, r.len())).collect();
+    let arrays = Arrays::from_regions(regions, len / 8, cpus.len())
+        .ok_or_else(|| BenchError::Failed("the arrays are shorter than asked".into()))?;
+    let engine = Engine::with_arrays(arrays, cpus.clone(), p.page)?;
+    let mut metrics = Vec::new();
+    let mut info = BTreeMap::new();
+    for &kernel in &kernels {
+        let name = kernel.spec().name;
+        let candidates =
+            BandwidthPoint::on_nodes(&host, kernel, p.node_list[0], p.cpu_node, p.bytes, p.page)?.candidates;
+        let measured = measure_kernel(&engine, kernel, &candidates, session).map_err(|e| match e {
+            BenchError::Failed(why) => BenchError::Failed(format!("{name}: {why}")),
+            other => other,
+        })?;
+        for m in measured.metrics.into_iter().filter(|m| m.name == "bandwidth") {
+            metrics.push(Metric { name: format!("bandwidth_{name}"), ..m });
+        }
+        info.insert(format!("{name}_isa"), measured.info.get("isa").cloned().unwrap_or(Value::Null));
+    }
+    // Every array was initialised by some kernel only if every kernel
+    // touched it: count the pages of those the kernels used.
+    let used: Vec<usize> = {
+        let mut u: Vec<usize> = kernels.iter().flat_map(|k| k.spec().arrays()).collect();
+        u.sort_unstable();
+        u.dedup();
+        u
+    };
+    let mut census = PageCensus::default();
+    for &i in &used {
+        let (addr, len) = spans[i];
+        census.add(
+            &mempolicy::census(addr as *const u8, len).map_err(|e| BenchError::Failed(format!("move_pages: {e}")))?,
+        );
+    }
+    drop(engine);
+
+    // The chase over a buffer laid out the same way, from the first CPU.
+    let chase_region = laid_out(&host, len, p.page, &layout)?;
+    let (latency, tails) = pinned::run_on(cpus[0], || {
+        chase_region.first_touch(0, len);
+        // SAFETY: the region holds `len` bytes, page aligned.
+        let mut chase =
+            unsafe { Chase::build(chase_region.as_ptr(), len / LINE as usize, LINE as usize, SEED ^ p.bytes) };
+        let set = session.sample(&mut chase)?;
+        let loads = (set.iterations * LOADS_PER_ITERATION) as f64;
+        let latency = set.map(|secs, _| secs * 1e9 / loads);
+        let cfg = tails::idle_config(&session.sampler);
+        Ok((latency, tails::sample(session, &mut chase, cfg)?))
+    })?;
+    census.add(
+        &mempolicy::census(chase_region.as_ptr(), len).map_err(|e| BenchError::Failed(format!("move_pages: {e}")))?,
+    );
+    drop(restore);
+
+    let obtained = census.fractions();
+    let verdict = compare_split(&expected, &census);
+    info.insert("split_requested".into(), fractions_json(&expected));
+    info.insert("split_obtained".into(), fractions_json(&obtained));
+    info.insert("split_pages_checked".into(), census.pages.into());
+    if !census.missing.is_empty() {
+        info.insert("split_pages_without_node".into(), json!(census.missing));
+    }
+    info.insert("mechanism_detail".into(), mechanism_detail(p, &layout).into());
+    info.insert("cpus".into(), cpus.clone().into());
+    info.extend(tails.info());
+    verdict?;
+    let first = census.fraction(p.node_list[0]);
+    metrics.push(median_metric("latency", "ns", latency, Better::Lower));
+    metrics.extend(tails.metrics(tails::IDLE));
+    metrics.push(Metric::new("first_node_fraction", "fraction", first, "pages counted", Vec::new(), Better::Higher));
+    let page_obtained = chase_region.page_info().map(|i| i.obtained).unwrap_or_else(|_| "unknown".into());
+    Ok(Measured {
+        metrics,
+        placement: Some(hwbench_schema::Placement {
+            node: None,
+            on_node_fraction: None,
+            pages_checked: census.pages,
+            page_requested: p.page.name().into(),
+            page_obtained,
+            huge_bytes: 0,
+        }),
+        info,
+    })
 }
 
 /// Whether `auto` can use weighted interleave for this ratio.
@@ -500,15 +557,12 @@ fn best_records(own: &[Record], weights: Result<KernelWeights, String>) -> Vec<R
     }
     let mut out = Vec::new();
     for (key, members) in groups {
-        let metric_names: Vec<String> = members[0]
-            .metrics
-            .iter()
-            .filter(|m| m.name.starts_with("bandwidth_"))
-            .map(|m| m.name.clone())
-            .collect();
+        let metric_names: Vec<String> =
+            members[0].metrics.iter().filter(|m| m.name.starts_with("bandwidth_")).map(|m| m.name.clone()).collect();
         for name in metric_names {
             let with = |r: &&Record| r.metrics.iter().find(|m| m.name == name).map(|m| m.value);
-            let Some(best) = members.iter().max_by(|a, b| with(a).unwrap_or(f64::MIN).total_cmp(&with(b).unwrap_or(f64::MIN)))
+            let Some(best) =
+                members.iter().max_by(|a, b| with(a).unwrap_or(f64::MIN).total_cmp(&with(b).unwrap_or(f64::MIN)))
             else {
                 continue;
             };
@@ -525,12 +579,25 @@ fn best_records(own: &[Record], weights: Result<KernelWeights, String>) -> Vec<R
             let single = members.iter().find(|r| matches!(r.params.get("ratio"), Some(ParamValue::Str(s)) if s.ends_with(":0") && s.starts_with(|c: char| c != '0')));
             if let (Some(alone), Some(top)) = (single.and_then(with), with(best)) {
                 let gain = (top / alone - 1.0) * 100.0;
-                record.metrics.push(Metric::new("gain_over_first_node", "%", gain, "derived", Vec::new(), Better::Higher));
+                record.metrics.push(Metric::new(
+                    "gain_over_first_node",
+                    "%",
+                    gain,
+                    "derived",
+                    Vec::new(),
+                    Better::Higher,
+                ));
             }
-            record.info.insert("best_ratio".into(), best.params.get("ratio").map(|r| r.to_string()).unwrap_or_default().into());
+            record.info.insert(
+                "best_ratio".into(),
+                best.params.get("ratio").map(|r| r.to_string()).unwrap_or_default().into(),
+            );
             record.info.insert(
                 "ratios_measured".into(),
-                json!(members.iter().map(|r| json!({ "ratio": r.params.get("ratio").map(ToString::to_string), "bandwidth": with(r) })).collect::<Vec<_>>()),
+                json!(members
+                    .iter()
+                    .map(|r| json!({ "ratio": r.params.get("ratio").map(ToString::to_string), "bandwidth": with(r) }))
+                    .collect::<Vec<_>>()),
             );
             match &weights {
                 Ok(w) => {
@@ -564,7 +631,14 @@ mod tests {
     }
 
     fn plan(settings: Settings) -> Result<Vec<InterleavePoint>, BenchError> {
-        Interleave.plan(&settings.with(&BYTES.spec, 256u64 << 20), &fixture_host())
+        let planned = Interleave.plan(&settings.with(&BYTES.spec, 256u64 << 20), &fixture_host())?;
+        Ok(planned
+            .into_iter()
+            .map(|p| match p {
+                Planned::Ratio(r) => r,
+                Planned::Empty { nodes } => panic!("no pair in {nodes}"),
+            })
+            .collect())
     }
 
     #[test]
@@ -588,7 +662,8 @@ mod tests {
         assert_eq!(points.len(), 1);
         assert_eq!((points[0].ratio.as_str(), points[0].mechanism), ("3:1", "weighted"));
         // auto: weighted only where the weights give the ratio.
-        let s = Settings::new(ID).with(&NODES.spec, "0,2").with(&RATIO.spec, "3:1,1:1,1:0").with(&MECHANISM.spec, "auto");
+        let s =
+            Settings::new(ID).with(&NODES.spec, "0,2").with(&RATIO.spec, "3:1,1:1,1:0").with(&MECHANISM.spec, "auto");
         let mechanisms: Vec<&str> = plan(s).unwrap().iter().map(|p| p.mechanism).collect();
         assert_eq!(mechanisms, ["weighted", "split", "split"]);
     }
@@ -676,10 +751,16 @@ mod tests {
             .with(&BYTES.spec, 8u64 << 20)
             .with(&PAGE.spec, "4k");
         let points = Interleave.plan(&s, &host).unwrap();
-        assert_eq!(points[0].bytes, 8 << 20);
+        assert!(matches!(&points[0], Planned::Ratio(p) if p.bytes == 8 << 20));
         let m = Interleave.measure(&points[0], &mut session).unwrap();
+        let auto = Interleave.plan(&Settings::new(ID).with(&BYTES.spec, 8u64 << 20), &host).unwrap();
+        if host.topology.nodes.len() == 1 {
+            assert!(matches!(Interleave.measure(&auto[0], &mut session), Err(BenchError::Unavailable(_))));
+        }
         let names: Vec<&str> = m.metrics.iter().map(|m| m.name.as_str()).collect();
-        for want in ["bandwidth_triad", "bandwidth_read", "latency", "latency_p50", "latency_p99", "first_node_fraction"] {
+        for want in
+            ["bandwidth_triad", "bandwidth_read", "latency", "latency_p50", "latency_p99", "first_node_fraction"]
+        {
             assert!(names.contains(&want), "{want} in {names:?}");
         }
         // a, b, c (triad uses all three) and the chased buffer, every page.

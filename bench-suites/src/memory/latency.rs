@@ -160,11 +160,7 @@ impl Benchmark for Latency {
             Metric::new("latency_min", "ns", min, "min", Vec::new(), Better::Lower),
         ];
         metrics.extend(tails.metrics(tails::IDLE));
-        Ok(Measured {
-            metrics,
-            placement: Some(placement),
-            info,
-        })
+        Ok(Measured { metrics, placement: Some(placement), info })
     }
 
     fn release(&mut self) {

@@ -19,8 +19,8 @@ use serde_json::Value;
 use super::chase::{Chase, LOADS_PER_ITERATION};
 use super::placed::{self, LINE};
 use super::rows::{self, CPU_NODE, PAGE};
-use super::traffic::{self, thread_cpu_time, Counter, Mix, MIXES, REQUEST_BYTES};
 use super::tails;
+use super::traffic::{self, thread_cpu_time, Counter, Mix, MIXES, REQUEST_BYTES};
 use super::{nodes, pinned};
 use crate::error::BenchError;
 use crate::harness::{median_metric, Workload};
@@ -238,10 +238,7 @@ impl Benchmark for LoadedLatency {
         let cpus = nodes::initiator_cpus(&session.host().topology, cpu_node)?;
         let mix = Mix::parse(mix).ok_or_else(|| BenchError::Failed(format!("unknown mix {mix}")))?;
         if mix.nontemporal && !traffic::HAS_NONTEMPORAL {
-            return Err(BenchError::Unavailable(format!(
-                "no non-temporal store path on {}",
-                std::env::consts::ARCH
-            )));
+            return Err(BenchError::Unavailable(format!("no non-temporal store path on {}", std::env::consts::ARCH)));
         }
         if delay != Delay::NoTraffic && cpus.len() < 2 {
             return Err(BenchError::Unavailable(format!(
@@ -282,8 +279,18 @@ impl Benchmark for LoadedLatency {
         metrics.extend(seen.tails.metrics(tails::ALL));
         match uncore.and_then(|_| seen.uncore) {
             Ok(bytes) => {
-                metrics.push(Metric::new("uncore_bandwidth", "GB/s", bytes.gbs(), "window", Vec::new(), Better::Higher));
-                info.insert("uncore_window".into(), "the chaser's sampling phase, calibration included; every process on the memory counted".into());
+                metrics.push(Metric::new(
+                    "uncore_bandwidth",
+                    "GB/s",
+                    bytes.gbs(),
+                    "window",
+                    Vec::new(),
+                    Better::Higher,
+                ));
+                info.insert(
+                    "uncore_window".into(),
+                    "the chaser's sampling phase, calibration included; every process on the memory counted".into(),
+                );
             }
             Err(why) => {
                 info.insert("uncore_bandwidth".into(), format!("unavailable: {why}").into());
@@ -297,11 +304,7 @@ impl Benchmark for LoadedLatency {
         if let Some(label) = nodes::tier_of(&session.host().topology, cpu_node, &BTreeMap::new(), node) {
             info.insert("tier".into(), serde_json::to_value(label).unwrap_or(Value::Null));
         }
-        Ok(Measured {
-            metrics,
-            placement: Some(prepared.chase_region.placement(bytes as usize)),
-            info,
-        })
+        Ok(Measured { metrics, placement: Some(prepared.chase_region.placement(bytes as usize)), info })
     }
 
     fn release(&mut self) {
@@ -421,10 +424,8 @@ mod tests {
         let points = LoadedLatency::default().plan(&s, &host).unwrap();
         // 3 nodes x 5 mixes x (zero load + 19 delays).
         assert_eq!(points.len(), 3 * 5 * 20);
-        let curve: Vec<&LoadedPoint> = points
-            .iter()
-            .filter(|p| matches!(p, LoadedPoint::Level { node: 2, mix: "nt_write", .. }))
-            .collect();
+        let curve: Vec<&LoadedPoint> =
+            points.iter().filter(|p| matches!(p, LoadedPoint::Level { node: 2, mix: "nt_write", .. })).collect();
         assert_eq!(curve.len(), 20);
         assert!(matches!(curve[0], LoadedPoint::Level { delay: Delay::NoTraffic, threads: 0, cpu_node: 0, .. }));
         let one = Settings::new(ID).with(&MIX.spec, "3:1, read").with(&DELAY.spec, "none,0");

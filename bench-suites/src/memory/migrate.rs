@@ -32,10 +32,18 @@ const ID: &str = "memory.migrate";
 pub const CALLS: &[&str] = &["move_pages", "mbind", "migrate_pages"];
 const HUGE: u64 = 2 << 20;
 
-const FROM: Param<String> =
-    Param::new("from", ParamKind::Text, Unset::Value("all"), "source nodes: N, a comma list, or all (every ordered pair)");
-const TO: Param<String> =
-    Param::new("to", ParamKind::Text, Unset::Value("all"), "target nodes: N, a comma list, or all (every ordered pair)");
+const FROM: Param<String> = Param::new(
+    "from",
+    ParamKind::Text,
+    Unset::Value("all"),
+    "source nodes: N, a comma list, or all (every ordered pair)",
+);
+const TO: Param<String> = Param::new(
+    "to",
+    ParamKind::Text,
+    Unset::Value("all"),
+    "target nodes: N, a comma list, or all (every ordered pair)",
+);
 const PAGES: Param<String> = Param::new(
     "page",
     ParamKind::Text,
@@ -48,8 +56,12 @@ const CALL: Param<String> = Param::new(
     Unset::Value("move_pages,mbind,migrate_pages"),
     "system calls timed: move_pages, mbind (MPOL_MF_MOVE), migrate_pages (in a child process), or a comma list",
 );
-const BYTES: Param<u64> =
-    Param::new("bytes", ParamKind::Bytes, Unset::Value("64MiB"), "buffer moved (rounded down to 2 MiB, at least 2 MiB)");
+const BYTES: Param<u64> = Param::new(
+    "bytes",
+    ParamKind::Bytes,
+    Unset::Value("64MiB"),
+    "buffer moved (rounded down to 2 MiB, at least 2 MiB)",
+);
 
 /// The table row.
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
@@ -106,7 +118,12 @@ fn node_list(param: &str, text: &str, host: &Host) -> Result<Vec<u32>, BenchErro
         .collect()
 }
 
-fn choices<T: Copy>(param: &str, text: &str, parse: impl Fn(&str) -> Option<T>, known: &str) -> Result<Vec<T>, BenchError> {
+fn choices<T: Copy>(
+    param: &str,
+    text: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    known: &str,
+) -> Result<Vec<T>, BenchError> {
     text.split(',')
         .map(str::trim)
         .map(|x| parse(x).ok_or_else(|| BenchError::bad_param(ID, param, format!("'{x}' is not one of {known}"))))
@@ -121,7 +138,8 @@ impl Benchmark for Migrate {
         let sources = node_list("from", &from_text, host)?;
         let targets = node_list("to", &to_text, host)?;
         let pages = choices("page", &PAGES.value(settings)?, |p| PagePolicy::parse(p).ok(), "4k, thp, 2m")?;
-        let calls = choices("call", &CALL.value(settings)?, |c| CALLS.iter().copied().find(|k| *k == c), &CALLS.join(", "))?;
+        let calls =
+            choices("call", &CALL.value(settings)?, |c| CALLS.iter().copied().find(|k| *k == c), &CALLS.join(", "))?;
         let bytes = (BYTES.value(settings)? / HUGE).max(1) * HUGE;
         host.check_fits(ID, bytes)?;
         // A node to itself only when both were named: the calls' own cost.
@@ -155,15 +173,23 @@ impl Benchmark for Migrate {
         .ok_or_else(|| BenchError::Failed("no CPU".into()))?;
         let mut info = BTreeMap::new();
         info.insert("cpu".into(), cpu.into());
-        info.insert("verification".into(), "every base page of the buffer looked up with move_pages after every timed move".into());
+        info.insert(
+            "verification".into(),
+            "every base page of the buffer looked up with move_pages after every timed move".into(),
+        );
         let (set, worst, page_obtained) = match call {
             "migrate_pages" => {
                 if page == PagePolicy::Huge2M {
                     return Err(BenchError::Unavailable(
-                        "migrate_pages is timed in a child process on transparent huge pages (thp), not hugetlb (2m)".into(),
+                        "migrate_pages is timed in a child process on transparent huge pages (thp), not hugetlb (2m)"
+                            .into(),
                     ));
                 }
-                info.insert("process".into(), "a child process holding the buffer (migrate_pages moves every page of a process on the node)".into());
+                info.insert(
+                    "process".into(),
+                    "a child process holding the buffer (migrate_pages moves every page of a process on the node)"
+                        .into(),
+                );
                 let mut child = InChild { bytes, huge: page == PagePolicy::Transparent, from, to, worst: None };
                 let set = pinned::run_on(cpu, || session.sample(&mut child))?;
                 (set, child.worst.unwrap_or_default(), "unknown (pages of a child process)".to_string())
@@ -190,7 +216,8 @@ impl Benchmark for Migrate {
                 worst.missing
             )));
         }
-        let page_bytes = if page_obtained == "2m" || page == PagePolicy::Huge2M { HUGE } else { mempolicy::BASE_PAGE as u64 };
+        let page_bytes =
+            if page_obtained == "2m" || page == PagePolicy::Huge2M { HUGE } else { mempolicy::BASE_PAGE as u64 };
         info.insert("page_bytes_counted".into(), page_bytes.into());
         let gbs = set.map(|secs, n| (bytes * n) as f64 / secs / 1e9);
         let pages = set.map(|secs, n| (bytes / page_bytes * n) as f64 / secs);
@@ -331,7 +358,11 @@ mod tests {
         let one = Settings::new(ID).with(&TO.spec, "2").with(&CALL.spec, "move_pages").with(&PAGES.spec, "4k");
         assert_eq!(Migrate.plan(&one, &host).unwrap().len(), 2, "nodes 0 and 1 to node 2");
         let bad = Settings::new(ID).with(&CALL.spec, "memcpy");
-        assert!(Migrate.plan(&bad, &host).unwrap_err().to_string().contains("not one of move_pages, mbind, migrate_pages"));
+        assert!(Migrate
+            .plan(&bad, &host)
+            .unwrap_err()
+            .to_string()
+            .contains("not one of move_pages, mbind, migrate_pages"));
     }
 
     /// One node here: node 0 to node 0 runs every call's real path (bind,

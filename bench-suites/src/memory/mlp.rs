@@ -122,7 +122,11 @@ fn chain_counts(text: &str) -> Result<Vec<u32>, BenchError> {
         .map(str::trim)
         .map(|k| match k.parse::<u32>() {
             Ok(k) if (1..=MAX_CHAINS).contains(&k) => Ok(k),
-            _ => Err(BenchError::bad_param(ID, "chains", format!("'{k}' is not a number of chains from 1 to {MAX_CHAINS}"))),
+            _ => Err(BenchError::bad_param(
+                ID,
+                "chains",
+                format!("'{k}' is not a number of chains from 1 to {MAX_CHAINS}"),
+            )),
         })
         .collect()
 }
@@ -172,7 +176,9 @@ impl Benchmark for Mlp {
                 return Err(BenchError::bad_param(
                     ID,
                     "bytes",
-                    format!("{bytes} bytes is under two lines per chain for {most} chains on each of {threads} threads"),
+                    format!(
+                        "{bytes} bytes is under two lines per chain for {most} chains on each of {threads} threads"
+                    ),
                 ));
             }
             points.extend(chains.iter().map(|&k| MlpPoint::Chains { node, cpu_node, chains: k, threads, bytes, page }));
@@ -212,7 +218,11 @@ impl Benchmark for Mlp {
 
         // The idle latency: one chain over every line of thread 0, in the
         // second word of each line, walked alone.
-        let idle_cfg = SamplerConfig { target: session.sampler.target.min(Duration::from_millis(10)), samples: 6, ..session.sampler };
+        let idle_cfg = SamplerConfig {
+            target: session.sampler.target.min(Duration::from_millis(20)),
+            samples: 6,
+            ..session.sampler
+        };
         let idle = pinned::run_on(cpus[0], || {
             // SAFETY: the region holds `portion` bytes for thread 0; word 1
             // of each line is the idle chain's alone.

@@ -356,14 +356,18 @@ mod tests {
         let tails = Tails { runs: timed.runs.clone(), overhead_ticks: timed.overhead };
         assert_eq!(tails.runs.iter().map(|r| r.hist.total()).collect::<Vec<_>>(), vec![5000, 3000]);
         let m = tails.metrics(ALL);
-        assert_eq!(m.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ALL.iter().map(|q| q.name).collect::<Vec<_>>());
+        assert_eq!(
+            m.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
+            ALL.iter().map(|q| q.name).collect::<Vec<_>>()
+        );
         for run in 0..2 {
             let at: Vec<f64> = m.iter().map(|m| m.samples[run]).collect();
             assert!(at.windows(2).all(|w| w[0] <= w[1]), "run {run}: {at:?}");
         }
         let info = tails.info();
         assert_eq!(info["tails_batches"], 8000);
-        let counts: u64 = info["latency_histogram"]["counts"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).sum();
+        let counts: u64 =
+            info["latency_histogram"]["counts"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).sum();
         assert_eq!(counts, 8000);
         // The chase went on where the timed walk stopped: 8000 batches of
         // 16 loads over a 64-line cycle is 2000 whole cycles.

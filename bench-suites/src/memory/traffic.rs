@@ -270,7 +270,8 @@ mod tests {
     #[test]
     fn a_two_to_one_mix_writes_every_third_line() {
         let mut chunk = vec![u64::MAX; 8 * 9];
-        let (made, _) = run_for(&mut chunk, Mix { reads: 2, writes: 1, nontemporal: false }, 0, Duration::from_millis(20));
+        let (made, _) =
+            run_for(&mut chunk, Mix { reads: 2, writes: 1, nontemporal: false }, 0, Duration::from_millis(20));
         assert!(made > 9 && made % BATCH as u64 == 0, "{made} requests");
         for (line, words) in chunk.chunks(8).enumerate() {
             assert_eq!(words[0] != u64::MAX, line % 3 == 2, "line {line}: {words:?}");
@@ -283,7 +284,8 @@ mod tests {
         // 4 lines, 1:1: request r (from 0) visits line r % 4 and writes when
         // r is odd; whole batches of 24 end after request made - 1.
         let mut chunk = vec![u64::MAX; 8 * 4];
-        let (made, _) = run_for(&mut chunk, Mix { reads: 1, writes: 1, nontemporal: false }, 0, Duration::from_millis(5));
+        let (made, _) =
+            run_for(&mut chunk, Mix { reads: 1, writes: 1, nontemporal: false }, 0, Duration::from_millis(5));
         let first_words: Vec<u64> = chunk.chunks(8).map(|line| line[0]).collect();
         assert_eq!(first_words, [u64::MAX, made - 3, u64::MAX, made - 1]);
     }
