@@ -6,9 +6,10 @@
 //! and forks; the child binds itself to the source node, touches the
 //! buffer, then migrates it there and back `rounds` times, timing each
 //! forward move, and after each one counts where every page of the buffer
-//! is. It reports through a pipe and exits. Between fork and exit the child
-//! only makes system calls (no allocation, no locks: the parent has other
-//! threads).
+//! is. It reports through a pipe and waits until the parent has read the
+//! page size it got (its /proc/PID/smaps), then exits. Between fork and
+//! exit the child only makes system calls (no allocation, no locks: the
+//! parent has other threads).
 
 use std::io;
 
@@ -46,6 +47,9 @@ pub struct ChildMigration {
     pub not_moved: u64,
     /// Base pages of the buffer.
     pub pages: u64,
+    /// The page size the child got for the buffer (smaps: 4k, 2m, mixed),
+    /// or why it could not be read.
+    pub page_obtained: Result<String, String>,
 }
 
 /// A private anonymous mapping, unmapped on drop.
@@ -102,18 +106,19 @@ pub fn migrate_pages_in_child(len: usize, huge: bool, from: u32, to: u32, rounds
     let addrs: Vec<*mut libc::c_void> = (0..pages).map(|p| addr.wrapping_add(p * BASE_PAGE).cast()).collect();
     let mut status = vec![0i32; pages];
     let mut report = [0u64; WORDS];
-    let mut fds = [0i32; 2];
-    // SAFETY: fills two descriptors.
-    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+    let (mut fds, mut go) = ([0i32; 2], [0i32; 2]);
+    // SAFETY: fills two descriptors each.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 || unsafe { libc::pipe(go.as_mut_ptr()) } != 0 {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: the child below only makes system calls and exits.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         let e = io::Error::last_os_error();
-        // SAFETY: our descriptors.
-        unsafe { libc::close(fds[0]) };
-        unsafe { libc::close(fds[1]) };
+        for fd in fds.into_iter().chain(go) {
+            // SAFETY: our descriptors.
+            unsafe { libc::close(fd) };
+        }
         return Err(e);
     }
     if pid == 0 {
@@ -121,14 +126,21 @@ pub fn migrate_pages_in_child(len: usize, huge: bool, from: u32, to: u32, rounds
         // SAFETY: system calls on memory set up before the fork.
         unsafe {
             libc::close(fds[0]);
+            libc::close(go[1]);
             child(addr, len, &from_mask, &to_mask, rounds, &addrs, &mut status, &mut report, to, from);
             let bytes = std::mem::size_of_val(&report);
             libc::write(fds[1], report.as_ptr().cast(), bytes);
+            // Wait until the parent has read our smaps (it closes `go`).
+            let mut byte = 0u8;
+            libc::read(go[0], std::ptr::from_mut(&mut byte).cast(), 1);
             libc::_exit(0);
         }
     }
     // SAFETY: our descriptors and the child's pid.
-    unsafe { libc::close(fds[1]) };
+    unsafe {
+        libc::close(fds[1]);
+        libc::close(go[0]);
+    }
     let mut got = 0usize;
     let want = std::mem::size_of_val(&report);
     while got < want {
@@ -139,9 +151,13 @@ pub fn migrate_pages_in_child(len: usize, huge: bool, from: u32, to: u32, rounds
         }
         got += n as usize;
     }
+    let page_obtained = std::fs::read_to_string(format!("/proc/{pid}/smaps"))
+        .map(|smaps| crate::placement::page_info_from_smaps(&smaps, addr as usize, addr as usize + len).obtained)
+        .map_err(|e| format!("/proc/{pid}/smaps: {e}"));
     let mut wstatus = 0;
-    // SAFETY: waits for our child.
+    // SAFETY: releases and waits for our child.
     unsafe {
+        libc::close(go[1]);
         libc::close(fds[0]);
         libc::waitpid(pid, &mut wstatus, 0);
     }
@@ -160,7 +176,7 @@ pub fn migrate_pages_in_child(len: usize, huge: bool, from: u32, to: u32, rounds
             Round { nanos: w[0], on_target: w[1], on_source: w[2], elsewhere: w[3] }
         })
         .collect();
-    Ok(ChildMigration { rounds, not_moved: report[WORDS - 2], pages: pages as u64 })
+    Ok(ChildMigration { rounds, not_moved: report[WORDS - 2], pages: pages as u64, page_obtained })
 }
 
 /// The child's work: bind to `from`, touch, then timed moves to `to`,
@@ -241,6 +257,7 @@ mod tests {
         let m = migrate_pages_in_child(4 << 20, false, 0, 0, 3).unwrap();
         assert_eq!(m.pages, 1024);
         assert_eq!(m.rounds.len(), 3);
+        assert_eq!(m.page_obtained.as_deref(), Ok("4k"));
         for r in &m.rounds {
             assert_eq!(r.on_target, 1024, "{r:?}");
             assert_eq!(r.on_source + r.elsewhere, 0, "{r:?}");

@@ -190,9 +190,10 @@ impl Benchmark for Migrate {
                     "a child process holding the buffer (migrate_pages moves every page of a process on the node)"
                         .into(),
                 );
-                let mut child = InChild { bytes, huge: page == PagePolicy::Transparent, from, to, worst: None };
+                let mut child = InChild { bytes, huge: page == PagePolicy::Transparent, from, to, worst: None, page: None };
                 let set = pinned::run_on(cpu, || session.sample(&mut child))?;
-                (set, child.worst.unwrap_or_default(), "unknown (pages of a child process)".to_string())
+                let page = child.page.unwrap_or_else(|| Err("no child ran".into())).unwrap_or_else(|why| format!("unknown: {why}"));
+                (set, child.worst.unwrap_or_default(), page)
             }
             _ => {
                 let region = placed::place(&host, bytes, page, from)?;
@@ -296,6 +297,8 @@ struct InChild {
     from: u32,
     to: u32,
     worst: Option<PageCensus>,
+    /// The page size the last child got, or why unknown.
+    page: Option<Result<String, String>>,
 }
 
 impl Workload for InChild {
@@ -321,6 +324,7 @@ impl Workload for InChild {
                 }
                 keep_worst(&mut self.worst, census, self.to);
             }
+            self.page = Some(child.page_obtained);
             left -= rounds as u64;
         }
         Ok(took)
