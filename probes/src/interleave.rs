@@ -118,7 +118,7 @@ impl Split {
         if nodes.len() != ratio.parts().len() {
             return Err(format!("{} nodes but a ratio of {} shares ({ratio})", nodes.len(), ratio.parts().len()));
         }
-        if chunk == 0 || chunk % mempolicy::BASE_PAGE != 0 {
+        if chunk == 0 || !chunk.is_multiple_of(mempolicy::BASE_PAGE) {
             return Err(format!("a chunk of {chunk} bytes is not a whole number of pages"));
         }
         Ok(Split { nodes: nodes.to_vec(), ratio: ratio.reduced(), chunk })

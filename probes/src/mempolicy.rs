@@ -188,42 +188,19 @@ pub unsafe fn move_range(addr: *const u8, len: usize, node: u32) -> io::Result<P
 mod tests {
     use super::*;
 
-    /// A private anonymous mapping of `len` bytes, unmapped on drop.
-    struct Mapping(*mut u8, usize);
+    use crate::placement::{PagePolicy, Region};
+    use crate::SysRoot;
 
-    impl Mapping {
-        fn new(len: usize) -> Mapping {
-            // SAFETY: an anonymous mapping, checked.
-            let p = unsafe {
-                libc::mmap(
-                    std::ptr::null_mut(),
-                    len,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                    -1,
-                    0,
-                )
-            };
-            assert_ne!(p, libc::MAP_FAILED);
-            Mapping(p.cast(), len)
-        }
-    }
-
-    impl Drop for Mapping {
-        fn drop(&mut self) {
-            // SAFETY: what mmap returned.
-            unsafe { libc::munmap(self.0.cast(), self.1) };
-        }
+    /// `len` bytes of 4 KiB pages, untouched, no policy.
+    fn mapping(len: usize) -> Region {
+        Region::allocate(&SysRoot::default(), len, PagePolicy::Small, None).unwrap()
     }
 
     #[test]
     fn a_census_counts_every_page_and_the_untouched_ones_apart() {
-        let m = Mapping::new(64 * BASE_PAGE);
-        for page in 0..48 {
-            // SAFETY: inside the mapping.
-            unsafe { m.0.add(page * BASE_PAGE).write_volatile(1) };
-        }
-        let c = census(m.0, m.1).unwrap();
+        let m = mapping(64 * BASE_PAGE);
+        m.first_touch(0, 48 * BASE_PAGE);
+        let c = census(m.as_ptr(), m.len()).unwrap();
         assert_eq!(c.pages, 64);
         assert_eq!(c.per_node.values().sum::<u64>(), 48);
         assert_eq!(c.missing.get(&libc::ENOENT), Some(&16));
@@ -233,23 +210,23 @@ mod tests {
 
     #[test]
     fn binding_then_moving_to_the_same_node_keeps_every_page_there() {
-        let m = Mapping::new(16 * BASE_PAGE);
+        let m = mapping(16 * BASE_PAGE);
         // SAFETY: our mapping.
-        unsafe { mbind(m.0, m.1, Mode::Bind, &[0], MF_STRICT).unwrap() };
+        unsafe { mbind(m.as_ptr(), m.len(), Mode::Bind, &[0], MF_STRICT).unwrap() };
         // SAFETY: inside the mapping.
-        unsafe { std::ptr::write_bytes(m.0, 7, m.1) };
+        unsafe { std::ptr::write_bytes(m.as_ptr(), 7, m.len()) };
         // SAFETY: our mapping.
-        let moved = unsafe { move_range(m.0, m.1, 0) }.unwrap();
+        let moved = unsafe { move_range(m.as_ptr(), m.len(), 0) }.unwrap();
         assert_eq!(moved, PageCensus { pages: 16, per_node: BTreeMap::from([(0, 16)]), missing: BTreeMap::new() });
         // SAFETY: inside the mapping; the contents stayed.
-        assert!(unsafe { std::slice::from_raw_parts(m.0, m.1) }.iter().all(|&b| b == 7));
+        assert!(unsafe { std::slice::from_raw_parts(m.as_ptr(), m.len()) }.iter().all(|&b| b == 7));
     }
 
     #[test]
     fn a_node_past_the_mask_is_refused() {
-        let m = Mapping::new(BASE_PAGE);
+        let m = mapping(BASE_PAGE);
         // SAFETY: our mapping.
-        let err = unsafe { mbind(m.0, m.1, Mode::Bind, &[5000], 0) }.unwrap_err();
+        let err = unsafe { mbind(m.as_ptr(), m.len(), Mode::Bind, &[5000], 0) }.unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
     }
 

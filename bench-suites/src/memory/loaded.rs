@@ -277,7 +277,7 @@ impl Benchmark for LoadedLatency {
             median_metric("bandwidth", "GB/s", seen.bandwidth, Better::Higher),
         ];
         metrics.extend(seen.tails.metrics(tails::ALL));
-        match uncore.and_then(|_| seen.uncore) {
+        match uncore.and(seen.uncore) {
             Ok(bytes) => {
                 metrics.push(Metric::new(
                     "uncore_bandwidth",

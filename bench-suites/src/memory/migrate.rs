@@ -190,9 +190,13 @@ impl Benchmark for Migrate {
                     "a child process holding the buffer (migrate_pages moves every page of a process on the node)"
                         .into(),
                 );
-                let mut child = InChild { bytes, huge: page == PagePolicy::Transparent, from, to, worst: None, page: None };
+                let mut child =
+                    InChild { bytes, huge: page == PagePolicy::Transparent, from, to, worst: None, page: None };
                 let set = pinned::run_on(cpu, || session.sample(&mut child))?;
-                let page = child.page.unwrap_or_else(|| Err("no child ran".into())).unwrap_or_else(|why| format!("unknown: {why}"));
+                let page = child
+                    .page
+                    .unwrap_or_else(|| Err("no child ran".into()))
+                    .unwrap_or_else(|why| format!("unknown: {why}"));
                 (set, child.worst.unwrap_or_default(), page)
             }
             _ => {

@@ -36,7 +36,7 @@ use crate::registry::{erase, Benchmark, BenchmarkSpec, Measured};
 use crate::session::Session;
 
 const ID: &str = "memory.mlp";
-const SEED: u64 = 0x6d6c_70;
+const SEED: u64 = 0x006d_6c70;
 /// The most chains a thread follows.
 pub const MAX_CHAINS: u32 = 32;
 /// Chains of the default sweep.
