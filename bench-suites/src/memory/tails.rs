@@ -17,7 +17,6 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use hwbench_probes::energy::Work;
 use hwbench_schema::numbers::median;
 use hwbench_schema::{Better, Metric};
 use serde_json::{json, Value};
@@ -221,10 +220,6 @@ impl Workload for TimedChase<'_> {
         self.runs.push(RunTails { hist, ns_per_tick });
         Ok(took)
     }
-
-    fn work_per_iteration(&self) -> Option<Work> {
-        Some(Work { amount: LOADS_PER_ITERATION as f64, unit: "access" })
-    }
 }
 
 /// A percentile the tails report.
@@ -292,11 +287,21 @@ impl Tails {
 }
 
 /// Samples the tails of `chase` with `cfg` on the calling thread (pinned
-/// by the caller) inside the session's windows.
+/// by the caller): calibrated like any workload, then `cfg.samples` runs,
+/// the first dropped. The phase stays outside the session's energy and
+/// counter windows, so a record's energy per access is that of its
+/// untimed headline phase.
 pub fn sample(session: &mut Session, chase: &mut Chase, cfg: SamplerConfig) -> Result<Tails, BenchError> {
     let mut timed = TimedChase::new(chase);
-    let set = session.sample_with(cfg, &mut timed)?;
-    let runs = timed.runs.get(set.kept_runs.clone()).map(<[RunTails]>::to_vec).unwrap_or_default();
+    let iterations = session.calibrate(cfg, &mut timed)?;
+    timed.runs.clear();
+    for _ in 0..cfg.runs() {
+        if session.stopped() {
+            return Err(BenchError::Interrupted);
+        }
+        timed.run(iterations)?;
+    }
+    let runs = timed.runs.split_off(1);
     Ok(Tails { runs, overhead_ticks: timed.overhead })
 }
 
