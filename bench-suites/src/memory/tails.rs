@@ -1,7 +1,9 @@
 //! Latency distributions of a pointer chase (tails): batches of 16
-//! dependent loads are timed one by one, the timer's own cost (an empty
-//! batch, measured first) is subtracted, and each batch's time per load
-//! goes into a log-linear histogram (32 buckets per doubling: a bucket's
+//! dependent loads (more where they are quick: enough 16-load steps for a
+//! batch to last [`MIN_BATCH_NS`], at most 1024 loads) are
+//! timed one by one, the timer's own cost (an empty batch, measured first)
+//! is subtracted, and each batch's time per load goes into a log-linear
+//! histogram (32 buckets per doubling: a bucket's
 //! midpoint is within 1.6% of any value in it). Percentiles come from the
 //! histogram of each run; a run's percentiles are one sample of each
 //! metric. A batch is the unit because a single load is shorter than the
@@ -30,9 +32,15 @@ use crate::session::Session;
 const SUB_BUCKETS: u64 = 32;
 /// Empty batches timed to find the timer's cost.
 const OVERHEAD_BATCHES: usize = 20_000;
+/// A batch lasts at least this long, so a timer that advances in coarse
+/// steps (the time-stamp counter of some virtual machines moves 10 ns at a
+/// time: half an L1 batch of 16 loads) is 2.5% of it at most.
+pub const MIN_BATCH_NS: f64 = 400.0;
+/// 16-load steps per batch at most (1024 loads).
+const MAX_STEPS_PER_BATCH: u64 = 64;
 
 /// How the batches are timed, for records.
-pub const METHOD: &str = "batches of 16 dependent loads timed one by one; the median time of an empty batch (the timer's own cost) subtracted from each; per-load time = batch time / 16; log-linear histogram, 32 buckets per doubling";
+pub const METHOD: &str = "batches of 16 dependent loads (or a multiple of 16, so that a batch lasts at least 400 ns) timed one by one; the median time of an empty batch (the timer's own cost) subtracted from each; per-load time = batch time / loads per batch; log-linear histogram, 32 buckets per doubling";
 
 /// The timer, as named in records.
 #[cfg(target_arch = "x86_64")]
@@ -158,6 +166,30 @@ impl Histogram {
     }
 }
 
+/// Nanoseconds per timer tick: the ticks of 2 ms of wall time.
+pub fn tick_ns() -> f64 {
+    let (wall, s0) = (Instant::now(), raw_stamp());
+    while wall.elapsed() < Duration::from_millis(2) {
+        std::hint::spin_loop();
+    }
+    let (s1, took) = (raw_stamp(), wall.elapsed());
+    took.as_nanos() as f64 / s1.wrapping_sub(s0).max(1) as f64
+}
+
+/// A reading of the timer without fences.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn raw_stamp() -> u64 {
+    // SAFETY: reads the time-stamp counter.
+    unsafe { std::arch::x86_64::_rdtsc() }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn raw_stamp() -> u64 {
+    stamp_before()
+}
+
 /// The timer's own cost in ticks: the median of empty batches.
 pub fn timer_overhead() -> u64 {
     let mut ticks: Vec<u64> = (0..OVERHEAD_BATCHES)
@@ -171,19 +203,38 @@ pub fn timer_overhead() -> u64 {
     ticks[ticks.len() / 2]
 }
 
-/// Walks `batches` batches of 16 loads from `p`, timing each.
+/// Walks `batches` batches of `steps` x 16 loads from `p`, timing each.
 ///
 /// # Safety
 /// `p` must be on a built chase.
 #[inline(never)]
-unsafe fn timed_walk(mut p: *const usize, batches: u64, overhead: u64, hist: &mut Histogram) -> *const usize {
+unsafe fn timed_walk(
+    mut p: *const usize,
+    batches: u64,
+    steps: u64,
+    overhead: u64,
+    hist: &mut Histogram,
+) -> *const usize {
     for _ in 0..batches {
         let t0 = stamp_before();
-        p = chase::step(p);
+        for _ in 0..steps {
+            p = chase::step(p);
+        }
         let t1 = stamp_after();
         hist.record(t1.wrapping_sub(t0).saturating_sub(overhead));
     }
     p
+}
+
+/// 16-load steps per batch for a batch of at least [`MIN_BATCH_NS`] at
+/// `tick_ns`: from the median ticks of single-step batches of `chase`.
+fn steps_per_batch(chase: &mut Chase, overhead: u64, tick_ns: f64) -> u64 {
+    let mut probe = Histogram::default();
+    let at = chase.cursor();
+    // SAFETY: the cursor is on the built chase.
+    *at = unsafe { timed_walk(*at, 2048, 1, overhead, &mut probe) };
+    let step = probe.quantile(0.5).unwrap_or(1.0).max(1.0);
+    ((MIN_BATCH_NS / tick_ns / step).ceil() as u64).clamp(1, MAX_STEPS_PER_BATCH)
 }
 
 /// One run's histogram (ticks per batch) and its tick length.
@@ -197,13 +248,22 @@ struct RunTails {
 pub struct TimedChase<'a> {
     chase: &'a mut Chase,
     overhead: u64,
+    steps: u64,
     runs: Vec<RunTails>,
 }
 
 impl<'a> TimedChase<'a> {
-    /// Times batches of `chase`, after measuring the timer's cost.
+    /// Times batches of `chase`, after measuring the timer's cost and
+    /// choosing the batch length.
     pub fn new(chase: &'a mut Chase) -> Self {
-        TimedChase { chase, overhead: timer_overhead(), runs: Vec::new() }
+        let overhead = timer_overhead();
+        let steps = steps_per_batch(chase, overhead, tick_ns());
+        TimedChase { chase, overhead, steps, runs: Vec::new() }
+    }
+
+    /// Loads in one timed batch.
+    pub fn loads_per_batch(&self) -> u64 {
+        self.steps * LOADS_PER_ITERATION
     }
 }
 
@@ -213,7 +273,7 @@ impl Workload for TimedChase<'_> {
         let (wall, s0) = (Instant::now(), stamp_before());
         let at = self.chase.cursor();
         // SAFETY: the cursor is on the built chase.
-        *at = unsafe { timed_walk(*at, iterations, self.overhead, &mut hist) };
+        *at = unsafe { timed_walk(*at, iterations, self.steps, self.overhead, &mut hist) };
         let (s1, took) = (stamp_after(), wall.elapsed());
         std::hint::black_box(*at);
         let ns_per_tick = took.as_nanos() as f64 / s1.wrapping_sub(s0).max(1) as f64;
@@ -247,6 +307,7 @@ pub const IDLE: &[Quantile] = &[ALL[0], ALL[2], ALL[3]];
 pub struct Tails {
     runs: Vec<RunTails>,
     overhead_ticks: u64,
+    loads_per_batch: u64,
 }
 
 impl Tails {
@@ -254,7 +315,7 @@ impl Tails {
     pub fn per_run(&self, q: f64) -> Vec<f64> {
         self.runs
             .iter()
-            .filter_map(|r| Some(r.hist.quantile(q)? * r.ns_per_tick / LOADS_PER_ITERATION as f64))
+            .filter_map(|r| Some(r.hist.quantile(q)? * r.ns_per_tick / self.loads_per_batch as f64))
             .collect()
     }
 
@@ -271,13 +332,15 @@ impl Tails {
         for r in &self.runs {
             all.merge(&r.hist);
         }
-        let per_load = |ticks: u64| ticks as f64 * ns_per_tick / LOADS_PER_ITERATION as f64;
+        let per_load = |ticks: u64| ticks as f64 * ns_per_tick / self.loads_per_batch as f64;
         let (lower, counts): (Vec<f64>, Vec<u64>) = all.buckets().map(|(low, c)| (per_load(low), c)).unzip();
         BTreeMap::from([
             ("tails_method".to_string(), METHOD.into()),
             ("tails_timer".to_string(), TIMER.into()),
             ("tails_timer_overhead_ns".to_string(), (self.overhead_ticks as f64 * ns_per_tick).into()),
             ("tails_batches".to_string(), all.total().into()),
+            ("tails_loads_per_batch".to_string(), self.loads_per_batch.into()),
+            ("tails_timer_tick_ns".to_string(), ns_per_tick.into()),
             (
                 "latency_histogram".to_string(),
                 json!({ "unit": "ns per load", "bucket_lower": lower, "counts": counts, "buckets_per_doubling": SUB_BUCKETS }),
@@ -302,7 +365,7 @@ pub fn sample(session: &mut Session, chase: &mut Chase, cfg: SamplerConfig) -> R
         timed.run(iterations)?;
     }
     let runs = timed.runs.split_off(1);
-    Ok(Tails { runs, overhead_ticks: timed.overhead })
+    Ok(Tails { runs, overhead_ticks: timed.overhead, loads_per_batch: timed.loads_per_batch() })
 }
 
 /// The tail phase of memory.latency: short (runs of 5 ms, 5 kept), so the
@@ -358,7 +421,11 @@ mod tests {
         let mut timed = TimedChase::new(&mut chase);
         timed.run(5000).unwrap();
         timed.run(3000).unwrap();
-        let tails = Tails { runs: timed.runs.clone(), overhead_ticks: timed.overhead };
+        let tails = Tails {
+            runs: timed.runs.clone(),
+            overhead_ticks: timed.overhead,
+            loads_per_batch: timed.loads_per_batch(),
+        };
         assert_eq!(tails.runs.iter().map(|r| r.hist.total()).collect::<Vec<_>>(), vec![5000, 3000]);
         let m = tails.metrics(ALL);
         assert_eq!(
@@ -374,8 +441,10 @@ mod tests {
         let counts: u64 =
             info["latency_histogram"]["counts"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).sum();
         assert_eq!(counts, 8000);
-        // The chase went on where the timed walk stopped: 8000 batches of
-        // 16 loads over a 64-line cycle is 2000 whole cycles.
+        assert_eq!(info["tails_loads_per_batch"], timed.loads_per_batch());
+        // The chase went on where the timed walk stopped: the probe's 2048
+        // batches of 16 loads and 8000 batches of a multiple of 16 loads,
+        // over a 64-line cycle, are whole cycles.
         drop(timed);
         assert_eq!(chase.walk(0), buf.as_ptr().cast());
     }
