@@ -14,6 +14,8 @@ const SUITES: &[(&str, &str)] = &[
     ("numa", include_str!("../suites/numa.toml")),
     ("cxl", include_str!("../suites/cxl.toml")),
     ("energy", include_str!("../suites/energy.toml")),
+    ("tiers", include_str!("../suites/tiers.toml")),
+    ("tiers-ci", include_str!("../suites/tiers-ci.toml")),
     ("full", include_str!("../suites/full.toml")),
     ("ci", include_str!("../suites/ci.toml")),
 ];

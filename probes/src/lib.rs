@@ -6,11 +6,15 @@ pub mod binding;
 pub mod counters;
 pub mod energy;
 pub mod interference;
+pub mod interleave;
+pub mod mempolicy;
+pub mod migrate;
 pub mod placement;
 pub mod provenance;
 pub mod sysroot;
 pub mod tiers;
 pub mod topology;
+pub mod uncore;
 
 pub use sysroot::{RootError, SysRoot, SysfsError};
 

@@ -53,6 +53,12 @@ impl Chase {
         Chase { at: base.cast(), lines }
     }
 
+    /// Where the next walk starts, for walks made another way (timed
+    /// batches); whoever walks leaves it where they stopped.
+    pub(crate) fn cursor(&mut self) -> &mut *const usize {
+        &mut self.at
+    }
+
     /// Lines in the cycle.
     pub fn lines(&self) -> usize {
         self.lines
@@ -71,24 +77,33 @@ impl Chase {
 #[inline(never)]
 unsafe fn walk(mut p: *const usize, iterations: u64) -> *const usize {
     for _ in 0..iterations {
-        // 16 dependent loads: each address is the value just loaded.
-        p = *p as *const usize;
-        p = *p as *const usize;
-        p = *p as *const usize;
-        p = *p as *const usize;
-        p = *p as *const usize;
-        p = *p as *const usize;
-        p = *p as *const usize;
-        p = *p as *const usize;
-        p = *p as *const usize;
-        p = *p as *const usize;
-        p = *p as *const usize;
-        p = *p as *const usize;
-        p = *p as *const usize;
-        p = *p as *const usize;
-        p = *p as *const usize;
-        p = *p as *const usize;
+        p = step(p);
     }
+    p
+}
+
+/// 16 dependent loads: each address is the value just loaded.
+///
+/// # Safety
+/// `p` must start a chain of pointers that stays inside one built chase.
+#[inline(always)]
+pub(crate) unsafe fn step(mut p: *const usize) -> *const usize {
+    p = *p as *const usize;
+    p = *p as *const usize;
+    p = *p as *const usize;
+    p = *p as *const usize;
+    p = *p as *const usize;
+    p = *p as *const usize;
+    p = *p as *const usize;
+    p = *p as *const usize;
+    p = *p as *const usize;
+    p = *p as *const usize;
+    p = *p as *const usize;
+    p = *p as *const usize;
+    p = *p as *const usize;
+    p = *p as *const usize;
+    p = *p as *const usize;
+    p = *p as *const usize;
     p
 }
 

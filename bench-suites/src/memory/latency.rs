@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::chase::{Chase, LOADS_PER_ITERATION};
 use super::rows::{NODE, PAGE};
-use super::{levels, pinned, sweep};
+use super::{levels, pinned, sweep, tails};
 use crate::error::BenchError;
 use crate::harness::median_metric;
 use crate::host::Host;
@@ -60,7 +60,7 @@ const PER_OCTAVE: Param<u32> =
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "idle memory latency by random pointer chase over working-set sizes",
-    metrics: "latency ns (median), latency_min ns; summary record memory.latency.levels: l1, l2, l3, dram ns",
+    metrics: "latency ns (median), latency_min ns, latency_p50/p99/p999 ns (timed batches); summary record memory.latency.levels: l1, l2, l3, dram ns",
     params: &[
         BYTES.spec,
         PAGE.spec,
@@ -160,23 +160,25 @@ impl Benchmark for Latency {
                     slot.insert(region)
                 }
             };
-            let chased = chase(session, region, p.bytes, p.stride, SEED ^ p.bytes)?;
-            Ok((chased, region.placement(p.bytes as usize)))
+            let mut chase = build(region, p.bytes, p.stride, SEED ^ p.bytes)?;
+            let chased = sample(session, &mut chase)?;
+            let cfg = tails::idle_config(&session.sampler);
+            let tails = tails::sample(session, &mut chase, cfg)?;
+            Ok(((chased, tails), region.placement(p.bytes as usize)))
         })?;
-        let (ns, loads_per_sample) = set;
+        let ((ns, loads_per_sample), tails) = set;
         let min = ns.iter().copied().fold(f64::INFINITY, f64::min);
         let mut info = BTreeMap::new();
         info.insert("loads_per_sample".into(), loads_per_sample.into());
         info.insert("lines".into(), lines.into());
         info.insert("pattern".into(), "single random cycle over lines (Sattolo), dependent loads".into());
-        Ok(Measured {
-            metrics: vec![
-                median_metric("latency", "ns", ns, Better::Lower),
-                Metric::new("latency_min", "ns", min, "min", Vec::new(), Better::Lower),
-            ],
-            placement: Some(placement),
-            info,
-        })
+        info.extend(tails.info());
+        let mut metrics = vec![
+            median_metric("latency", "ns", ns, Better::Lower),
+            Metric::new("latency_min", "ns", min, "min", Vec::new(), Better::Lower),
+        ];
+        metrics.extend(tails.metrics(tails::IDLE));
+        Ok(Measured { metrics, placement: Some(placement), info })
     }
 
     fn release(&mut self) {
@@ -198,13 +200,23 @@ pub fn chase(
     stride: u64,
     seed: u64,
 ) -> Result<(Vec<f64>, u64), BenchError> {
+    let mut chase = build(region, bytes, stride, seed)?;
+    sample(session, &mut chase)
+}
+
+/// A chase over the first `bytes` of `region`, lines `stride` apart.
+pub fn build(region: &Region, bytes: u64, stride: u64, seed: u64) -> Result<Chase, BenchError> {
     let lines = (bytes / stride) as usize;
     if bytes as usize > region.len() || lines < 2 {
         return Err(BenchError::Failed(format!("a chase of {bytes} bytes does not fit a region of {}", region.len())));
     }
     // SAFETY: the region holds at least `bytes` bytes, page aligned.
-    let mut chase = unsafe { Chase::build(region.as_ptr(), lines, stride as usize, seed) };
-    let set = session.sample(&mut chase)?;
+    Ok(unsafe { Chase::build(region.as_ptr(), lines, stride as usize, seed) })
+}
+
+/// Samples `chase`: ns per load of each kept sample, and the loads of one.
+fn sample(session: &mut Session, chase: &mut Chase) -> Result<(Vec<f64>, u64), BenchError> {
+    let set = session.sample(chase)?;
     let loads = set.iterations * LOADS_PER_ITERATION;
     Ok((set.map(|secs, _| secs * 1e9 / loads as f64), loads))
 }

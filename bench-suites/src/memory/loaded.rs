@@ -1,19 +1,25 @@
 //! `memory.loaded_latency`: pointer-chase latency on a memory node while
 //! other threads load the same node with traffic, swept over the delay
-//! injected between traffic requests (Intel MLC --loaded_latency).
+//! injected between traffic requests (Intel MLC --loaded_latency), for
+//! several read:write mixes: a family of latency-bandwidth curves per node
+//! ("Mess", MICRO 2024), each point with the chase's latency distribution
+//! (p50 to p99.9, timed batches: see [`super::tails`]) and, where the
+//! machine has them, the memory-side counters' bandwidth beside the
+//! traffic threads' own count.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use hwbench_probes::placement::{PagePolicy, Region};
-use hwbench_schema::Better;
+use hwbench_probes::uncore::{UncoreBytes, UncoreEvent};
+use hwbench_schema::{Better, Metric};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::chase::{Chase, LOADS_PER_ITERATION};
 use super::placed::{self, LINE};
 use super::rows::{self, CPU_NODE, PAGE};
+use super::tails;
 use super::traffic::{self, thread_cpu_time, Counter, Mix, MIXES, REQUEST_BYTES};
 use super::{nodes, pinned};
 use crate::error::BenchError;
@@ -39,7 +45,12 @@ const DELAY: Param<String> = Param::new(
     Unset::Value("sweep"),
     "spin iterations between traffic requests: N, a list (0,50,none), none (zero load) or sweep (none + MLC's 19)",
 );
-const MIX: Param<String> = Param::new("mix", ParamKind::Choice(MIXES), Unset::Value("read"), "traffic reads:writes");
+const MIX: Param<String> = Param::new(
+    "mix",
+    ParamKind::Text,
+    Unset::Value("all"),
+    "traffic mixes, one curve each: read, 3:1, 2:1, 1:1 (reads:writes), nt_write (non-temporal whole-line stores), a comma list, or all",
+);
 const THREADS: Param<u64> =
     Param::new("threads", ParamKind::Count, Unset::Derived("every other CPU of cpu_node"), "traffic threads");
 const BYTES: Param<u64> = rows::working_set("bytes", "chased working set");
@@ -48,8 +59,8 @@ const TRAFFIC_BYTES: Param<u64> = rows::working_set("traffic_bytes", "traffic bu
 /// The table row.
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
-    summary: "latency under load: a pointer chase on a node while other threads load it, over injected delays",
-    metrics: "latency ns (median, of the chasing thread), bandwidth GB/s (median, of the traffic threads)",
+    summary: "latency under load: a pointer chase on a node while other threads load it, over injected delays, per traffic mix",
+    metrics: "latency ns (median, of the chasing thread), latency_p50/p90/p99/p999 ns (timed batches), bandwidth GB/s (median, of the traffic threads), uncore_bandwidth GB/s (memory-side counters, where they exist)",
     params: &[NODES.spec, CPU_NODE.spec, DELAY.spec, MIX.spec, THREADS.spec, BYTES.spec, TRAFFIC_BYTES.spec, PAGE.spec],
     uses_gpu: false,
     summaries: &[],
@@ -147,6 +158,21 @@ fn delays(text: &str) -> Result<Vec<Delay>, BenchError> {
         .collect()
 }
 
+/// The mixes a `mix` param names.
+fn mixes(text: &str) -> Result<Vec<&'static str>, BenchError> {
+    if text == "all" {
+        return Ok(MIXES.to_vec());
+    }
+    text.split(',')
+        .map(str::trim)
+        .map(|m| {
+            MIXES.iter().copied().find(|known| *known == m).ok_or_else(|| {
+                BenchError::bad_param(ID, "mix", format!("'{m}' is not one of {}, or all", MIXES.join(", ")))
+            })
+        })
+        .collect()
+}
+
 /// The traffic threads a point on `cpu_node` runs: `threads`, or every CPU
 /// of the node but the chaser's.
 fn traffic_threads(settings: &Settings, cpu_node: u32, host: &Host) -> Result<u64, BenchError> {
@@ -176,10 +202,7 @@ impl Benchmark for LoadedLatency {
         let traffic_bytes = placed::working_set(&TRAFFIC_BYTES, settings, host)?;
         host.check_fits(ID, bytes + traffic_bytes)?;
         let page = PAGE.value(settings)?;
-        let mix_name = MIX.value(settings)?;
-        let mix = MIXES.iter().copied().find(|m| *m == mix_name).ok_or_else(|| {
-            BenchError::bad_param(ID, "mix", format!("'{mix_name}' is not one of {}", MIXES.join(", ")))
-        })?;
+        let mixes = mixes(&MIX.value(settings)?)?;
         let mut points = Vec::new();
         for node in targets {
             let cpu_node = match CPU_NODE.get(settings)? {
@@ -195,9 +218,11 @@ impl Benchmark for LoadedLatency {
                     format!("{traffic_bytes} bytes is less than a line for each of {threads} traffic threads"),
                 ));
             }
-            for &delay in &delays {
-                let threads = if delay == Delay::NoTraffic { 0 } else { threads };
-                points.push(LoadedPoint::Level { node, cpu_node, mix, bytes, traffic_bytes, page, delay, threads });
+            for &mix in &mixes {
+                for &delay in &delays {
+                    let threads = if delay == Delay::NoTraffic { 0 } else { threads };
+                    points.push(LoadedPoint::Level { node, cpu_node, mix, bytes, traffic_bytes, page, delay, threads });
+                }
             }
         }
         if points.is_empty() {
@@ -211,6 +236,10 @@ impl Benchmark for LoadedLatency {
             return Err(BenchError::Unavailable(nodes::NO_CPULESS_NODE.into()));
         };
         let cpus = nodes::initiator_cpus(&session.host().topology, cpu_node)?;
+        let mix = Mix::parse(mix).ok_or_else(|| BenchError::Failed(format!("unknown mix {mix}")))?;
+        if mix.nontemporal && !traffic::HAS_NONTEMPORAL {
+            return Err(BenchError::Unavailable(format!("no non-temporal store path on {}", std::env::consts::ARCH)));
+        }
         if delay != Delay::NoTraffic && cpus.len() < 2 {
             return Err(BenchError::Unavailable(format!(
                 "loaded latency needs two CPUs on node {cpu_node} (a chaser and a traffic thread); it has {}",
@@ -224,10 +253,11 @@ impl Benchmark for LoadedLatency {
                 Delay::NoTraffic => 0,
                 Delay::Spins(n) => n,
             },
-            mix: Mix::parse(mix).unwrap_or(Mix { reads: 1, writes: 0 }),
+            mix,
         };
+        let uncore = hwbench_probes::uncore::discover(&session.host().root);
         let prepared = self.prepare(key, session.host())?;
-        let (latency, bandwidth) = under_load(prepared, key.chaser, &load, session)?;
+        let seen = under_load(prepared, key.chaser, &load, uncore.as_deref().unwrap_or(&[]), session)?;
         let mut info = BTreeMap::new();
         info.insert("chaser_cpu".into(), key.chaser.into());
         info.insert("latency_clock".into(), "CPU time of the chasing thread (time descheduled not counted)".into());
@@ -241,6 +271,31 @@ impl Benchmark for LoadedLatency {
             "bandwidth_counting".into(),
             format!("{REQUEST_BYTES} B per traffic request, reads and writes alike; read-for-ownership of written lines and the chaser's own loads not counted").into(),
         );
+        info.extend(seen.tails.info());
+        let mut metrics = vec![
+            median_metric("latency", "ns", seen.latency, Better::Lower),
+            median_metric("bandwidth", "GB/s", seen.bandwidth, Better::Higher),
+        ];
+        metrics.extend(seen.tails.metrics(tails::ALL));
+        match uncore.and(seen.uncore) {
+            Ok(bytes) => {
+                metrics.push(Metric::new(
+                    "uncore_bandwidth",
+                    "GB/s",
+                    bytes.gbs(),
+                    "window",
+                    Vec::new(),
+                    Better::Higher,
+                ));
+                info.insert(
+                    "uncore_window".into(),
+                    "the chaser's sampling phase, calibration included; every process on the memory counted".into(),
+                );
+            }
+            Err(why) => {
+                info.insert("uncore_bandwidth".into(), format!("unavailable: {why}").into());
+            }
+        }
         let traffic_fraction =
             prepared.traffic_region.verify_node(prepared.traffic_region.len(), node).map(|c| c.fraction()).ok();
         let what = format!("{ID} {}", params_of(point).map(|p| describe(&p)).unwrap_or_default());
@@ -249,14 +304,7 @@ impl Benchmark for LoadedLatency {
         if let Some(label) = nodes::tier_of(&session.host().topology, cpu_node, &BTreeMap::new(), node) {
             info.insert("tier".into(), serde_json::to_value(label).unwrap_or(Value::Null));
         }
-        Ok(Measured {
-            metrics: vec![
-                median_metric("latency", "ns", latency, Better::Lower),
-                median_metric("bandwidth", "GB/s", bandwidth, Better::Higher),
-            ],
-            placement: Some(prepared.chase_region.placement(bytes as usize)),
-            info,
-        })
+        Ok(Measured { metrics, placement: Some(prepared.chase_region.placement(bytes as usize)), info })
     }
 
     fn release(&mut self) {
@@ -324,53 +372,106 @@ impl Workload for ChaseUnderLoad<'_> {
     }
 }
 
-/// Runs the traffic threads and samples the chase on `chaser` meanwhile.
-/// Returns the kept samples: latency (ns per load) and traffic bandwidth
-/// (GB/s) of the same runs.
+/// What the chaser saw under one load.
+struct UnderLoad {
+    /// ns per load of each kept sample.
+    latency: Vec<f64>,
+    /// The traffic's GB/s over each of the same samples.
+    bandwidth: Vec<f64>,
+    /// The latency distribution of a second phase under the same load.
+    tails: tails::Tails,
+    /// What the memory-side counters saw over the first phase, or why not.
+    uncore: Result<UncoreBytes, String>,
+}
+
+/// Runs the traffic threads and samples the chase on `chaser` meanwhile:
+/// first the latency and bandwidth samples, then the tail phase, with the
+/// memory-side counters of `uncore` around the first.
 fn under_load(
     prepared: &mut Prepared,
     chaser: u32,
     p: &Load,
+    uncore: &[UncoreEvent],
     session: &mut Session,
-) -> Result<(Vec<f64>, Vec<f64>), BenchError> {
-    let counters: Vec<Counter> = p.traffic_cpus.iter().map(|_| Counter::default()).collect();
-    let stop_traffic = AtomicBool::new(false);
+) -> Result<UnderLoad, BenchError> {
     let Prepared { traffic_region: region, chase, .. } = prepared;
-    let words = region.len() / 8;
-    // SAFETY: the traffic region is only touched through this slice while
-    // it lives, and the chunks handed to the workers are disjoint.
-    let all = unsafe { std::slice::from_raw_parts_mut(region.as_ptr().cast::<u64>(), words) };
-    let per_thread = (words / p.traffic_cpus.len().max(1)) / 8 * 8;
-    std::thread::scope(|s| {
-        let workers: Vec<_> = p
-            .traffic_cpus
-            .iter()
-            .zip(all.chunks_mut(per_thread.max(8)))
-            .zip(&counters)
-            .map(|((&cpu, chunk), counter)| {
-                let stop_traffic = &stop_traffic;
-                s.spawn(move || {
-                    let pinned = pinned::pin(cpu);
-                    if pinned.is_ok() {
-                        traffic::generate(chunk, p.mix, p.delay, counter, stop_traffic);
-                    } else {
-                        stop_traffic.store(true, Ordering::Relaxed);
-                    }
-                    pinned
-                })
-            })
-            .collect();
-        let measured = pinned::run_on(chaser, || {
-            let mut workload = ChaseUnderLoad { chase, counters: &counters, runs: Vec::new() };
+    traffic::run_with(&p.traffic_cpus, region, p.mix, p.delay, |counters| {
+        pinned::run_on(chaser, || {
+            let window = hwbench_probes::uncore::UncoreWindow::start(&session.host().root, uncore);
+            let mut workload = ChaseUnderLoad { chase: &mut *chase, counters, runs: Vec::new() };
             let set = session.sample(&mut workload)?;
+            let uncore = window.and_then(|w| w.stop());
             let loads = (set.iterations * LOADS_PER_ITERATION) as f64;
             let bandwidth = workload.runs.get(set.kept_runs.clone()).map(<[f64]>::to_vec).unwrap_or_default();
-            Ok((set.map(|secs, _| secs * 1e9 / loads), bandwidth))
-        });
-        stop_traffic.store(true, Ordering::Relaxed);
-        for worker in workers {
-            worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        }
-        measured
+            let latency = set.map(|secs, _| secs * 1e9 / loads);
+            let cfg = tails::loaded_config(&session.sampler);
+            let tails = tails::sample(session, chase, cfg)?;
+            Ok(UnderLoad { latency, bandwidth, tails, uncore })
+        })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::nodes::tests::fixture;
+    use hwbench_probes::SysRoot;
+
+    #[test]
+    fn the_family_is_every_mix_over_every_delay_of_each_node() {
+        let host = Host::new(SysRoot::default(), fixture("two-socket-cxl"));
+        let s = Settings::new(ID).with(&NODES.spec, "all").with(&BYTES.spec, 64u64 << 20);
+        let points = LoadedLatency::default().plan(&s, &host).unwrap();
+        // 3 nodes x 5 mixes x (zero load + 19 delays).
+        assert_eq!(points.len(), 3 * 5 * 20);
+        let curve: Vec<&LoadedPoint> =
+            points.iter().filter(|p| matches!(p, LoadedPoint::Level { node: 2, mix: "nt_write", .. })).collect();
+        assert_eq!(curve.len(), 20);
+        assert!(matches!(curve[0], LoadedPoint::Level { delay: Delay::NoTraffic, threads: 0, cpu_node: 0, .. }));
+        let one = Settings::new(ID).with(&MIX.spec, "3:1, read").with(&DELAY.spec, "none,0");
+        let mixes: Vec<&str> = LoadedLatency::default()
+            .plan(&one.with(&BYTES.spec, 64u64 << 20), &host)
+            .unwrap()
+            .iter()
+            .map(|p| match p {
+                LoadedPoint::Level { mix, .. } => *mix,
+                LoadedPoint::Empty { .. } => "",
+            })
+            .collect();
+        assert_eq!(mixes, ["3:1", "3:1", "read", "read"]);
+        let bad = Settings::new(ID).with(&MIX.spec, "4:1");
+        assert!(LoadedLatency::default().plan(&bad, &host).unwrap_err().to_string().contains("'4:1' is not one of"));
+    }
+
+    /// On this machine: a zero-load and a loaded point of two mixes, each
+    /// with ordered tails and the memory-side counters' figure or reason.
+    #[test]
+    fn every_point_has_ordered_tails_and_says_what_the_memory_counters_saw() {
+        let host = Host::new(SysRoot::default(), hwbench_probes::topology::probe(&SysRoot::default()).unwrap());
+        let mut session = Session::plain(host.clone());
+        session.sampler.target = Duration::from_millis(5);
+        session.sampler.samples = 3;
+        let s = Settings::new(ID)
+            .with(&MIX.spec, "read,nt_write")
+            .with(&DELAY.spec, "none,50")
+            .with(&BYTES.spec, 4u64 << 20)
+            .with(&TRAFFIC_BYTES.spec, 4u64 << 20);
+        let mut bench = LoadedLatency::default();
+        for point in bench.plan(&s, &host).unwrap() {
+            let m = match bench.measure(&point, &mut session) {
+                Err(BenchError::Unavailable(why)) => {
+                    assert!(why.contains("two CPUs") || why.contains("non-temporal"), "{why}");
+                    continue;
+                }
+                other => other.unwrap(),
+            };
+            let value = |name: &str| m.metrics.iter().find(|x| x.name == name).map(|x| x.value).unwrap();
+            let tails = [value("latency_p50"), value("latency_p90"), value("latency_p99"), value("latency_p999")];
+            assert!(tails.windows(2).all(|w| w[0] <= w[1]), "{point:?}: {tails:?}");
+            let counted = m.metrics.iter().any(|x| x.name == "uncore_bandwidth");
+            let reason = m.info.get("uncore_bandwidth").and_then(|v| v.as_str()).unwrap_or("");
+            assert!(counted != reason.starts_with("unavailable: "), "{point:?}: {reason}");
+            assert!(m.info.contains_key("latency_histogram"));
+        }
+    }
 }

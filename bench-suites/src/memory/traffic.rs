@@ -4,10 +4,19 @@
 //! read:write mix says (the memory system moves the whole line), then spins
 //! `delay` iterations of a calibrated loop. One load or store per line keeps
 //! each request a few instructions, so the core keeps many lines in flight.
-//! Workers only count their requests; whoever measures reads the counters.
+//! The `nt_write` mix writes whole lines with non-temporal stores (x86-64
+//! movnti: eight 8-byte stores fill the line's write-combining buffer, so
+//! the line goes to memory without being read first), where the ISA has
+//! them. Workers only count their requests; whoever measures reads the
+//! counters.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
+
+use hwbench_probes::placement::Region;
+
+use super::pinned;
+use crate::error::BenchError;
 
 /// Bytes one request reads or writes.
 pub const REQUEST_BYTES: u64 = 64;
@@ -16,8 +25,12 @@ const WORDS_PER_REQUEST: usize = (REQUEST_BYTES / 8) as usize;
 /// flag: a multiple of every mix's period (1, 2, 3, 4).
 const BATCH: usize = 24;
 
-/// The read:write mixes offered, by name.
-pub const MIXES: &[&str] = &["read", "3:1", "2:1", "1:1"];
+/// The mixes offered, by name: reads:writes, and write-only with
+/// non-temporal stores.
+pub const MIXES: &[&str] = &["read", "3:1", "2:1", "1:1", "nt_write"];
+
+/// Whether this build can make non-temporal stores.
+pub const HAS_NONTEMPORAL: bool = cfg!(target_arch = "x86_64");
 
 /// A read:write mix: per `reads + writes` consecutive requests, `reads`
 /// read a line and `writes` write one.
@@ -27,18 +40,39 @@ pub struct Mix {
     pub reads: u32,
     /// Writing requests per period.
     pub writes: u32,
+    /// Writes are whole lines of non-temporal stores.
+    pub nontemporal: bool,
 }
 
 impl Mix {
+    /// Only reads.
+    pub const READ: Mix = Mix { reads: 1, writes: 0, nontemporal: false };
+
     /// Parses one of [`MIXES`].
     pub fn parse(name: &str) -> Option<Mix> {
+        let rw = |reads, writes| Some(Mix { reads, writes, nontemporal: false });
         match name {
-            "read" => Some(Mix { reads: 1, writes: 0 }),
-            "3:1" => Some(Mix { reads: 3, writes: 1 }),
-            "2:1" => Some(Mix { reads: 2, writes: 1 }),
-            "1:1" => Some(Mix { reads: 1, writes: 1 }),
+            "read" => rw(1, 0),
+            "3:1" => rw(3, 1),
+            "2:1" => rw(2, 1),
+            "1:1" => rw(1, 1),
+            "nt_write" => Some(Mix { reads: 0, writes: 1, nontemporal: true }),
             _ => None,
         }
+    }
+}
+
+/// Writes the whole 64-byte line at `line` with non-temporal stores.
+#[inline(always)]
+fn write_line_nontemporal(line: &mut [u64], value: u64) {
+    #[cfg(target_arch = "x86_64")]
+    for word in line.iter_mut().take(WORDS_PER_REQUEST) {
+        // SAFETY: an aligned, exclusive u64 of the chunk; SSE2 is baseline on x86-64.
+        unsafe { std::arch::x86_64::_mm_stream_si64(std::ptr::from_mut(word).cast(), value as i64) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        line[0] = value;
     }
 }
 
@@ -125,11 +159,13 @@ pub fn generate(chunk: &mut [u64], mix: Mix, delay: u64, counter: &Counter, stop
     let (mut requests, mut line, mut checksum) = (0u64, 0usize, 0u64);
     while !stop.load(Ordering::Relaxed) {
         for &write in &writes {
-            let word = &mut chunk[line * WORDS_PER_REQUEST];
-            if write {
-                *word = requests;
+            let at = line * WORDS_PER_REQUEST;
+            if write && mix.nontemporal {
+                write_line_nontemporal(&mut chunk[at..at + WORDS_PER_REQUEST], requests);
+            } else if write {
+                chunk[at] = requests;
             } else {
-                checksum = checksum.wrapping_add(*word);
+                checksum = checksum.wrapping_add(chunk[at]);
             }
             requests += 1;
             spin(delay);
@@ -137,8 +173,61 @@ pub fn generate(chunk: &mut [u64], mix: Mix, delay: u64, counter: &Counter, stop
         }
         counter.0.store(requests, Ordering::Relaxed);
     }
+    if mix.nontemporal {
+        // Non-temporal stores are weakly ordered: drain them before returning.
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a store fence.
+        unsafe {
+            std::arch::x86_64::_mm_sfence()
+        };
+    }
     std::hint::black_box(checksum);
     requests
+}
+
+/// Runs one traffic worker pinned to each of `cpus`, each over its own
+/// part of `region` with `mix` and `delay`, calls `measure` with their
+/// counters meanwhile, then stops and joins them. A worker that cannot be
+/// pinned stops the others and fails the call.
+pub fn run_with<R>(
+    cpus: &[u32],
+    region: &Region,
+    mix: Mix,
+    delay: u64,
+    measure: impl FnOnce(&[Counter]) -> Result<R, BenchError>,
+) -> Result<R, BenchError> {
+    let counters: Vec<Counter> = cpus.iter().map(|_| Counter::default()).collect();
+    let stop = AtomicBool::new(false);
+    let words = region.len() / 8;
+    // SAFETY: the region is only touched through this slice while it
+    // lives, and the chunks handed to the workers are disjoint.
+    let all = unsafe { std::slice::from_raw_parts_mut(region.as_ptr().cast::<u64>(), words) };
+    let per_thread = (words / cpus.len().max(1)) / WORDS_PER_REQUEST * WORDS_PER_REQUEST;
+    std::thread::scope(|s| {
+        let workers: Vec<_> = cpus
+            .iter()
+            .zip(all.chunks_mut(per_thread.max(WORDS_PER_REQUEST)))
+            .zip(&counters)
+            .map(|((&cpu, chunk), counter)| {
+                let stop = &stop;
+                s.spawn(move || {
+                    let pinned = pinned::pin(cpu);
+                    if pinned.is_ok() {
+                        generate(chunk, mix, delay, counter, stop);
+                    } else {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    pinned
+                })
+            })
+            .collect();
+        let measured = measure(&counters);
+        stop.store(true, Ordering::Relaxed);
+        for worker in workers {
+            worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        }
+        measured
+    })
 }
 
 #[cfg(test)]
@@ -169,8 +258,9 @@ mod tests {
 
     #[test]
     fn mixes_parse_by_name() {
-        assert_eq!(Mix::parse("read"), Some(Mix { reads: 1, writes: 0 }));
-        assert_eq!(Mix::parse("3:1"), Some(Mix { reads: 3, writes: 1 }));
+        assert_eq!(Mix::parse("read"), Some(Mix::READ));
+        assert_eq!(Mix::parse("3:1"), Some(Mix { reads: 3, writes: 1, nontemporal: false }));
+        assert_eq!(Mix::parse("nt_write"), Some(Mix { reads: 0, writes: 1, nontemporal: true }));
         for name in MIXES {
             assert!(Mix::parse(name).is_some(), "{name}");
         }
@@ -180,7 +270,8 @@ mod tests {
     #[test]
     fn a_two_to_one_mix_writes_every_third_line() {
         let mut chunk = vec![u64::MAX; 8 * 9];
-        let (made, _) = run_for(&mut chunk, Mix { reads: 2, writes: 1 }, 0, Duration::from_millis(20));
+        let (made, _) =
+            run_for(&mut chunk, Mix { reads: 2, writes: 1, nontemporal: false }, 0, Duration::from_millis(20));
         assert!(made > 9 && made % BATCH as u64 == 0, "{made} requests");
         for (line, words) in chunk.chunks(8).enumerate() {
             assert_eq!(words[0] != u64::MAX, line % 3 == 2, "line {line}: {words:?}");
@@ -193,15 +284,29 @@ mod tests {
         // 4 lines, 1:1: request r (from 0) visits line r % 4 and writes when
         // r is odd; whole batches of 24 end after request made - 1.
         let mut chunk = vec![u64::MAX; 8 * 4];
-        let (made, _) = run_for(&mut chunk, Mix { reads: 1, writes: 1 }, 0, Duration::from_millis(5));
+        let (made, _) =
+            run_for(&mut chunk, Mix { reads: 1, writes: 1, nontemporal: false }, 0, Duration::from_millis(5));
         let first_words: Vec<u64> = chunk.chunks(8).map(|line| line[0]).collect();
         assert_eq!(first_words, [u64::MAX, made - 3, u64::MAX, made - 1]);
     }
 
     #[test]
+    fn non_temporal_writes_fill_whole_lines_with_the_request_number() {
+        let mut chunk = vec![u64::MAX; 8 * 4];
+        let nt = Mix::parse("nt_write").unwrap();
+        let (made, _) = run_for(&mut chunk, nt, 0, Duration::from_millis(5));
+        let lines: Vec<&[u64]> = chunk.chunks(8).collect();
+        for (i, line) in lines.iter().enumerate() {
+            // The last batch ends on request made - 1, on line (made - 1) % 4.
+            let last = made - 1 - ((made - 1 - i as u64) % 4);
+            assert!(line.iter().all(|&w| w == last), "line {i}: {line:?}, {made} requests");
+        }
+    }
+
+    #[test]
     fn reading_leaves_the_memory_as_it_was() {
         let mut chunk: Vec<u64> = (0..64).collect();
-        run_for(&mut chunk, Mix { reads: 1, writes: 0 }, 0, Duration::from_millis(5));
+        run_for(&mut chunk, Mix::READ, 0, Duration::from_millis(5));
         assert!(chunk.iter().enumerate().all(|(i, &w)| w == i as u64));
     }
 
@@ -211,8 +316,8 @@ mod tests {
     fn a_longer_delay_makes_fewer_requests_per_cpu_second() {
         let mut chunk = vec![0u64; 8 * 1024];
         let rate = |(made, cpu): (u64, Duration)| made as f64 / cpu.as_secs_f64().max(1e-9);
-        let fast = rate(run_for(&mut chunk, Mix { reads: 1, writes: 0 }, 0, Duration::from_millis(30)));
-        let slow = rate(run_for(&mut chunk, Mix { reads: 1, writes: 0 }, 20_000, Duration::from_millis(30)));
+        let fast = rate(run_for(&mut chunk, Mix::READ, 0, Duration::from_millis(30)));
+        let slow = rate(run_for(&mut chunk, Mix::READ, 20_000, Duration::from_millis(30)));
         assert!(slow * 20.0 < fast, "delay 0: {fast:.0} requests per CPU second, delay 20000: {slow:.0}");
     }
 

@@ -15,7 +15,10 @@ fn get(point: &[(String, String)], key: &str) -> String {
 #[test]
 fn the_default_sweep_is_the_zero_load_point_then_mlc_delays_for_each_node() {
     let host = fixture("two-socket-cxl");
-    let planned = points(&host, ID, &["bytes=1MiB", "traffic_bytes=1MiB", "node=all"]);
+    // By default every mix makes a curve: the family.
+    let family = points(&host, ID, &["bytes=1MiB", "traffic_bytes=1MiB", "node=all"]);
+    assert_eq!(family.len(), 3 * 5 * 20);
+    let planned = points(&host, ID, &["bytes=1MiB", "traffic_bytes=1MiB", "node=all", "mix=read"]);
     assert_eq!(planned.len(), 3 * 20);
     let delays: Vec<String> = planned[..20].iter().map(|p| get(p, "delay")).collect();
     assert_eq!(delays[0], "none");
@@ -72,7 +75,8 @@ fn a_delay_sweep_measures_every_point_with_its_traffic() {
     const DELAYS: [u64; 3] = [0, 200, 20000];
     let list: Vec<String> = DELAYS.iter().map(|d| d.to_string()).collect();
     let _one = exclusive();
-    let records = run(ID, &["bytes=64MiB", "traffic_bytes=64MiB", &format!("delay=none,{}", list.join(","))]);
+    let records =
+        run(ID, &["bytes=64MiB", "traffic_bytes=64MiB", "mix=read", &format!("delay=none,{}", list.join(","))]);
     assert_eq!(records.len(), 4);
     for r in &records {
         assert!(metric(r, "latency") > 0.0, "{r:?}");

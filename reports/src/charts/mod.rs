@@ -5,8 +5,12 @@ mod bandwidth;
 mod c2c;
 mod energy;
 mod gpu;
+mod interference;
+mod interleave;
 mod latency;
 mod loaded;
+mod migrate;
+mod mlp;
 mod numa;
 mod relative;
 mod select;
@@ -121,7 +125,19 @@ fn lines(
 
 /// The benchmark ids some chart draws.
 pub fn charted_ids() -> Vec<&'static str> {
-    [bandwidth::IDS, c2c::IDS, gpu::IDS, latency::IDS, loaded::IDS, numa::IDS].concat()
+    [
+        bandwidth::IDS,
+        c2c::IDS,
+        gpu::IDS,
+        interference::IDS,
+        interleave::IDS,
+        latency::IDS,
+        loaded::IDS,
+        migrate::IDS,
+        mlp::IDS,
+        numa::IDS,
+    ]
+    .concat()
 }
 
 /// Benchmark ids no chart draws, and why: their records are in the
@@ -136,6 +152,10 @@ pub fn plan(runs: &RunSet, relative: &Relative) -> Vec<Planned> {
     planned.extend(bandwidth::plan(runs));
     planned.extend(threads::plan(runs));
     planned.extend(loaded::plan(runs));
+    planned.extend(mlp::plan(runs));
+    planned.extend(interference::plan(runs));
+    planned.extend(interleave::plan(runs));
+    planned.extend(migrate::plan(runs));
     planned.extend(numa::plan(runs));
     planned.extend(c2c::plan(runs));
     planned.extend(gpu::plan(runs));

@@ -126,9 +126,8 @@ pub fn curves_by<'a>(
 pub fn series_of(curves: &[Curve<'_>], metric: &str) -> Vec<Series> {
     curves
         .iter()
-        .map(|c| Series {
-            label: c.label.clone(),
-            points: c.points.iter().filter_map(|(x, r)| Some((*x, value(r, metric)?))).collect(),
+        .map(|c| {
+            Series::new(c.label.clone(), c.points.iter().filter_map(|(x, r)| Some((*x, value(r, metric)?))).collect())
         })
         .filter(|s| !s.points.is_empty())
         .collect()

@@ -1,5 +1,6 @@
-//! Line charts: one line per series, optional vertical markers (cache
-//! sizes), the legend at the right.
+//! Line charts: one line per series (solid, or dashed for a second
+//! statistic of the same series, which then shares its colour), optional
+//! vertical markers (cache sizes, a best ratio), the legend at the right.
 
 use plotters::prelude::*;
 
@@ -15,7 +16,21 @@ pub struct Series {
     pub label: String,
     /// (x, y) in data units, drawn in this order.
     pub points: Vec<(f64, f64)>,
+    /// Palette index of its colour; None: the series' own index.
+    pub colour: Option<usize>,
+    /// Drawn dashed (a second statistic of a solid series).
+    pub dashed: bool,
 }
+
+impl Series {
+    /// A solid line in the series' own colour.
+    pub fn new(label: impl Into<String>, points: Vec<(f64, f64)>) -> Series {
+        Series { label: label.into(), points, colour: None, dashed: false }
+    }
+}
+
+/// Dash and gap of a dashed line, px.
+const DASH: (u32, u32) = (7, 5);
 
 /// A labelled vertical guide at an x value.
 #[derive(Debug, Clone)]
@@ -67,14 +82,27 @@ pub fn render(chart: &LineChart) -> Result<String, PlotError> {
             ctx.draw_series(std::iter::once(Text::new(format!(" {}", marker.label), (x, top - offset), style)))?;
         }
         for (i, series) in chart.series.iter().enumerate() {
-            let colour = series_colour(i);
+            let colour = series_colour(series.colour.unwrap_or(i));
             let points: Vec<(f64, f64)> =
                 series.points.iter().filter_map(|&(x, y)| Some((chart.x.to_plot(x)?, chart.y.to_plot(y)?))).collect();
-            ctx.draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))?;
-            ctx.draw_series(points.iter().map(|p| Circle::new(*p, 3, colour.filled())))?;
+            if series.dashed {
+                let line = DashedLineSeries::new(points.iter().copied(), DASH.0, DASH.1, colour.stroke_width(2));
+                ctx.draw_series(line)?;
+                ctx.draw_series(points.iter().map(|p| Cross::new(*p, 3, colour.stroke_width(1))))?;
+            } else {
+                ctx.draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))?;
+                ctx.draw_series(points.iter().map(|p| Circle::new(*p, 3, colour.filled())))?;
+            }
         }
-        let labels: Vec<String> = chart.series.iter().map(|s| s.label.clone()).collect();
-        legend::draw(&legend_area, &labels, Swatch::Line)?;
+        let entries: Vec<(String, usize, Swatch)> = chart
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                (s.label.clone(), s.colour.unwrap_or(i), if s.dashed { Swatch::Dashed } else { Swatch::Line })
+            })
+            .collect();
+        legend::draw_styled(&legend_area, &entries)?;
         root.present()?;
     }
     Ok(svg)

@@ -49,6 +49,16 @@ impl Arrays {
         Ok(Arrays { regions, elements, chunks: split(elements, workers) })
     }
 
+    /// Arrays over regions the caller mapped and placed (pages split
+    /// between nodes, say), `elements` f64 each, split among `workers`.
+    /// Nothing is touched yet. None when a region is shorter than that.
+    pub fn from_regions(regions: [Option<Region>; 3], elements: usize, workers: usize) -> Option<Arrays> {
+        if regions.iter().flatten().any(|r| r.len() < elements * 8) {
+            return None;
+        }
+        Some(Arrays { regions, elements, chunks: split(elements, workers) })
+    }
+
     /// Elements in each array.
     pub fn elements(&self) -> usize {
         self.elements

@@ -102,6 +102,15 @@ impl Engine {
         Ok(Engine { pool, arrays, cpus, page, node })
     }
 
+    /// Starts one worker pinned to each of `cpus` over arrays the caller
+    /// placed ([`Arrays::from_regions`]).
+    pub fn with_arrays(arrays: Arrays, cpus: Vec<u32>, page: PagePolicy) -> Result<Engine, BenchError> {
+        let arrays = Arc::new(arrays);
+        let shared = Arc::clone(&arrays);
+        let pool = Pool::start(&cpus, move |worker, job| work(&shared, worker, job))?;
+        Ok(Engine { pool, arrays, cpus, page, node: None })
+    }
+
     fn fits(&self, p: &BandwidthPoint, elements: usize) -> bool {
         self.cpus == p.cpus
             && self.arrays.elements() == elements
@@ -239,44 +248,62 @@ impl Benchmark for Bandwidth {
         let Some(engine) = &self.engine else {
             return Err(BenchError::Failed("the arrays were not mapped".into()));
         };
-        engine.init(p.kernel)?;
-        let bytes_per_pass = spec.words() * 8 * elements as u64;
-        let mut passes = Passes { engine, isa: first, kernel: p.kernel, bytes_per_pass, done: 0, sum: 0.0 };
-        let trials = if p.candidates.len() > 1 { trial(&mut passes, &p.candidates)? } else { Vec::new() };
-        let set = session.sample(&mut passes)?;
-        let checked = engine.check(p.kernel, passes.done, passes.sum)?;
-        let gbs = set.map(|secs, iterations| bytes_per_pass as f64 * iterations as f64 / secs / 1e9);
-        let mut info = BTreeMap::new();
-        info.insert("bytes_counted".into(), bytes_counted(p.kernel).into());
-        info.insert("formula".into(), spec.formula.into());
-        info.insert("isa".into(), passes.isa.name().into());
-        if !trials.is_empty() {
-            let by_isa: BTreeMap<&str, f64> = trials.iter().map(|&(isa, gbs)| (isa.name(), gbs)).collect();
-            info.insert("isa_trials".into(), json!(by_isa));
-        }
-        info.insert("cpus".into(), json!(engine.cpus));
-        info.insert("elements".into(), elements.into());
-        info.insert("bytes_per_pass".into(), bytes_per_pass.into());
-        info.insert("passes_per_sample".into(), set.iterations.into());
-        info.insert("timing".into(), "threads released together by a barrier; time = last finish - first start".into());
-        info.insert(
-            "validation".into(),
-            json!({ "average_relative_error": checked.average(), "max_relative_error": checked.max, "limit": validate::LIMIT }),
-        );
-        let median_value = median(&gbs).unwrap_or(f64::NAN);
-        Ok(Measured {
-            metrics: vec![
-                best_metric("bandwidth", "GB/s", gbs, Better::Higher),
-                Metric::new("bandwidth_median", "GB/s", median_value, "median", Vec::new(), Better::Higher),
-            ],
-            placement: engine.arrays.placement(&spec.arrays()),
-            info,
-        })
+        measure_kernel(engine, p.kernel, &p.candidates, session)
     }
 
     fn release(&mut self) {
         self.engine = None;
     }
+}
+
+/// Samples `kernel` on `engine`'s workers and arrays (initialised first),
+/// trying each of `candidates` when there are several (`isa=auto`), then
+/// validates the arrays: the figures, facts and placement of one record.
+pub fn measure_kernel(
+    engine: &Engine,
+    kernel: StreamKernel,
+    candidates: &[Isa],
+    session: &mut Session,
+) -> Result<Measured, BenchError> {
+    let spec = kernel.spec();
+    let first = candidates.first().copied().unwrap_or(Isa::Portable);
+    if let Some(why) = first.unsupported(kernel) {
+        return Err(BenchError::Unavailable(why));
+    }
+    let elements = engine.arrays.elements();
+    engine.init(kernel)?;
+    let bytes_per_pass = spec.words() * 8 * elements as u64;
+    let mut passes = Passes { engine, isa: first, kernel, bytes_per_pass, done: 0, sum: 0.0 };
+    let trials = if candidates.len() > 1 { trial(&mut passes, candidates)? } else { Vec::new() };
+    let set = session.sample(&mut passes)?;
+    let checked = engine.check(kernel, passes.done, passes.sum)?;
+    let gbs = set.map(|secs, iterations| bytes_per_pass as f64 * iterations as f64 / secs / 1e9);
+    let mut info = BTreeMap::new();
+    info.insert("bytes_counted".into(), bytes_counted(kernel).into());
+    info.insert("formula".into(), spec.formula.into());
+    info.insert("isa".into(), passes.isa.name().into());
+    if !trials.is_empty() {
+        let by_isa: BTreeMap<&str, f64> = trials.iter().map(|&(isa, gbs)| (isa.name(), gbs)).collect();
+        info.insert("isa_trials".into(), json!(by_isa));
+    }
+    info.insert("cpus".into(), json!(engine.cpus));
+    info.insert("elements".into(), elements.into());
+    info.insert("bytes_per_pass".into(), bytes_per_pass.into());
+    info.insert("passes_per_sample".into(), set.iterations.into());
+    info.insert("timing".into(), "threads released together by a barrier; time = last finish - first start".into());
+    info.insert(
+        "validation".into(),
+        json!({ "average_relative_error": checked.average(), "max_relative_error": checked.max, "limit": validate::LIMIT }),
+    );
+    let median_value = median(&gbs).unwrap_or(f64::NAN);
+    Ok(Measured {
+        metrics: vec![
+            best_metric("bandwidth", "GB/s", gbs, Better::Higher),
+            Metric::new("bandwidth_median", "GB/s", median_value, "median", Vec::new(), Better::Higher),
+        ],
+        placement: engine.arrays.placement(&spec.arrays()),
+        info,
+    })
 }
 
 /// Passes of each trial, the best of which counts.
