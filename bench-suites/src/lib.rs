@@ -12,8 +12,10 @@ pub mod host;
 pub mod memory;
 pub mod params;
 pub mod registry;
+pub mod roofline;
 pub mod run;
 pub mod runner;
+pub mod same_run;
 pub mod session;
 pub mod suites;
 

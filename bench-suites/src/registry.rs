@@ -125,6 +125,9 @@ pub static BENCHMARKS: &[BenchmarkSpec] = &[
     crate::gpu::memory::SPEC,
     crate::gpu::transfer::SPEC,
     crate::gpu::dispatch::SPEC,
+    crate::gpu::roofline::SPEC,
+    crate::gpu::gemm::SPEC,
+    crate::gpu::gemv::SPEC,
 ];
 
 /// The benchmark with this id.

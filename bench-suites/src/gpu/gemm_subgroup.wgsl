@@ -1,0 +1,49 @@
+// Subgroup GEMM (gpu.gemm, kernel=subgroup): C (m x n, f32) = A (m x k) x
+// B, B stored as the weights n x k. A workgroup computes TM = S rows (S the
+// subgroup size) by WG x CN columns; every subgroup holds the tile's A rows
+// in registers, one row per invocation (a vec4 of k at a time), and shares
+// them by subgroupBroadcast, so each value of A is loaded once per
+// subgroup and each value of B once per invocation, and every invocation
+// multiply-adds its S x CN block of C in registers. {{ACCUMULATION}}
+// params.k_tiles is the number of k-tiles of 8 computed: ceil(k / 8) when
+// measuring (the host's check fails when a tile is missing).
+// A template: gemm.rs fills in the names in double braces.
+{{ENABLE}}
+
+const WG: u32 = {{WORKGROUP}}u;
+const S: u32 = {{SUBGROUP}}u;
+const CN: u32 = {{CN}}u;
+
+struct Uniforms {
+    m: u32,
+    n: u32,
+    // vec4s per row of A and B (k / 4).
+    k4: u32,
+    k_tiles: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Uniforms;
+@group(0) @binding(1) var<storage, read> a: array<vec4<{{T}}>>;
+@group(0) @binding(2) var<storage, read> b: array<vec4<{{T}}>>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(subgroup_invocation_id) lane: u32,
+) {
+    let row0 = wid.y * S;
+    // The row of A this invocation loads (clamped: rows past m are loaded
+    // but never stored).
+    let ra = min(row0 + lane, params.m - 1u) * params.k4;
+{{COLUMNS}}
+{{DECLARE}}
+    let steps = min(params.k_tiles * 2u, params.k4);
+    for (var kq = 0u; kq < steps; kq++) {
+        let al = a[ra + kq];
+{{LOAD_B}}
+{{MULTIPLY}}
+    }
+{{STORE}}
+}
