@@ -133,8 +133,39 @@ impl GpuDevice {
 
     /// Maps a MAP_READ buffer, hands its bytes to `read`, and unmaps it.
     pub fn read_mapped<T>(&self, buffer: &wgpu::Buffer, read: impl FnOnce(&[u8]) -> T) -> Result<T, BenchError> {
+        self.map(buffer, wgpu::MapMode::Read)?;
+        let out = {
+            let view = buffer
+                .get_mapped_range(..)
+                .map_err(|e| BenchError::Failed(format!("{}: reading a mapped buffer: {e}", self.adapter.name)))?;
+            read(&view)
+        };
+        buffer.unmap();
+        Ok(out)
+    }
+
+    /// Maps a MAP_WRITE buffer, hands its bytes to `write`, and unmaps it
+    /// (what `write` left there goes to the device with the next copy).
+    pub fn write_mapped<T>(
+        &self,
+        buffer: &wgpu::Buffer,
+        write: impl FnOnce(&mut wgpu::BufferViewMut) -> T,
+    ) -> Result<T, BenchError> {
+        self.map(buffer, wgpu::MapMode::Write)?;
+        let out = {
+            let mut view = buffer
+                .get_mapped_range_mut(..)
+                .map_err(|e| BenchError::Failed(format!("{}: writing a mapped buffer: {e}", self.adapter.name)))?;
+            write(&mut view)
+        };
+        buffer.unmap();
+        Ok(out)
+    }
+
+    /// Maps `buffer` for `mode` and waits until it is mapped.
+    fn map(&self, buffer: &wgpu::Buffer, mode: wgpu::MapMode) -> Result<(), BenchError> {
         let (tx, rx) = mpsc::channel();
-        buffer.map_async(wgpu::MapMode::Read, .., move |r| {
+        buffer.map_async(mode, .., move |r| {
             let _ = tx.send(r);
         });
         // Another thread polling the same device may be the one that runs
@@ -153,15 +184,7 @@ impl GpuDevice {
             }
         };
         self.check()?;
-        mapped.map_err(|e| BenchError::Failed(format!("{}: mapping a buffer: {e}", self.adapter.name)))?;
-        let out = {
-            let view = buffer
-                .get_mapped_range(..)
-                .map_err(|e| BenchError::Failed(format!("{}: reading a mapped buffer: {e}", self.adapter.name)))?;
-            read(&view)
-        };
-        buffer.unmap();
-        Ok(out)
+        mapped.map_err(|e| BenchError::Failed(format!("{}: mapping a buffer: {e}", self.adapter.name)))
     }
 
     /// Copies `bytes` bytes of `source` (COPY_SRC) to the host.

@@ -18,6 +18,7 @@ pub mod dispatch;
 pub mod fma;
 pub mod gemm;
 pub mod gemv;
+pub mod host_node;
 pub mod matmul;
 pub mod memory;
 pub mod pass;
