@@ -5,6 +5,7 @@
 //! repetitions into records, keeping every raw sample; [`run`] takes a
 //! request to a result document.
 
+pub mod cpu;
 pub mod error;
 pub mod gpu;
 pub mod harness;

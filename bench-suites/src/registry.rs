@@ -121,6 +121,7 @@ pub static BENCHMARKS: &[BenchmarkSpec] = &[
     crate::memory::matrix::SPEC,
     crate::memory::loaded::SPEC,
     crate::memory::c2c::SPEC,
+    crate::cpu::roofline::SPEC,
     crate::gpu::compute::SPEC,
     crate::gpu::memory::SPEC,
     crate::gpu::transfer::SPEC,

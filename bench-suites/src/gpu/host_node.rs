@@ -29,33 +29,26 @@ use crate::session::Session;
 struct PlacedTransfers<'a> {
     gpu: &'a GpuDevice,
     to_device: bool,
-    host: &'a Region,
-    bytes: usize,
+    /// The host buffer's bytes (the placed region's).
+    host: &'a mut [u8],
     staging: wgpu::Buffer,
     device: wgpu::Buffer,
 }
 
 impl PlacedTransfers<'_> {
-    /// The host buffer's bytes.
-    fn host(&self) -> &mut [u8] {
-        // SAFETY: the region holds `bytes` bytes and only this workload
-        // touches it while it runs.
-        unsafe { std::slice::from_raw_parts_mut(self.host.as_ptr(), self.bytes) }
-    }
-
     fn one(&mut self) -> Result<(), BenchError> {
         let gpu = self.gpu;
-        let bytes = self.bytes as u64;
+        let bytes = self.host.len() as u64;
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
         if self.to_device {
-            let host = self.host();
+            let host = &*self.host;
             gpu.write_mapped(&self.staging, |view| view.copy_from_slice(host))?;
             encoder.copy_buffer_to_buffer(&self.staging, 0, &self.device, 0, bytes);
             gpu.wait(gpu.queue.submit([encoder.finish()]))
         } else {
             encoder.copy_buffer_to_buffer(&self.device, 0, &self.staging, 0, bytes);
             gpu.wait(gpu.queue.submit([encoder.finish()]))?;
-            let host = self.host();
+            let host = &mut *self.host;
             gpu.read_mapped(&self.staging, |mapped| host.copy_from_slice(mapped))
         }
     }
@@ -162,16 +155,18 @@ pub fn measure(
     } else {
         wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST
     };
+    // SAFETY: the region holds `len` bytes, mapped while `host` lives, and
+    // only this workload touches them.
+    let bytes_of_host = unsafe { std::slice::from_raw_parts_mut(host.as_ptr(), len) };
     let mut work = PlacedTransfers {
         gpu,
         to_device,
-        host: &host,
-        bytes: len,
+        host: bytes_of_host,
         staging: gpu.buffer("gpu.transfer staging", bytes, staging_usage),
         device: gpu.buffer("gpu.transfer device", bytes, wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST),
     };
     if to_device {
-        work.host().copy_from_slice(&expected);
+        work.host.copy_from_slice(&expected);
     } else {
         gpu.queue.write_buffer(&work.device, 0, &expected);
     }
@@ -179,7 +174,7 @@ pub fn measure(
     work.one()?;
     locate_staging(gpu, &work.staging, to_device, Some(node))?.ok();
     let set = session.sample_with(cfg, &mut work)?;
-    let arrived = if to_device { gpu.download(&work.device, bytes)? } else { work.host().to_vec() };
+    let arrived = if to_device { gpu.download(&work.device, bytes)? } else { work.host.to_vec() };
     if let Some(i) = arrived.iter().zip(&expected).position(|(a, b)| a != b) {
         return Err(BenchError::Failed(format!(
             "{}: transferred data differs at byte {i} of {bytes} (host buffer on node {node})",
