@@ -354,11 +354,17 @@ impl RoofData {
 /// f16's unit roundoff (2^-11).
 const HALF_UNIT_ROUNDOFF: f64 = 1.0 / 2048.0;
 
+/// One period of 8 multiply-add steps of every chain with the multipliers
+/// named `m0`..`m7` (or `n0`..`n7`), each line indented.
+fn period(m: &str, indent: &str) -> Vec<String> {
+    (0..8).flat_map(|s| (0..CHAINS).map(move |k| format!("{indent}acc{k} = fma(acc{k}, {m}{s}, v{k});"))).collect()
+}
+
 /// The WGSL of `work` in `precision`.
 pub fn source(precision: Precision, work: Work) -> String {
     let t = precision.name();
     let chains = 0..CHAINS;
-    let vector = |k: usize| format!("data[base + {k}u * stride]");
+    let vector = |k: usize| format!("load(base + {k}u * stride)");
     let mut body = Vec::new();
     let mut declare: Vec<String> = chains.clone().map(|k| format!("    var acc{k} = vec4<{t}>();")).collect();
     let (bits_type, fold) =
@@ -372,11 +378,7 @@ pub fn source(precision: Precision, work: Work) -> String {
             body.extend(chains.clone().map(|k| format!("        acc{k} += {};", vector(k))));
             for j in 1..group {
                 body.push(format!("        let base{j} = base + {j}u * CHAINS * stride;"));
-                body.extend(
-                    chains
-                        .clone()
-                        .map(|k| format!("        bits{k} ^= bitcast<{bits_type}>(data[base{j} + {k}u * stride]);")),
-                );
+                body.extend(chains.clone().map(|k| format!("        bits{k} ^= raw(base{j} + {k}u * stride);")));
             }
             body.push("    }".into());
         }
@@ -388,18 +390,24 @@ pub fn source(precision: Precision, work: Work) -> String {
         }
         Work::Fma { steps } => {
             multipliers = (0..8)
-                .map(|s| format!("    let m{s} = vec4<{t}>({t}(params.muls[{}][{}]));", s / 4, s % 4))
+                .map(|s| {
+                    format!("    let m{s} = vec4<{t}>({t}(params.muls[{}][{}]));\n    let n{s} = -m{s};", s / 4, s % 4)
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
-            let step = |s: usize| chains.clone().map(move |k| format!("acc{k} = fma(acc{k}, m{s}, v{k});"));
             body.push("    for (var e = 0u; e < params.elements; e++) {".into());
             body.push("        let base = e * CHAINS * stride + id;".into());
             body.extend(chains.clone().map(|k| format!("        let v{k} = {};", vector(k))));
+            // Periods of 8 steps alternate the multipliers m and n = -m.
             if steps < 8 {
-                body.extend((0..steps as usize).flat_map(|s| step(s).map(|l| format!("        {l}"))));
+                body.extend(period("m", "        ").into_iter().take(steps as usize * CHAINS));
             } else {
-                body.push("        for (var t = 0u; t < params.trip; t++) {".into());
-                body.extend((0..8).flat_map(|s| step(s).map(|l| format!("            {l}"))));
+                body.push("        for (var t = 0u; t + 1u < params.trip; t += 2u) {".into());
+                body.extend(period("m", "            "));
+                body.extend(period("n", "            "));
+                body.push("        }".into());
+                body.push("        if (params.trip & 1u) == 1u {".into());
+                body.extend(period("m", "            "));
                 body.push("        }".into());
             }
             body.push("    }".into());
@@ -413,8 +421,23 @@ pub fn source(precision: Precision, work: Work) -> String {
         "0u".into()
     };
     let fold_fn = format!("fn fold(f: {bits_type}) -> u32 {{\n    return {fold};\n}}\n");
+    let (element, load, raw, pack) = if precision == Precision::F16 {
+        (
+            "vec2<u32>",
+            "let w = data[i];\n    return vec4<f16>(vec2<f16>(unpack2x16float(w.x)), vec2<f16>(unpack2x16float(w.y)));",
+            "return data[i];",
+            "vec2<u32>(pack2x16float(v.xy), pack2x16float(v.zw))",
+        )
+    } else {
+        ("vec4<f32>", "return data[i];", "return bitcast<vec4<u32>>(data[i]);", "v")
+    };
     TEMPLATE
         .replace("{{ENABLE}}", if precision == Precision::F16 { "enable f16;" } else { "" })
+        .replace("{{ELEMENT}}", element)
+        .replace("{{LOAD}}", load)
+        .replace("{{RAW}}", raw)
+        .replace("{{BITS}}", bits_type)
+        .replace("{{PACK}}", pack)
         .replace("{{WORK}}", &work.describe())
         .replace("{{WORKGROUP}}", &WORKGROUP.to_string())
         .replace("{{CHAINS}}", &CHAINS.to_string())
@@ -503,12 +526,14 @@ mod tests {
             }
         }
         let fma = source(Precision::F32, Work::Fma { steps: 64 });
-        assert_eq!(fma.matches("acc3 = fma(acc3, m5, v3);").count(), 1, "one period of 8 in the trip loop");
-        assert!(fma.contains("t < params.trip"));
+        assert_eq!(fma.matches("acc3 = fma(acc3, m5, v3);").count(), 2, "a period of m in the loop and after it");
+        assert_eq!(fma.matches("acc3 = fma(acc3, n5, v3);").count(), 1, "a period of -m in the loop");
+        assert!(fma.contains("t + 1u < params.trip") && fma.contains("(params.trip & 1u) == 1u"));
         let short = source(Precision::F32, Work::Fma { steps: 2 });
         assert!(short.contains("acc0 = fma(acc0, m1, v0);") && !short.contains("m2, v0"));
         let sparse = source(Precision::F16, Work::Sparse { group: 4 });
-        assert!(sparse.contains("e += 4u") && sparse.contains("bitcast<vec2<u32>>"));
+        assert!(sparse.contains("e += 4u") && sparse.contains("bits3 ^= raw(base2 + 3u * stride);"));
+        assert!(sparse.contains("array<vec2<u32>>") && sparse.contains("unpack2x16float"));
     }
 
     #[test]

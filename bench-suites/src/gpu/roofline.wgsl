@@ -5,7 +5,7 @@
 // Each invocation stores the sum of its chains per lane and the xor of the
 // bits it folded; the host checks both against the closed form of
 // bench-suites/src/roofline/work.rs. `init` writes the data that closed form
-// assumes. A template: roofline.rs fills in the names in double braces.
+// assumes. f16 data are stored as pairs of halves in u32 words. A template: roofline.rs fills in the names in double braces.
 {{ENABLE}}
 
 const WG: u32 = {{WORKGROUP}}u;
@@ -23,9 +23,18 @@ struct Uniforms {
 }
 
 @group(0) @binding(0) var<uniform> params: Uniforms;
-@group(0) @binding(1) var<storage, read_write> data: array<vec4<{{T}}>>;
+@group(0) @binding(1) var<storage, read_write> data: array<{{ELEMENT}}>;
 @group(0) @binding(2) var<storage, read_write> sums: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> folded: array<u32>;
+
+// Element i as values, and as the bits it is stored in.
+fn load(i: u32) -> vec4<{{T}}> {
+    {{LOAD}}
+}
+
+fn raw(i: u32) -> {{BITS}} {
+    {{RAW}}
+}
 
 fn index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
     return gid.x + gid.y * groups.x * WG;
@@ -48,7 +57,8 @@ fn init(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let k = (q / params.invocations) % CHAINS;
     let e = q / params.invocations / CHAINS;
     let c = id % 8u + k;
-    data[q] = vec4<{{T}}>(vec4<f32>(value(e, c), value(e, c + 1u), value(e, c + 2u), value(e, c + 3u)));
+    let v = vec4<f32>(value(e, c), value(e, c + 1u), value(e, c + 2u), value(e, c + 3u));
+    data[q] = {{PACK}};
 }
 
 @compute @workgroup_size(WG)

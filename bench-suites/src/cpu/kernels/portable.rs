@@ -38,7 +38,9 @@ macro_rules! portable_kernel {
                         Some(0) => acc[k].iter_mut().zip(v).for_each(|(a, x)| *a += x),
                         Some(steps) => {
                             for s in 0..steps {
-                                acc[k].iter_mut().zip(v).for_each(|(a, x)| *a = *a * muls[s % 8] + x);
+                                // Periods of 8 alternate m and -m (work::multiplier).
+                                let m = if (s / 8) % 2 == 1 { -muls[s % 8] } else { muls[s % 8] };
+                                acc[k].iter_mut().zip(v).for_each(|(a, x)| *a = *a * m + x);
                             }
                         }
                     }

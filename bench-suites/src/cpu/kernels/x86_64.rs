@@ -8,7 +8,7 @@
 macro_rules! chains_kernel {
     ($name:ident, $feature:literal, $lanes:literal, $t:ty, $bits:ty, $v:ty, $vi:ty,
      $load:ident, $set1:ident, $zero:ident, $zeroi:ident, $add:ident, $cast:ident, $xor:ident,
-     |$fa:ident, $fb:ident, $fc:ident| $fma:expr) => {
+     |$fa:ident, $fb:ident, $fc:ident| $fma:expr, $fnma:expr) => {
         #[doc = concat!("Chains of ", stringify!($t), " in ", $feature, " vectors of ", stringify!($lanes), " lanes.")]
         pub mod $name {
             use std::arch::x86_64::*;
@@ -18,10 +18,18 @@ macro_rules! chains_kernel {
             /// Lanes per vector.
             pub const LANES: usize = $lanes;
 
+            /// a * b + c.
             #[inline]
             #[target_feature(enable = $feature)]
             unsafe fn fma($fa: $v, $fb: $v, $fc: $v) -> $v {
                 $fma
+            }
+
+            /// -(a * b) + c: the step with the multiplier negated.
+            #[inline]
+            #[target_feature(enable = $feature)]
+            unsafe fn fnma($fa: $v, $fb: $v, $fc: $v) -> $v {
+                $fnma
             }
 
             /// Runs `work` over `elements` elements of every chain at
@@ -78,10 +86,19 @@ macro_rules! chains_kernel {
                             for k in 0..CHAINS {
                                 v[k] = $load(p.add(k * LANES));
                             }
-                            for _ in 0..trips {
-                                for s in 0..8 {
-                                    for k in 0..CHAINS {
-                                        acc[k] = fma(acc[k], m[s], v[k]);
+                            // Periods of 8 alternate m and -m (work::multiplier).
+                            for t in 0..trips {
+                                if t % 2 == 0 {
+                                    for s in 0..8 {
+                                        for k in 0..CHAINS {
+                                            acc[k] = fma(acc[k], m[s], v[k]);
+                                        }
+                                    }
+                                } else {
+                                    for s in 0..8 {
+                                        for k in 0..CHAINS {
+                                            acc[k] = fnma(acc[k], m[s], v[k]);
+                                        }
                                     }
                                 }
                             }
@@ -118,7 +135,8 @@ chains_kernel!(
     _mm512_add_ps,
     _mm512_castps_si512,
     _mm512_xor_si512,
-    |a, b, c| _mm512_fmadd_ps(a, b, c)
+    |a, b, c| _mm512_fmadd_ps(a, b, c),
+    _mm512_fnmadd_ps(a, b, c)
 );
 chains_kernel!(
     avx512_f64,
@@ -135,7 +153,8 @@ chains_kernel!(
     _mm512_add_pd,
     _mm512_castpd_si512,
     _mm512_xor_si512,
-    |a, b, c| _mm512_fmadd_pd(a, b, c)
+    |a, b, c| _mm512_fmadd_pd(a, b, c),
+    _mm512_fnmadd_pd(a, b, c)
 );
 chains_kernel!(
     avx2_f32,
@@ -152,7 +171,8 @@ chains_kernel!(
     _mm256_add_ps,
     _mm256_castps_si256,
     _mm256_xor_si256,
-    |a, b, c| _mm256_fmadd_ps(a, b, c)
+    |a, b, c| _mm256_fmadd_ps(a, b, c),
+    _mm256_fnmadd_ps(a, b, c)
 );
 chains_kernel!(
     avx2_f64,
@@ -169,7 +189,8 @@ chains_kernel!(
     _mm256_add_pd,
     _mm256_castpd_si256,
     _mm256_xor_si256,
-    |a, b, c| _mm256_fmadd_pd(a, b, c)
+    |a, b, c| _mm256_fmadd_pd(a, b, c),
+    _mm256_fnmadd_pd(a, b, c)
 );
 chains_kernel!(
     sse2_f32,
@@ -186,7 +207,8 @@ chains_kernel!(
     _mm_add_ps,
     _mm_castps_si128,
     _mm_xor_si128,
-    |a, b, c| _mm_add_ps(_mm_mul_ps(a, b), c)
+    |a, b, c| _mm_add_ps(_mm_mul_ps(a, b), c),
+    _mm_sub_ps(c, _mm_mul_ps(a, b))
 );
 chains_kernel!(
     sse2_f64,
@@ -203,5 +225,6 @@ chains_kernel!(
     _mm_add_pd,
     _mm_castpd_si128,
     _mm_xor_si128,
-    |a, b, c| _mm_add_pd(_mm_mul_pd(a, b), c)
+    |a, b, c| _mm_add_pd(_mm_mul_pd(a, b), c),
+    _mm_sub_pd(c, _mm_mul_pd(a, b))
 );
