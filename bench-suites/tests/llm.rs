@@ -16,7 +16,7 @@ use hwbench_suites::gpu::fma::Precision;
 use hwbench_suites::gpu::gemm::{self, Choice, GemmKernel, KernelKind};
 use hwbench_suites::gpu::gemv::Gemv;
 use hwbench_suites::gpu::matmul::{Operands, Shape};
-use hwbench_suites::gpu::roofline::{self as roof, RoofData};
+use hwbench_suites::gpu::roofline::RoofData;
 use hwbench_suites::gpu::{GpuDevice, Gpus};
 use hwbench_suites::harness::SamplerConfig;
 use hwbench_suites::params::Setting;
