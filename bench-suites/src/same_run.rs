@@ -69,6 +69,14 @@ pub fn ratio(metric: &Metric, reference: f64, name: &str, unit: &str) -> Metric 
     }
 }
 
+/// Copies the adapter provenance (`info.adapter`) of the first of `from`
+/// that has one into a summary record, so reports name the adapter.
+pub fn carry_adapter<'a>(to: &mut Record, mut from: impl Iterator<Item = &'a Record>) {
+    if let Some(adapter) = from.find_map(|r| r.info.get("adapter")) {
+        to.info.insert("adapter".into(), adapter.clone());
+    }
+}
+
 /// A `skipped` summary record of `id` at `params` saying `why`.
 pub fn skipped(id: &str, params: std::collections::BTreeMap<String, ParamValue>, why: String) -> Record {
     let mut record = Record::new(id, params);

@@ -14,6 +14,7 @@ const SUITES: &[(&str, &str)] = &[
     ("numa", include_str!("../suites/numa.toml")),
     ("cxl", include_str!("../suites/cxl.toml")),
     ("energy", include_str!("../suites/energy.toml")),
+    ("llm", include_str!("../suites/llm.toml")),
     ("full", include_str!("../suites/full.toml")),
     ("ci", include_str!("../suites/ci.toml")),
 ];

@@ -86,7 +86,9 @@ pub fn bounds(own: &[Record], sizes: &[u64]) -> Vec<Record> {
                 ));
                 continue;
             }
-            out.push(bound(params, &ok, size));
+            let mut record = bound(params, &ok, size);
+            same_run::carry_adapter(&mut record, records.iter().copied());
+            out.push(record);
         }
     }
     out

@@ -169,7 +169,7 @@ fn efficiency(record: &Record, all: &[Record]) -> Record {
     let found = same_run::best(all, "gpu.compute", "throughput", &wanted, |r| {
         same_param(r, "adapter", adapter) && same_param(r, "precision", precision)
     });
-    match found {
+    let mut out = match found {
         Ok(reference) => {
             // gpu.compute is in GFLOP/s, gpu.gemm in TFLOP/s.
             let mut out = Record::new(EFFICIENCY_ID, record.params.clone());
@@ -185,7 +185,9 @@ fn efficiency(record: &Record, all: &[Record]) -> Record {
             out
         }
         Err(why) => same_run::skipped(EFFICIENCY_ID, record.params.clone(), why),
-    }
+    };
+    same_run::carry_adapter(&mut out, std::iter::once(record));
+    out
 }
 
 /// Which kernel runs a point.
@@ -642,16 +644,7 @@ pub fn finish(
     info.insert("kernel_detail".into(), kernel.description.clone().into());
     info.insert("flop_per_dispatch".into(), operands.flops().into());
     info.insert("operations".into(), "2 x m x n x k per product (a multiply-add counts 2)".into());
-    info.insert(
-        "validated".into(),
-        format!(
-            "{} elements of C against the host's sums, within {:.2e} of each (k = {})",
-            matmul::sampled(operands.rows, operands.shape.n).len(),
-            matmul::tolerance(operands.precision, operands.shape.k, kernel.partial),
-            operands.shape.k
-        )
-        .into(),
-    );
+    info.insert("validated".into(), operands.check_described("C", kernel.partial).into());
     Ok(Measured { metrics, placement: None, info })
 }
 

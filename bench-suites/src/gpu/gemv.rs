@@ -127,7 +127,7 @@ fn efficiency(record: &Record, all: &[Record]) -> Record {
         let why = record.reason.clone().unwrap_or_else(|| "the gpu.gemv record has no bandwidth".into());
         return same_run::skipped(EFFICIENCY_ID, params, format!("gpu.gemv {}: {why}", describe_status(record)));
     };
-    match same_run::best(all, "gpu.memory", "bandwidth", &wanted, |r| same_param(r, "adapter", adapter)) {
+    let mut out = match same_run::best(all, "gpu.memory", "bandwidth", &wanted, |r| same_param(r, "adapter", adapter)) {
         Ok(reference) => {
             let mut out = Record::new(EFFICIENCY_ID, params);
             out.metrics.push(same_run::ratio(bandwidth, reference.value, "of_memory_bandwidth", "fraction"));
@@ -139,7 +139,9 @@ fn efficiency(record: &Record, all: &[Record]) -> Record {
             out
         }
         Err(why) => same_run::skipped(EFFICIENCY_ID, params, why),
-    }
+    };
+    same_run::carry_adapter(&mut out, std::iter::once(record));
+    out
 }
 
 fn describe_status(record: &Record) -> String {
@@ -280,16 +282,7 @@ pub fn finish(gpu: &GpuDevice, gemv: &Gemv, operands: &Operands, samples: &GpuSa
     if operands.precision == Precision::F16 {
         info.insert("arithmetic".into(), "f16 vec4 dot products, added into f32 sums".into());
     }
-    info.insert(
-        "validated".into(),
-        format!(
-            "{} elements of y against the host's sums, within {:.2e} of each (k = {})",
-            matmul::sampled(operands.rows, operands.shape.n).len(),
-            matmul::tolerance(operands.precision, operands.shape.k, gemv.partial),
-            operands.shape.k
-        )
-        .into(),
-    );
+    info.insert("validated".into(), operands.check_described("y", gemv.partial).into());
     Ok(Measured { metrics, placement: None, info })
 }
 

@@ -164,7 +164,9 @@ impl Benchmark for Roofline {
                     same_run::best(all, "gpu.memory", "bandwidth", &format!("adapter {}", show(adapter)), |r| {
                         same_param(r, "adapter", adapter)
                     });
-                summary::ceilings(CEILINGS_ID, params.clone(), &points, compute, memory)
+                let mut record = summary::ceilings(CEILINGS_ID, params.clone(), &points, compute, memory);
+                same_run::carry_adapter(&mut record, points.iter().copied());
+                record
             })
             .collect()
     }

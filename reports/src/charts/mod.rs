@@ -6,6 +6,7 @@ mod c2c;
 mod energy;
 mod gpu;
 mod latency;
+mod llm;
 mod loaded;
 mod numa;
 mod relative;
@@ -121,7 +122,7 @@ fn lines(
 
 /// The benchmark ids some chart draws.
 pub fn charted_ids() -> Vec<&'static str> {
-    [bandwidth::IDS, c2c::IDS, gpu::IDS, latency::IDS, loaded::IDS, numa::IDS].concat()
+    [bandwidth::IDS, c2c::IDS, gpu::IDS, latency::IDS, llm::IDS, loaded::IDS, numa::IDS].concat()
 }
 
 /// Benchmark ids no chart draws, and why: their records are in the
@@ -139,6 +140,7 @@ pub fn plan(runs: &RunSet, relative: &Relative) -> Vec<Planned> {
     planned.extend(numa::plan(runs));
     planned.extend(c2c::plan(runs));
     planned.extend(gpu::plan(runs));
+    planned.extend(llm::plan(runs));
     planned.extend(energy::plan(runs));
     planned
 }
