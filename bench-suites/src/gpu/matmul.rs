@@ -192,7 +192,7 @@ impl Operands {
         let (m, n, k) = (self.rows, self.shape.n, self.shape.k);
         let cells = sampled(m, n).len();
         match tolerance(self.precision, k, partial) {
-            t if t == 0.0 => format!(
+            0.0 => format!(
                 "{cells} elements of {what} equal to the host's sums: exact at k = {k} (products on a grid of 1/256, sums within the significand)"
             ),
             t => format!("{cells} elements of {what} against the host's sums, within {t:.2e} of each (k = {k})"),
