@@ -43,6 +43,20 @@ pub const EFFICIENCY_ID: &str = "gpu.gemm.efficiency";
 const TILED: &str = include_str!("gemm.wgsl");
 const COOP: &str = include_str!("gemm_coop.wgsl");
 const SUBGROUP: &str = include_str!("gemm_subgroup.wgsl");
+/// The uniforms and bindings of the tiled and subgroup kernels (the
+/// `{{BINDINGS}}` of gemm.wgsl and gemm_subgroup.wgsl).
+const VEC4_BINDINGS: &str = "struct Uniforms {
+    m: u32,
+    n: u32,
+    // vec4s per row of A and B (k / 4).
+    k4: u32,
+    k_tiles: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Uniforms;
+@group(0) @binding(1) var<storage, read> a: array<vec4<{{T}}>>;
+@group(0) @binding(2) var<storage, read> b: array<vec4<{{T}}>>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;";
 /// The k-tile of the tiled kernel (its `TK`).
 pub const TILE_K: u32 = 8;
 /// Rows of C per workgroup of the tiled kernel (its `TM`).
@@ -349,110 +363,86 @@ impl GemmKernel {
     pub fn new(gpu: &GpuDevice, operands: &Operands, choice: &Choice) -> Result<Self, BenchError> {
         let (m, shape, precision) = (operands.rows, operands.shape, operands.precision);
         let f16 = precision == Precision::F16;
-        match choice.kind {
+        let arithmetic = |p: u32| {
+            if f16 {
+                format!("f16 multiply-adds over {p} products at a time, added into f32")
+            } else {
+                "f32 multiply-adds".to_string()
+            }
+        };
+        let in_vec4s = GemmUniforms { m, n: shape.n, k: shape.k / 4, k_tiles: shape.k.div_ceil(TILE_K) };
+        let (source, uniforms, groups, partial, description, zeros) = match choice.kind {
             KernelKind::Skinny => {
                 let gemv = Gemv::new(gpu, operands)?;
                 let description =
                     format!("skinny: the GEMV kernel with the {m} tokens as its batch; sums {}", gemv.reduction);
                 let partial = gemv.partial;
-                Ok(GemmKernel {
+                return Ok(GemmKernel {
                     kind: choice.kind.clone(),
                     pipeline: gemv.into_pipeline(),
                     params: None,
                     _zeros: None,
                     partial,
                     description,
-                })
+                });
             }
             KernelKind::Tiled { columns } => {
-                let uniforms = GemmUniforms { m, n: shape.n, k: shape.k / 4, k_tiles: shape.k.div_ceil(TILE_K) };
-                let params = uniform_buffer(gpu, &uniforms);
-                let module = gpu.shader(ID, &tiled_source(precision, columns))?;
-                let bindings = [
-                    Binding::Uniform(&params),
-                    Binding::StorageRead(&operands.a),
-                    Binding::StorageRead(&operands.w),
-                    Binding::Storage(&operands.c),
-                ];
+                let partial = if f16 { TILE_K } else { 1 };
+                let description = format!(
+                    "tiled: {TILE_M}x{} tiles of C per workgroup of {TILED_WORKGROUP}, k-tiles of {TILE_K} in workgroup memory, {TILE_M}x{columns} of C per invocation in registers (A's values broadcast); {}",
+                    TILED_WORKGROUP * columns,
+                    arithmetic(partial)
+                );
                 let groups = [shape.n.div_ceil(TILED_WORKGROUP * columns), m.div_ceil(TILE_M), 1];
-                check_grid(gpu, groups)?;
-                let pipeline = Pipeline::new(gpu, &module, "main", &bindings, groups)?;
-                let arithmetic = if f16 {
-                    format!("f16 multiply-adds over each k-tile of {TILE_K}, added into f32")
-                } else {
-                    "f32 multiply-adds".into()
-                };
-                Ok(GemmKernel {
-                    kind: choice.kind.clone(),
-                    pipeline,
-                    params: Some((params, uniforms)),
-                    _zeros: None,
-                    partial: if f16 { TILE_K } else { 1 },
-                    description: format!(
-                        "tiled: {TILE_M}x{} tiles of C per workgroup of {TILED_WORKGROUP}, k-tiles of {TILE_K} in workgroup memory, {TILE_M}x{columns} of C per invocation in registers (A's values broadcast); {arithmetic}",
-                        TILED_WORKGROUP * columns
-                    ),
-                })
+                (tiled_source(precision, columns), in_vec4s, groups, partial, description, None)
             }
             KernelKind::Subgroup { size, columns } => {
-                let uniforms = GemmUniforms { m, n: shape.n, k: shape.k / 4, k_tiles: shape.k.div_ceil(TILE_K) };
-                let params = uniform_buffer(gpu, &uniforms);
-                let module = gpu.shader(ID, &subgroup_source(precision, size, columns))?;
-                let bindings = [
-                    Binding::Uniform(&params),
-                    Binding::StorageRead(&operands.a),
-                    Binding::StorageRead(&operands.w),
-                    Binding::Storage(&operands.c),
-                ];
+                let partial = if f16 { 4 } else { 1 };
+                let description = format!(
+                    "subgroup: {size}x{} tiles of C per workgroup of {SUBGROUP_WORKGROUP}; A's {size} rows held one per invocation and shared by subgroupBroadcast, {size}x{columns} of C per invocation in registers; {}",
+                    SUBGROUP_WORKGROUP * columns,
+                    arithmetic(partial)
+                );
                 let groups = [shape.n.div_ceil(SUBGROUP_WORKGROUP * columns), m.div_ceil(size), 1];
-                check_grid(gpu, groups)?;
-                let pipeline = Pipeline::new(gpu, &module, "main", &bindings, groups)?;
-                let arithmetic =
-                    if f16 { "f16 multiply-adds over each vec4 of k, added into f32" } else { "f32 multiply-adds" };
-                Ok(GemmKernel {
-                    kind: choice.kind.clone(),
-                    pipeline,
-                    params: Some((params, uniforms)),
-                    _zeros: None,
-                    partial: if f16 { 4 } else { 1 },
-                    description: format!(
-                        "subgroup: {size}x{} tiles of C per workgroup of {SUBGROUP_WORKGROUP}; A's {size} rows held one per invocation and shared by subgroupBroadcast, {size}x{columns} of C per invocation in registers; {arithmetic}",
-                        SUBGROUP_WORKGROUP * columns
-                    ),
-                })
+                (subgroup_source(precision, size, columns), in_vec4s, groups, partial, description, None)
             }
             KernelKind::Coop { size, subgroup } => {
                 let uniforms = GemmUniforms { m, n: shape.n, k: shape.k, k_tiles: shape.k / size };
-                let params = uniform_buffer(gpu, &uniforms);
                 let zeros = gpu.buffer(
                     "gpu.gemm zeros",
                     u64::from(size * size) * 4,
                     wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
                 );
-                let module = gpu.shader(ID, &coop_source(precision, size, subgroup))?;
-                let bindings = [
-                    Binding::Uniform(&params),
-                    Binding::StorageRead(&operands.a),
-                    Binding::StorageRead(&operands.w),
-                    Binding::Storage(&operands.c),
-                    Binding::StorageRead(&zeros),
-                ];
+                let description = format!(
+                    "coop: wgpu cooperative matrices {size}x{size}x{size}, {} inputs, f32 sums, one subgroup of {subgroup} per tile",
+                    precision.name()
+                );
                 let groups = [shape.n / size, m / size, 1];
-                check_grid(gpu, groups)?;
-                let pipeline = Pipeline::new(gpu, &module, "main", &bindings, groups)?;
-                Ok(GemmKernel {
-                    kind: choice.kind.clone(),
-                    pipeline,
-                    params: Some((params, uniforms)),
-                    _zeros: Some(zeros),
-                    partial: 1,
-                    description: format!(
-                        "coop: wgpu cooperative matrices {size}x{size}x{size}, {} inputs, f32 sums, one subgroup of {subgroup} per tile",
-                        precision.name()
-                    ),
-                })
+                (coop_source(precision, size, subgroup), uniforms, groups, 1, description, Some(zeros))
             }
+        };
+        check_grid(gpu, groups)?;
+        let params = uniform_buffer(gpu, &uniforms);
+        let mut bindings = vec![
+            Binding::Uniform(&params),
+            Binding::StorageRead(&operands.a),
+            Binding::StorageRead(&operands.w),
+            Binding::Storage(&operands.c),
+        ];
+        if let Some(zeros) = &zeros {
+            bindings.push(Binding::StorageRead(zeros));
         }
+        let module = gpu.shader(ID, &source)?;
+        let pipeline = Pipeline::new(gpu, &module, "main", &bindings, groups)?;
+        drop(bindings);
+        Ok(GemmKernel {
+            kind: choice.kind.clone(),
+            pipeline,
+            params: Some((params, uniforms)),
+            _zeros: zeros,
+            partial,
+            description,
+        })
     }
 
     /// The pipeline; one dispatch is one product.
@@ -546,6 +536,7 @@ pub fn tiled_source(precision: Precision, columns: u32) -> String {
         "f32 multiply-adds into the f32 block."
     };
     TILED
+        .replace("{{BINDINGS}}", VEC4_BINDINGS)
         .replace("{{ENABLE}}", if f16 { "enable f16;" } else { "" })
         .replace("{{ACCUMULATION}}", accumulation)
         .replace("{{BS_TYPE}}", bs_type)
@@ -601,6 +592,7 @@ pub fn subgroup_source(precision: Precision, size: u32, columns: u32) -> String 
         "f32 multiply-adds into the f32 block."
     };
     SUBGROUP
+        .replace("{{BINDINGS}}", VEC4_BINDINGS)
         .replace("{{ENABLE}}", if f16 { "enable f16;" } else { "" })
         .replace("{{ACCUMULATION}}", accumulation)
         .replace("{{WORKGROUP}}", &SUBGROUP_WORKGROUP.to_string())

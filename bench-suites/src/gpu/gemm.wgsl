@@ -19,18 +19,7 @@ const CN: u32 = {{CN}}u;
 const TM: u32 = RM;
 const TN: u32 = WG * CN;
 
-struct Uniforms {
-    m: u32,
-    n: u32,
-    // vec4s per row of A and B (k / 4).
-    k4: u32,
-    k_tiles: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Uniforms;
-@group(0) @binding(1) var<storage, read> a: array<vec4<{{T}}>>;
-@group(0) @binding(2) var<storage, read> b: array<vec4<{{T}}>>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+{{BINDINGS}}
 
 // As[kk * TM / 4 + g] holds rows 4g .. 4g+3 of the tile at depth kk.
 var<workgroup> As: array<vec4<{{T}}>, TK * TM / 4u>;

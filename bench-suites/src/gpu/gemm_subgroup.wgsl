@@ -14,18 +14,7 @@ const WG: u32 = {{WORKGROUP}}u;
 const S: u32 = {{SUBGROUP}}u;
 const CN: u32 = {{CN}}u;
 
-struct Uniforms {
-    m: u32,
-    n: u32,
-    // vec4s per row of A and B (k / 4).
-    k4: u32,
-    k_tiles: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Uniforms;
-@group(0) @binding(1) var<storage, read> a: array<vec4<{{T}}>>;
-@group(0) @binding(2) var<storage, read> b: array<vec4<{{T}}>>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+{{BINDINGS}}
 
 @compute @workgroup_size(WG)
 fn main(

@@ -17,11 +17,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use hwbench_probes::placement::{locate_pages, PageNodes, PagePolicy, Region};
-use hwbench_schema::Better;
 
 use super::device::GpuDevice;
 use crate::error::BenchError;
-use crate::harness::{best_metric, SamplerConfig, Workload};
+use crate::harness::{SamplerConfig, Workload};
 use crate::registry::Measured;
 use crate::session::Session;
 
@@ -175,37 +174,26 @@ pub fn measure(
     locate_staging(gpu, &work.staging, to_device, Some(node))?.ok();
     let set = session.sample_with(cfg, &mut work)?;
     let arrived = if to_device { gpu.download(&work.device, bytes)? } else { work.host.to_vec() };
-    if let Some(i) = arrived.iter().zip(&expected).position(|(a, b)| a != b) {
-        return Err(BenchError::Failed(format!(
-            "{}: transferred data differs at byte {i} of {bytes} (host buffer on node {node})",
-            gpu.adapter.name
-        )));
-    }
+    let how = if to_device {
+        "host time of: map the staging buffer for writing + copy the host buffer into it + unmap + copy_buffer_to_buffer to the device + submit + wait, per transfer"
+    } else {
+        "host time of: copy_buffer_to_buffer into the staging buffer + submit + wait + map it for reading + copy it into the host buffer + unmap, per transfer"
+    };
+    let mut measured = super::transfer::figures(gpu, &set, &arrived, &expected, how)?;
     let (staging, placed) = describe_staging(&locate_staging(gpu, &work.staging, to_device, None)?, node);
     if !placed {
         session.warn(format!(
             "gpu.transfer host_node={node}: the driver's staging memory is not on node {node} (see the record's info.staging_placement)"
         ));
     }
-    let metric =
-        best_metric("bandwidth", "GB/s", set.map(|secs, n| bytes as f64 * n as f64 / secs / 1e9), Better::Higher);
-    let mut info = BTreeMap::new();
-    info.insert("transfers_per_sample".into(), set.iterations.into());
-    let how = if to_device {
-        "host time of: map the staging buffer for writing + copy the host buffer into it + unmap + copy_buffer_to_buffer to the device + submit + wait, per transfer"
-    } else {
-        "host time of: copy_buffer_to_buffer into the staging buffer + submit + wait + map it for reading + copy it into the host buffer + unmap, per transfer"
-    };
-    info.insert("timing".into(), how.into());
-    info.insert(
+    measured.info.insert(
         "host_buffer".into(),
         format!("the process's buffer, bound to node {node} (mbind MPOL_BIND, strict), 4 KiB pages, first-touched; `placement` is where its pages are").into(),
     );
-    info.insert("staging_placement".into(), staging);
-    info.insert("validated".into(), "the transferred bytes compared with the pattern sent".into());
-    Ok(Measured { metrics: vec![metric], placement: Some(host.placement(len)), info })
+    measured.info.insert("staging_placement".into(), staging);
+    measured.placement = Some(host.placement(len));
+    Ok(measured)
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

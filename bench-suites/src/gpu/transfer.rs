@@ -196,7 +196,25 @@ pub fn measure(
     }
     let set = session.sample_with(cfg, &mut work)?;
     let arrived = if to_device { gpu.download(&work.device, bytes)? } else { std::mem::take(&mut work.host) };
-    if let Some(i) = arrived.iter().zip(&expected).position(|(a, b)| a != b) {
+    let how = if to_device {
+        "host time of queue.write_buffer + submit + wait, per transfer"
+    } else {
+        "host time of copy into a MAP_READ buffer + submit + wait + map_async + copy out of the mapping, per transfer"
+    };
+    figures(gpu, &set, &arrived, &expected, how)
+}
+
+/// A transfer record: the data that arrived checked against the pattern
+/// sent, then the bandwidth of the samples (`how`: what each one timed).
+pub(crate) fn figures(
+    gpu: &GpuDevice,
+    set: &crate::harness::SampleSet,
+    arrived: &[u8],
+    expected: &[u8],
+    how: &str,
+) -> Result<Measured, BenchError> {
+    let bytes = expected.len();
+    if let Some(i) = arrived.iter().zip(expected).position(|(a, b)| a != b) {
         return Err(BenchError::Failed(format!(
             "{}: transferred data differs at byte {i} of {bytes}",
             gpu.adapter.name
@@ -206,11 +224,6 @@ pub fn measure(
         best_metric("bandwidth", "GB/s", set.map(|secs, n| bytes as f64 * n as f64 / secs / 1e9), Better::Higher);
     let mut info = std::collections::BTreeMap::new();
     info.insert("transfers_per_sample".into(), set.iterations.into());
-    let how = if to_device {
-        "host time of queue.write_buffer + submit + wait, per transfer"
-    } else {
-        "host time of copy into a MAP_READ buffer + submit + wait + map_async + copy out of the mapping, per transfer"
-    };
     info.insert("timing".into(), how.into());
     info.insert("validated".into(), "the transferred bytes compared with the pattern sent".into());
     Ok(Measured { metrics: vec![metric], placement: None, info })
