@@ -14,7 +14,7 @@ use hwbench_suites::error::BenchError;
 use hwbench_suites::gpu::adapter::WANTED_FEATURES;
 use hwbench_suites::gpu::fma::Precision;
 use hwbench_suites::gpu::gemm::{self, Choice, GemmKernel, KernelKind};
-use hwbench_suites::gpu::gemv::Gemv;
+use hwbench_suites::gpu::gemv::{Gemv, Layout};
 use hwbench_suites::gpu::matmul::{Operands, Shape};
 use hwbench_suites::gpu::roofline::RoofData;
 use hwbench_suites::gpu::{GpuDevice, Gpus};
@@ -208,8 +208,20 @@ fn gemv_validates_with_and_without_subgroups_and_bounds_decode() {
     }
     let efficiency = of(&records, "gpu.gemv.efficiency");
     assert!(efficiency.iter().all(|e| e.status == RecordStatus::Skipped));
+    // Both layouts on lavapipe, in both precisions, at a k that is not a
+    // multiple of the subgroup's steps.
+    let gpu = lavapipe(&mut session);
+    for precision in [Precision::F32, Precision::F16] {
+        let operands = Operands::new(&gpu, precision, 3, Shape { n: 100, k: 84 }).unwrap();
+        for layout in [Layout::AlongRows { subgroups: true }, Layout::RowPerInvocation { subgroup: 8 }] {
+            let gemv = Gemv::with_layout(&gpu, &operands, layout).unwrap();
+            operands.clear(&gpu);
+            gemv.pipeline().run(&gpu, 1).unwrap();
+            operands.validate(&gpu, gemv.partial).unwrap_or_else(|e| panic!("{precision:?} {layout:?}: {e}"));
+        }
+    }
     // The workgroup-memory reduction, as on adapters without subgroups.
-    let index = lavapipe(&mut session).adapter.index;
+    let index = gpu.adapter.index;
     let mut gpus = Gpus::new();
     let adapter = &gpus.adapters()[index];
     let plain = GpuDevice::open_with(index, adapter, adapter.features() & (WANTED_FEATURES - wgpu::Features::SUBGROUP))

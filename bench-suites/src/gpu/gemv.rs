@@ -28,6 +28,7 @@ const ID: &str = "gpu.gemv";
 /// Id of the bandwidth-fraction summary.
 pub const EFFICIENCY_ID: &str = "gpu.gemv.efficiency";
 const TEMPLATE: &str = include_str!("gemv.wgsl");
+const ROWS: &str = include_str!("gemv_rows.wgsl");
 /// Invocations per workgroup (one workgroup per weight row).
 pub const WORKGROUP: u32 = 64;
 /// The largest batch (rows of x).
@@ -166,16 +167,60 @@ struct GemvUniforms {
     pad: [u32; 2],
 }
 
+/// How a GEMV kernel lays its work out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// A workgroup per row, invocations along it (gemv.wgsl); sums through
+    /// subgroups when `subgroups`, else workgroup memory.
+    AlongRows {
+        /// Use subgroupAdd.
+        subgroups: bool,
+    },
+    /// A row per invocation, x shared by broadcasts in subgroups of this
+    /// fixed size (gemv_rows.wgsl).
+    RowPerInvocation {
+        /// The subgroup size.
+        subgroup: u32,
+    },
+}
+
 impl Gemv {
-    /// Compiles the kernel for `operands` (their rows are the batch), with
-    /// subgroup sums where the device has them.
+    /// Compiles the kernel for `operands` (their rows are the batch) in the
+    /// layout that suits the device: a row per invocation on a software
+    /// adapter with fixed-size subgroups (lavapipe: loads from computed
+    /// addresses are loops over the lanes, so x is better shared than
+    /// loaded), else along rows (consecutive invocations read consecutive
+    /// weights, as GPUs need), with subgroup sums where there are subgroups.
     pub fn new(gpu: &GpuDevice, operands: &Operands) -> Result<Self, BenchError> {
-        Self::with_subgroups(gpu, operands, gpu.has(wgpu::Features::SUBGROUP))
+        let subgroups = gpu.has(wgpu::Features::SUBGROUP);
+        let (least, most) = gpu.subgroup_sizes;
+        let layout = if gpu.adapter.is_software() && subgroups && least == most && least > 0 && WORKGROUP % least == 0 {
+            Layout::RowPerInvocation { subgroup: least }
+        } else {
+            Layout::AlongRows { subgroups }
+        };
+        Self::with_layout(gpu, operands, layout)
     }
 
-    /// As [`Gemv::new`], choosing whether to use subgroup operations.
-    pub fn with_subgroups(gpu: &GpuDevice, operands: &Operands, subgroups: bool) -> Result<Self, BenchError> {
-        let module = gpu.shader(ID, &source(operands.precision, operands.rows, subgroups))?;
+    /// As [`Gemv::new`], in `layout`.
+    pub fn with_layout(gpu: &GpuDevice, operands: &Operands, layout: Layout) -> Result<Self, BenchError> {
+        let (text, groups, reduction) = match layout {
+            Layout::AlongRows { subgroups } => (
+                source(operands.precision, operands.rows, subgroups),
+                grid(gpu, u64::from(operands.shape.n), 1)?,
+                if subgroups {
+                    "a workgroup per row: subgroupAdd within each subgroup, then the subgroups' sums through workgroup memory"
+                } else {
+                    "a workgroup per row: sums through workgroup memory (no subgroup operations on this device)"
+                },
+            ),
+            Layout::RowPerInvocation { subgroup } => (
+                rows_source(operands.precision, operands.rows, subgroup),
+                grid(gpu, u64::from(operands.shape.n), WORKGROUP)?,
+                "a row per invocation, x shared by subgroupBroadcast: no sums across invocations",
+            ),
+        };
+        let module = gpu.shader(ID, &text)?;
         let params = gpu.buffer(
             "gpu.gemv params",
             std::mem::size_of::<GemvUniforms>() as u64,
@@ -189,14 +234,8 @@ impl Gemv {
             Binding::StorageRead(&operands.a),
             Binding::Storage(&operands.c),
         ];
-        let groups = grid(gpu, u64::from(operands.shape.n), 1)?;
         let pipeline = Pipeline::new(gpu, &module, "main", &bindings, groups)?;
         let partial = if operands.precision == Precision::F16 { F16_PARTIAL } else { 1 };
-        let reduction = if subgroups {
-            "subgroupAdd within each subgroup, then the subgroups' sums through workgroup memory"
-        } else {
-            "through workgroup memory (no subgroup operations on this device)"
-        };
         Ok(Gemv { pipeline, partial, reduction })
     }
 
@@ -263,6 +302,36 @@ pub fn source(precision: Precision, batch: u32, subgroups: bool) -> String {
         .replace("{{PARTS}}", parts)
 }
 
+/// The WGSL of the row-per-invocation GEMV of `batch` vectors in
+/// `precision`, for subgroups of `subgroup`.
+pub fn rows_source(precision: Precision, batch: u32, subgroup: u32) -> String {
+    let t = precision.name();
+    let f16 = precision == Precision::F16;
+    let declare: Vec<String> = (0..batch).map(|b| format!("    var acc{b} = 0.0;")).collect();
+    let load_x: Vec<String> = (0..batch).map(|b| format!("        let xs{b} = x[{b}u * params.k4 + mine];")).collect();
+    let mut steps = Vec::new();
+    for j in 0..subgroup {
+        // The step is the same for every invocation: uniform control flow.
+        steps.push(format!("        if kc + {j}u < params.k4 {{"));
+        steps.push(format!("            let wv = w[base + kc + {j}u];"));
+        for b in 0..batch {
+            let dot = format!("dot(wv, subgroupBroadcast(xs{b}, {j}u))");
+            let dot = if f16 { format!("f32({dot})") } else { dot };
+            steps.push(format!("            acc{b} += {dot};"));
+        }
+        steps.push("        }".into());
+    }
+    let store: Vec<String> = (0..batch).map(|b| format!("        y[{b}u * params.n + row] = acc{b};")).collect();
+    ROWS.replace("{{ENABLE}}", if f16 { "enable f16;" } else { "" })
+        .replace("{{WORKGROUP}}", &WORKGROUP.to_string())
+        .replace("{{SUBGROUP}}", &subgroup.to_string())
+        .replace("{{T}}", t)
+        .replace("{{DECLARE}}", &declare.join("\n"))
+        .replace("{{LOAD_X}}", &load_x.join("\n"))
+        .replace("{{STEPS}}", &steps.join("\n"))
+        .replace("{{STORE}}", &store.join("\n"))
+}
+
 /// Validates the product, then makes the record's figures: weights
 /// streamed per second.
 pub fn finish(gpu: &GpuDevice, gemv: &Gemv, operands: &Operands, samples: &GpuSamples) -> Result<Measured, BenchError> {
@@ -300,5 +369,8 @@ mod tests {
             assert!(src.contains("const BATCH: u32 = 3u;") && src.contains("enable f16;"));
         }
         assert!(source(Precision::F32, 1, false).contains("acc[0] += dot(wv, x[0u * params.k4 + i]);"));
+        let rows = rows_source(Precision::F16, 2, 8);
+        assert!(!rows.contains("{{") && rows.contains("acc1 += f32(dot(wv, subgroupBroadcast(xs1, 7u)));"));
+        assert_eq!(rows.matches("let wv = w[base + kc + ").count(), 8);
     }
 }
