@@ -102,6 +102,15 @@ impl GpuDevice {
         })
     }
 
+    /// The subgroup size, when the device has subgroup operations with one
+    /// fixed size that divides `workgroup` (kernels that broadcast across a
+    /// subgroup by lane index need it at compile time).
+    pub fn fixed_subgroup(&self, workgroup: u32) -> Option<u32> {
+        let (least, most) = self.subgroup_sizes;
+        (self.has(wgpu::Features::SUBGROUP) && least == most && least > 0 && workgroup.is_multiple_of(least))
+            .then_some(least)
+    }
+
     /// True when the device has `feature` enabled.
     pub fn has(&self, feature: wgpu::Features) -> bool {
         self.features.contains(feature)

@@ -279,17 +279,18 @@ pub fn coop_fit(gpu: &GpuDevice, precision: Precision, m: u32, shape: Shape) -> 
 /// The subgroup kernel's layout, or why this adapter cannot run it: it
 /// needs subgroup operations with one fixed size that divides the workgroup.
 pub fn subgroup_fit(gpu: &GpuDevice) -> Result<KernelKind, String> {
-    if !gpu.has(wgpu::Features::SUBGROUP) {
-        return Err(format!("{}: no subgroup operations", gpu.adapter.name));
-    }
-    let (least, most) = gpu.subgroup_sizes;
-    if least != most || least == 0 || !SUBGROUP_WORKGROUP.is_multiple_of(least) {
-        return Err(format!(
-            "{}: subgroups of {least} to {most} invocations: the kernel needs one fixed size dividing {SUBGROUP_WORKGROUP}",
-            gpu.adapter.name
-        ));
-    }
-    Ok(KernelKind::Subgroup { size: least, columns: (32 / least).clamp(1, 4) })
+    let size = gpu.fixed_subgroup(SUBGROUP_WORKGROUP).ok_or_else(|| {
+        let (least, most) = gpu.subgroup_sizes;
+        if gpu.has(wgpu::Features::SUBGROUP) {
+            format!(
+                "{}: subgroups of {least} to {most} invocations: the kernel needs one fixed size dividing {SUBGROUP_WORKGROUP}",
+                gpu.adapter.name
+            )
+        } else {
+            format!("{}: no subgroup operations", gpu.adapter.name)
+        }
+    })?;
+    Ok(KernelKind::Subgroup { size, columns: (32 / size).clamp(1, 4) })
 }
 
 /// The kernel for `asked` at this point; a kernel that cannot run here is

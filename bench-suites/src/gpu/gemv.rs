@@ -192,12 +192,9 @@ impl Gemv {
     /// loaded), else along rows (consecutive invocations read consecutive
     /// weights, as GPUs need), with subgroup sums where there are subgroups.
     pub fn new(gpu: &GpuDevice, operands: &Operands) -> Result<Self, BenchError> {
-        let subgroups = gpu.has(wgpu::Features::SUBGROUP);
-        let (least, most) = gpu.subgroup_sizes;
-        let layout = if gpu.adapter.is_software() && subgroups && least == most && least > 0 && WORKGROUP % least == 0 {
-            Layout::RowPerInvocation { subgroup: least }
-        } else {
-            Layout::AlongRows { subgroups }
+        let layout = match gpu.fixed_subgroup(WORKGROUP) {
+            Some(subgroup) if gpu.adapter.is_software() => Layout::RowPerInvocation { subgroup },
+            _ => Layout::AlongRows { subgroups: gpu.has(wgpu::Features::SUBGROUP) },
         };
         Self::with_layout(gpu, operands, layout)
     }
