@@ -108,7 +108,8 @@ fn the_roofline_through_the_harness_records_every_intensity_and_its_ceilings() {
     for r in &points {
         ok(r);
         let names: Vec<&str> = r.metrics.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(names, ["throughput", "throughput_host", "bandwidth", "bandwidth_host"]);
+        assert_eq!(names, ["throughput", "throughput_host", "bandwidth", "bandwidth_host", "bandwidth_best"]);
+        assert_eq!(r.metrics[4].statistic, "max");
         let (flops, bytes) = (r.metrics[0].value, r.metrics[2].value);
         let intensity = match r.params["intensity"] {
             ParamValue::Float(i) => i,

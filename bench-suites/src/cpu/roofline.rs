@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::kernels::{self, Ends, Precision};
 use crate::error::BenchError;
-use crate::harness::{median_metric, Workload};
+use crate::harness::{best_metric, median_metric, Workload};
 use crate::host::Host;
 use crate::memory::bandwidth::arrays::split;
 use crate::memory::bandwidth::kernels::{Isa, ISA_CHOICES};
@@ -26,7 +26,7 @@ use crate::memory::bandwidth::threads::{cpus, Pool};
 use crate::memory::{pinned, traffic};
 use crate::params::{Param, ParamKind, Settings, Unset};
 use crate::registry::{erase, Benchmark, BenchmarkSpec, Measured};
-use crate::roofline::summary::{self, BANDWIDTH, THROUGHPUT};
+use crate::roofline::summary::{self, BANDWIDTH, BANDWIDTH_BEST, THROUGHPUT};
 use crate::roofline::work::{chain_end, Work, CHAINS, CHAIN_BOUND};
 use crate::roofline::{intensities, INTENSITY};
 use crate::same_run::{self, same_param};
@@ -383,6 +383,7 @@ fn measure(engine: &Engine, session: &mut Session, work: Work, intensity: f64) -
     let metrics = vec![
         median_metric(THROUGHPUT, "GFLOP/s", set.map(|s, n| flops * n as f64 / s / 1e9), Better::Higher),
         median_metric(BANDWIDTH, "GB/s", set.map(|s, n| bytes * n as f64 / s / 1e9), Better::Higher),
+        best_metric(BANDWIDTH_BEST, "GB/s", set.map(|s, n| bytes * n as f64 / s / 1e9), Better::Higher),
         median_metric("throughput_running", "GFLOP/s", running, Better::Higher),
     ];
     let mut info = BTreeMap::new();

@@ -213,10 +213,14 @@ pub enum KernelKind {
         columns: u32,
     },
     /// gemm_subgroup.wgsl: A's rows shared by subgroup broadcasts, subgroups
-    /// of `size`, `columns` columns of C per invocation.
+    /// of `size`, `groups` x `size` rows and `columns` columns of C per
+    /// invocation.
     Subgroup {
-        /// The adapter's (fixed) subgroup size: rows of C per workgroup.
+        /// The adapter's (fixed) subgroup size.
         size: u32,
+        /// Rows of A each invocation loads (so `groups` x `size` rows of C
+        /// per workgroup).
+        groups: u32,
         /// Columns of C each invocation computes.
         columns: u32,
     },
@@ -290,7 +294,12 @@ pub fn subgroup_fit(gpu: &GpuDevice) -> Result<KernelKind, String> {
             format!("{}: no subgroup operations", gpu.adapter.name)
         }
     })?;
-    Ok(KernelKind::Subgroup { size, columns: (32 / size).clamp(1, 4) })
+    // At least 16 rows per subgroup and about 48 sums per invocation: on
+    // lavapipe (subgroups of 8) 2 rows of A loaded and 16 x 3 of C per
+    // invocation measured best (each load from a computed address is a
+    // loop over the lanes; the sums that spill cost plain vector loads).
+    let groups = (16 / size).max(1);
+    Ok(KernelKind::Subgroup { size, groups, columns: (48 / (size * groups)).clamp(1, 4) })
 }
 
 /// The kernel for `asked` at this point; a kernel that cannot run here is
@@ -397,15 +406,16 @@ impl GemmKernel {
                 let groups = [shape.n.div_ceil(TILED_WORKGROUP * columns), m.div_ceil(TILE_M), 1];
                 (tiled_source(precision, columns), in_vec4s, groups, partial, description, None)
             }
-            KernelKind::Subgroup { size, columns } => {
+            KernelKind::Subgroup { size, groups: row_groups, columns } => {
                 let partial = if f16 { 4 } else { 1 };
+                let rows = size * row_groups;
                 let description = format!(
-                    "subgroup: {size}x{} tiles of C per workgroup of {SUBGROUP_WORKGROUP}; A's {size} rows held one per invocation and shared by subgroupBroadcast, {size}x{columns} of C per invocation in registers; {}",
+                    "subgroup: {rows}x{} tiles of C per workgroup of {SUBGROUP_WORKGROUP}; A's {rows} rows held {row_groups} per invocation and shared by subgroupBroadcast, {rows}x{columns} of C per invocation in registers; {}",
                     SUBGROUP_WORKGROUP * columns,
                     arithmetic(partial)
                 );
-                let groups = [shape.n.div_ceil(SUBGROUP_WORKGROUP * columns), m.div_ceil(size), 1];
-                (subgroup_source(precision, size, columns), in_vec4s, groups, partial, description, None)
+                let groups = [shape.n.div_ceil(SUBGROUP_WORKGROUP * columns), m.div_ceil(rows), 1];
+                (subgroup_source(precision, size, row_groups, columns), in_vec4s, groups, partial, description, None)
             }
             KernelKind::Coop { size, subgroup } => {
                 let uniforms = GemmUniforms { m, n: shape.n, k: shape.k, k_tiles: shape.k / size };
@@ -553,22 +563,27 @@ pub fn tiled_source(precision: Precision, columns: u32) -> String {
         .replace("{{FLUSH_PARTIAL}}", &flush)
 }
 
-/// The subgroup kernel's WGSL for subgroups of `size` and `columns`
-/// columns of C per invocation.
-pub fn subgroup_source(precision: Precision, size: u32, columns: u32) -> String {
+/// The subgroup kernel's WGSL for subgroups of `size`, `groups` rows of A
+/// loaded per invocation and `columns` columns of C per invocation.
+pub fn subgroup_source(precision: Precision, size: u32, groups: u32, columns: u32) -> String {
     let f16 = precision == Precision::F16;
+    let rows = size * groups;
     let cols = 0..columns;
     let mut column_lines = Vec::new();
     let mut declare = Vec::new();
     let mut load_b = Vec::new();
     let mut multiply = Vec::new();
     let mut store = Vec::new();
+    let row_lines: Vec<String> = (0..groups)
+        .map(|g| format!("    let ra{g} = min(row0 + {g}u * S + lane, params.m - 1u) * params.k4;"))
+        .collect();
+    let load_a: Vec<String> = (0..groups).map(|g| format!("        let al{g} = a[ra{g} + kq];")).collect();
     for j in cols.clone() {
         column_lines.push(format!("    let col{j} = wid.x * (WG * CN) + {j}u * WG + t;"));
         column_lines.push(format!("    let rb{j} = min(col{j}, params.n - 1u) * params.k4;"));
         load_b.push(format!("        let bv{j} = b[rb{j} + kq];"));
         store.push(format!("    if col{j} < params.n {{"));
-        for r in 0..size {
+        for r in 0..rows {
             declare.push(format!("    var acc{r}_{j} = 0.0;"));
             store.push(format!(
                 "        if row0 + {r}u < params.m {{ c[(row0 + {r}u) * params.n + col{j}] = acc{r}_{j}; }}"
@@ -576,8 +591,8 @@ pub fn subgroup_source(precision: Precision, size: u32, columns: u32) -> String 
         }
         store.push("    }".into());
     }
-    for r in 0..size {
-        multiply.push(format!("        let ar{r} = subgroupBroadcast(al, {r}u);"));
+    for r in 0..rows {
+        multiply.push(format!("        let ar{r} = subgroupBroadcast(al{}, {}u);", r / size, r % size));
         for j in cols.clone() {
             let (x, y) = (format!("ar{r}"), format!("bv{j}"));
             multiply.push(if f16 {
@@ -598,6 +613,9 @@ pub fn subgroup_source(precision: Precision, size: u32, columns: u32) -> String 
         .replace("{{ACCUMULATION}}", accumulation)
         .replace("{{WORKGROUP}}", &SUBGROUP_WORKGROUP.to_string())
         .replace("{{SUBGROUP}}", &size.to_string())
+        .replace("{{GROUPS}}", &groups.to_string())
+        .replace("{{ROWS}}", &row_lines.join("\n"))
+        .replace("{{LOAD_A}}", &load_a.join("\n"))
         .replace("{{CN}}", &columns.to_string())
         .replace("{{T}}", precision.name())
         .replace("{{COLUMNS}}", &column_lines.join("\n"))
@@ -663,9 +681,10 @@ mod tests {
             let flush = if columns == 4 { "acc[i] += vec4<f32>(part[i]);" } else { "acc[i] += f32(part[i]);" };
             assert_eq!(src.contains(flush), precision == Precision::F16);
         }
-        let sub = subgroup_source(Precision::F16, 8, 4);
-        assert!(!sub.contains("{{") && sub.contains("let ar7 = subgroupBroadcast(al, 7u);"));
-        assert_eq!(sub.matches("acc7_3 += f32(fma(").count(), 1);
+        let sub = subgroup_source(Precision::F16, 8, 2, 2);
+        assert!(!sub.contains("{{") && sub.contains("let ar15 = subgroupBroadcast(al1, 7u);"));
+        assert_eq!(sub.matches("acc15_1 += f32(fma(").count(), 1);
+        assert!(sub.contains("let ra1 = min(row0 + 1u * S + lane"));
         let coop = coop_source(Precision::F16, 16, 32);
         assert!(coop.contains("coop_mat16x16<f16, A>") && coop.contains("@workgroup_size(32)") && !coop.contains("{{"));
     }

@@ -10,8 +10,12 @@ use crate::same_run::{self, Reference};
 
 /// The metric of a roofline record holding attained FLOP/s (GFLOP/s).
 pub const THROUGHPUT: &str = "throughput";
-/// The metric holding attained bytes/s (GB/s).
+/// The metric holding attained bytes/s (GB/s, median).
 pub const BANDWIDTH: &str = "bandwidth";
+/// The metric holding the best sample's bytes/s (GB/s, max): the bandwidth
+/// ceiling is the highest of these, as STREAM and BabelStream (and so
+/// memory.bandwidth and gpu.memory) report bandwidth.
+pub const BANDWIDTH_BEST: &str = "bandwidth_best";
 
 /// The ceilings summary of one roofline's records (one processor, one
 /// precision): `id` and `params` name the summary record; `compute` and
@@ -33,7 +37,7 @@ pub fn ceilings(
                 _ => return None,
             };
             let value = |name: &str| r.metrics.iter().find(|m| m.name == name).map(|m| m.value);
-            Some((intensity, value(THROUGHPUT)?, value(BANDWIDTH)?))
+            Some((intensity, value(THROUGHPUT)?, value(BANDWIDTH_BEST).or_else(|| value(BANDWIDTH))?))
         })
         .collect();
     if curve.len() < 2 {
@@ -69,7 +73,7 @@ pub fn ceilings(
     record.info.insert("rising_below_ridge".into(), rising_below(&curve, ridge).into());
     record.info.insert(
         "ridge_definition".into(),
-        "compute_ceiling / bandwidth_ceiling: below it the measured roof is bandwidth x intensity".into(),
+        "compute_ceiling / bandwidth_ceiling: below it the measured roof is bandwidth x intensity; the compute ceiling is the highest median throughput, the bandwidth ceiling the highest best-sample bandwidth, as gpu.compute and STREAM report them".into(),
     );
     for (name, reference, ceiling) in [
         ("compute_ceiling_of_peak", compute, compute_ceiling),
