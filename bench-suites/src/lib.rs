@@ -5,6 +5,7 @@
 //! repetitions into records, keeping every raw sample; [`run`] takes a
 //! request to a result document.
 
+pub mod cpu;
 pub mod error;
 pub mod gpu;
 pub mod harness;
@@ -12,8 +13,10 @@ pub mod host;
 pub mod memory;
 pub mod params;
 pub mod registry;
+pub mod roofline;
 pub mod run;
 pub mod runner;
+pub mod same_run;
 pub mod session;
 pub mod suites;
 

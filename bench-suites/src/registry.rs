@@ -125,10 +125,14 @@ pub static BENCHMARKS: &[BenchmarkSpec] = &[
     crate::memory::interference::SPEC,
     crate::memory::interleave::SPEC,
     crate::memory::migrate::SPEC,
+    crate::cpu::roofline::SPEC,
     crate::gpu::compute::SPEC,
     crate::gpu::memory::SPEC,
     crate::gpu::transfer::SPEC,
     crate::gpu::dispatch::SPEC,
+    crate::gpu::roofline::SPEC,
+    crate::gpu::gemm::SPEC,
+    crate::gpu::gemv::SPEC,
 ];
 
 /// The benchmark with this id.

@@ -16,6 +16,7 @@ const SUITES: &[(&str, &str)] = &[
     ("energy", include_str!("../suites/energy.toml")),
     ("tiers", include_str!("../suites/tiers.toml")),
     ("tiers-ci", include_str!("../suites/tiers-ci.toml")),
+    ("llm", include_str!("../suites/llm.toml")),
     ("full", include_str!("../suites/full.toml")),
     ("ci", include_str!("../suites/ci.toml")),
 ];

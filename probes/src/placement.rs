@@ -151,31 +151,9 @@ impl Region {
     /// sampling at most 65536 pages evenly. Pages not yet faulted count as
     /// not on the node.
     pub fn verify_node(&self, len: usize, node: u32) -> Result<NodeCheck, std::io::Error> {
-        let pages = len.min(self.len).div_ceil(SMALL_PAGE).max(1);
-        let step = pages.div_ceil(MAX_PAGES_CHECKED);
-        let addrs: Vec<*mut libc::c_void> = (0..pages)
-            .step_by(step)
-            // SAFETY: inside the mapping.
-            .map(|p| unsafe { self.ptr.as_ptr().add(p * SMALL_PAGE) }.cast())
-            .collect();
-        let mut status = vec![0i32; addrs.len()];
-        // SAFETY: move_pages with nodes=NULL only queries; arrays sized alike.
-        let rc = unsafe {
-            libc::syscall(
-                libc::SYS_move_pages,
-                0,
-                addrs.len(),
-                addrs.as_ptr(),
-                std::ptr::null::<i32>(),
-                status.as_mut_ptr(),
-                0,
-            )
-        };
-        if rc < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let on_node = status.iter().filter(|&&s| s == node as i32).count();
-        Ok(NodeCheck { pages_checked: status.len() as u64, on_node: on_node as u64 })
+        // SAFETY: the range is inside this region's mapping.
+        let pages = unsafe { locate_pages(self.ptr.as_ptr(), len.min(self.len), None) }?;
+        Ok(NodeCheck { pages_checked: pages.checked, on_node: pages.on(node) })
     }
 
     /// The page size obtained for this region, from /proc/self/smaps.
@@ -226,6 +204,81 @@ pub fn why_unverified(e: &std::io::Error) -> String {
         Some((name, cause)) => format!("move_pages failed with {name} ({e}): {cause}; where the pages are is unknown"),
         None => format!("move_pages failed ({e}); where the pages are is unknown"),
     }
+}
+
+/// Where the pages of a range are, by move_pages: node -> pages, and the
+/// pages move_pages could not place, by its (negative) status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageNodes {
+    /// Pages queried (at most 65536, evenly spread).
+    pub checked: u64,
+    /// Pages per node.
+    pub on_nodes: std::collections::BTreeMap<u32, u64>,
+    /// Pages move_pages gave an error status for, by errno (ENOENT: not
+    /// faulted in; EFAULT: not a page the process may move, such as driver
+    /// memory mapped into it).
+    pub errors: std::collections::BTreeMap<i32, u64>,
+}
+
+impl PageNodes {
+    /// Pages found on `node`.
+    pub fn on(&self, node: u32) -> u64 {
+        self.on_nodes.get(&node).copied().unwrap_or(0)
+    }
+
+    /// The fraction of the pages queried that are on `node`.
+    pub fn fraction(&self, node: u32) -> f64 {
+        if self.checked == 0 {
+            0.0
+        } else {
+            self.on(node) as f64 / self.checked as f64
+        }
+    }
+}
+
+/// Where the pages of `[ptr, ptr + len)` are; with `to`, asks the kernel to
+/// move them to that node first (move_pages with MPOL_MF_MOVE: pages of this
+/// process only). For memory the process did not map itself, such as a
+/// driver's buffer mapped into it, whose placement hwbench cannot choose
+/// at allocation. At most 65536 pages are queried, evenly spread; the
+/// range is widened to whole pages.
+///
+/// # Safety
+/// `[ptr, ptr + len)` must be mapped in this process (the pages are only
+/// queried or migrated, never read or written).
+pub unsafe fn locate_pages(ptr: *const u8, len: usize, to: Option<u32>) -> Result<PageNodes, std::io::Error> {
+    const MPOL_MF_MOVE: libc::c_int = 1 << 1;
+    let start = ptr as usize / SMALL_PAGE * SMALL_PAGE;
+    let end = (ptr as usize + len.max(1)).div_ceil(SMALL_PAGE) * SMALL_PAGE;
+    let pages = (end - start) / SMALL_PAGE;
+    let step = pages.div_ceil(MAX_PAGES_CHECKED).max(1);
+    let addrs: Vec<*mut libc::c_void> = (0..pages).step_by(step).map(|p| (start + p * SMALL_PAGE) as *mut _).collect();
+    let targets: Option<Vec<libc::c_int>> = to.map(|node| vec![node as libc::c_int; addrs.len()]);
+    let mut status = vec![0i32; addrs.len()];
+    // SAFETY: move_pages reads the address and target arrays and writes
+    // the status array, all of `addrs.len()` entries; nodes=NULL only queries.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_move_pages,
+            0,
+            addrs.len(),
+            addrs.as_ptr(),
+            targets.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()),
+            status.as_mut_ptr(),
+            if to.is_some() { MPOL_MF_MOVE } else { 0 },
+        )
+    };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut found = PageNodes { checked: status.len() as u64, ..PageNodes::default() };
+    for s in status {
+        match u32::try_from(s) {
+            Ok(node) => *found.on_nodes.entry(node).or_default() += 1,
+            Err(_) => *found.errors.entry(-s).or_default() += 1,
+        }
+    }
+    Ok(found)
 }
 
 /// Result of a placement check.
@@ -430,6 +483,20 @@ AnonHugePages:         0 kB
         region.first_touch(0, 512 << 10);
         let check = region.verify_node(1 << 20, 0).unwrap();
         assert_eq!(check, NodeCheck { pages_checked: 256, on_node: 128 });
+    }
+
+    #[test]
+    fn pages_mapped_elsewhere_are_located_and_moved() {
+        let region = Region::allocate(&SysRoot::default(), 64 << 10, PagePolicy::Small, None).unwrap();
+        // SAFETY: the region's own mapping.
+        let untouched = unsafe { locate_pages(region.as_ptr(), region.len(), None) }.unwrap();
+        assert_eq!(untouched.checked, 16);
+        assert_eq!(untouched.errors.get(&libc::ENOENT), Some(&16), "{untouched:?}");
+        region.first_touch(0, region.len());
+        // Off by a few bytes: the range is widened to whole pages.
+        let moved = unsafe { locate_pages(region.as_ptr().add(10), region.len() - 20, Some(0)) }.unwrap();
+        assert_eq!((moved.checked, moved.on(0), moved.fraction(0)), (16, 16, 1.0), "{moved:?}");
+        assert!(moved.errors.is_empty());
     }
 
     #[test]

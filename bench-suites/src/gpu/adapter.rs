@@ -7,7 +7,25 @@ pub const WANTED_FEATURES: wgpu::Features = wgpu::Features::TIMESTAMP_QUERY
     .union(wgpu::Features::SHADER_F16)
     .union(wgpu::Features::SHADER_F64)
     .union(wgpu::Features::SHADER_INT64)
-    .union(wgpu::Features::SUBGROUP);
+    .union(wgpu::Features::SUBGROUP)
+    .union(COOPERATIVE);
+
+/// wgpu's experimental cooperative matrix feature (tensor cores, simdgroup
+/// matrices), used by gpu.gemm where the adapter offers it.
+pub const COOPERATIVE: wgpu::Features = wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX;
+
+/// Why an adapter does not offer cooperative matrices to wgpu.
+pub fn cooperative_absent(adapter: &wgpu::Adapter) -> String {
+    let info = adapter.get_info();
+    if adapter.features().contains(COOPERATIVE) {
+        return format!("{}: wgpu-cooperative-matrix was not requested", info.name);
+    }
+    let backend = info.backend.to_str();
+    format!(
+        "{} ({backend}) does not offer wgpu's experimental cooperative matrix feature (wgpu-cooperative-matrix: Vulkan needs VK_KHR_cooperative_matrix with a subgroup-scope 8x8 or 16x16 configuration and the Vulkan memory model at device scope; Metal needs Apple7+ or Mac2+)",
+        info.name
+    )
+}
 
 /// A wgpu instance (backends from `WGPU_BACKEND` when set) and every
 /// adapter of every compiled-in backend, in wgpu's order; the position in

@@ -6,7 +6,7 @@
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::adapter::{self, AdapterInfo, WANTED_FEATURES};
+use super::adapter::{self, AdapterInfo, COOPERATIVE, WANTED_FEATURES};
 use crate::error::BenchError;
 
 /// The longest hwbench waits for the device to finish one submission.
@@ -24,14 +24,31 @@ pub struct GpuDevice {
     pub features: wgpu::Features,
     /// Limits enabled: the adapter's own.
     pub limits: wgpu::Limits,
+    /// Subgroup sizes the adapter may use (smallest, largest).
+    pub subgroup_sizes: (u32, u32),
+    /// Cooperative matrix configurations the adapter offers (empty without
+    /// the feature).
+    pub cooperative: Vec<wgpu::CooperativeMatrixProperties>,
+    /// Why the cooperative matrix feature is not enabled, when it is not.
+    pub cooperative_note: Option<String>,
     errors: Arc<Mutex<Vec<String>>>,
 }
 
 impl GpuDevice {
     /// Opens `adapter` (number `index` of the enumeration) with its own
-    /// limits and the wanted features it has.
+    /// limits and the wanted features it has. When opening with wgpu's
+    /// experimental cooperative matrix feature fails, the device is opened
+    /// without it and [`Self::cooperative_note`] says why.
     pub fn open(index: usize, adapter: &wgpu::Adapter) -> Result<Self, BenchError> {
-        Self::open_with(index, adapter, adapter.features() & WANTED_FEATURES)
+        let wanted = adapter.features() & WANTED_FEATURES;
+        match Self::open_with(index, adapter, wanted) {
+            Err(e) if wanted.contains(COOPERATIVE) => {
+                let mut gpu = Self::open_with(index, adapter, wanted - COOPERATIVE)?;
+                gpu.cooperative_note = Some(format!("the device did not open with wgpu-cooperative-matrix: {e}"));
+                Ok(gpu)
+            }
+            opened => opened,
+        }
     }
 
     /// Opens `adapter` with its own limits and exactly `features` (tests
@@ -39,10 +56,20 @@ impl GpuDevice {
     pub fn open_with(index: usize, adapter: &wgpu::Adapter, features: wgpu::Features) -> Result<Self, BenchError> {
         let info = adapter::describe(index, adapter);
         let limits = adapter.limits();
+        let cooperative_on = features.contains(COOPERATIVE);
         let desc = wgpu::DeviceDescriptor {
             label: Some("hwbench"),
             required_features: features,
             required_limits: limits.clone(),
+            // SAFETY: wgpu's experimental features may hold bugs it has not
+            // found yet; only the cooperative matrix one is requested, only
+            // where the adapter offers it, and gpu.gemm validates what its
+            // cooperative kernel computes before keeping a figure.
+            experimental_features: if cooperative_on {
+                unsafe { wgpu::ExperimentalFeatures::enabled() }
+            } else {
+                wgpu::ExperimentalFeatures::disabled()
+            },
             ..Default::default()
         };
         let (device, queue) = pollster::block_on(adapter.request_device(&desc)).map_err(|e| {
@@ -56,7 +83,32 @@ impl GpuDevice {
         device.set_device_lost_callback(move |reason, message| {
             sink.lock().expect("error sink").push(format!("device lost ({reason:?}): {message}"));
         });
-        Ok(GpuDevice { adapter: info, device, queue, features, limits, errors })
+        let raw = adapter.get_info();
+        let (cooperative, cooperative_note) = if cooperative_on {
+            (adapter.cooperative_matrix_properties(), None)
+        } else {
+            (Vec::new(), Some(adapter::cooperative_absent(adapter)))
+        };
+        Ok(GpuDevice {
+            adapter: info,
+            device,
+            queue,
+            features,
+            limits,
+            subgroup_sizes: (raw.subgroup_min_size, raw.subgroup_max_size),
+            cooperative,
+            cooperative_note,
+            errors,
+        })
+    }
+
+    /// The subgroup size, when the device has subgroup operations with one
+    /// fixed size that divides `workgroup` (kernels that broadcast across a
+    /// subgroup by lane index need it at compile time).
+    pub fn fixed_subgroup(&self, workgroup: u32) -> Option<u32> {
+        let (least, most) = self.subgroup_sizes;
+        (self.has(wgpu::Features::SUBGROUP) && least == most && least > 0 && workgroup.is_multiple_of(least))
+            .then_some(least)
     }
 
     /// True when the device has `feature` enabled.
@@ -90,8 +142,39 @@ impl GpuDevice {
 
     /// Maps a MAP_READ buffer, hands its bytes to `read`, and unmaps it.
     pub fn read_mapped<T>(&self, buffer: &wgpu::Buffer, read: impl FnOnce(&[u8]) -> T) -> Result<T, BenchError> {
+        self.map(buffer, wgpu::MapMode::Read)?;
+        let out = {
+            let view = buffer
+                .get_mapped_range(..)
+                .map_err(|e| BenchError::Failed(format!("{}: reading a mapped buffer: {e}", self.adapter.name)))?;
+            read(&view)
+        };
+        buffer.unmap();
+        Ok(out)
+    }
+
+    /// Maps a MAP_WRITE buffer, hands its bytes to `write`, and unmaps it
+    /// (what `write` left there goes to the device with the next copy).
+    pub fn write_mapped<T>(
+        &self,
+        buffer: &wgpu::Buffer,
+        write: impl FnOnce(&mut wgpu::BufferViewMut) -> T,
+    ) -> Result<T, BenchError> {
+        self.map(buffer, wgpu::MapMode::Write)?;
+        let out = {
+            let mut view = buffer
+                .get_mapped_range_mut(..)
+                .map_err(|e| BenchError::Failed(format!("{}: writing a mapped buffer: {e}", self.adapter.name)))?;
+            write(&mut view)
+        };
+        buffer.unmap();
+        Ok(out)
+    }
+
+    /// Maps `buffer` for `mode` and waits until it is mapped.
+    fn map(&self, buffer: &wgpu::Buffer, mode: wgpu::MapMode) -> Result<(), BenchError> {
         let (tx, rx) = mpsc::channel();
-        buffer.map_async(wgpu::MapMode::Read, .., move |r| {
+        buffer.map_async(mode, .., move |r| {
             let _ = tx.send(r);
         });
         // Another thread polling the same device may be the one that runs
@@ -110,15 +193,7 @@ impl GpuDevice {
             }
         };
         self.check()?;
-        mapped.map_err(|e| BenchError::Failed(format!("{}: mapping a buffer: {e}", self.adapter.name)))?;
-        let out = {
-            let view = buffer
-                .get_mapped_range(..)
-                .map_err(|e| BenchError::Failed(format!("{}: reading a mapped buffer: {e}", self.adapter.name)))?;
-            read(&view)
-        };
-        buffer.unmap();
-        Ok(out)
+        mapped.map_err(|e| BenchError::Failed(format!("{}: mapping a buffer: {e}", self.adapter.name)))
     }
 
     /// Copies `bytes` bytes of `source` (COPY_SRC) to the host.

@@ -17,6 +17,8 @@ pub enum Binding<'a> {
     Uniform(&'a wgpu::Buffer),
     /// `var<storage, read_write>`.
     Storage(&'a wgpu::Buffer),
+    /// `var<storage, read>` (drivers may then load through read-only caches).
+    StorageRead(&'a wgpu::Buffer),
 }
 
 /// A pipeline, its bind group (group 0, bindings in order) and its grid.
@@ -47,6 +49,7 @@ impl Pipeline {
                     ty: match b {
                         Binding::Uniform(_) => wgpu::BufferBindingType::Uniform,
                         Binding::Storage(_) => wgpu::BufferBindingType::Storage { read_only: false },
+                        Binding::StorageRead(_) => wgpu::BufferBindingType::Storage { read_only: true },
                     },
                     has_dynamic_offset: false,
                     min_binding_size: None,
@@ -77,7 +80,9 @@ impl Pipeline {
             .map(|(b, binding)| wgpu::BindGroupEntry {
                 binding,
                 resource: match b {
-                    Binding::Uniform(buf) | Binding::Storage(buf) => buf.as_entire_binding(),
+                    Binding::Uniform(buf) | Binding::Storage(buf) | Binding::StorageRead(buf) => {
+                        buf.as_entire_binding()
+                    }
                 },
             })
             .collect();

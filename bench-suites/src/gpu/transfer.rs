@@ -1,7 +1,9 @@
 //! `gpu.transfer`: host-to-device bandwidth (queue.write_buffer, submit,
 //! wait) and device-to-host bandwidth (copy into a MAP_READ buffer, map,
 //! copy out of the mapping) for a few sizes, timed on the host; the data is
-//! checked after sampling.
+//! checked after sampling. With `host_node`, the host buffer is placed on a
+//! NUMA node and the transfers go through a mapped staging buffer moved
+//! there too where the driver allows (host_node.rs).
 
 use std::time::{Duration, Instant};
 
@@ -28,13 +30,19 @@ const DIRECTION: Param<String> =
     Param::new("direction", ParamKind::Choice(&DIRECTIONS), Unset::Derived("both"), "h2d or d2h");
 const BYTES: Param<u64> =
     Param::new("bytes", ParamKind::Bytes, Unset::Derived("64KiB, 1MiB, 16MiB, 256MiB"), "bytes per transfer");
+const HOST_NODE: Param<String> = Param::new(
+    "host_node",
+    ParamKind::Text,
+    Unset::Derived("not placed: the process's heap and write_buffer"),
+    "NUMA node of the host buffer (CPU-less nodes too), or all",
+);
 
 /// The table row.
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "host-device transfer bandwidth: write_buffer (h2d), copy + map_async (d2h)",
     metrics: "bandwidth GB/s (max of samples; host timing)",
-    params: &[ADAPTER.spec, DIRECTION.spec, BYTES.spec],
+    params: &[ADAPTER.spec, DIRECTION.spec, BYTES.spec, HOST_NODE.spec],
     uses_gpu: true,
     summaries: &[],
     make: || erase(Transfer),
@@ -53,6 +61,23 @@ pub struct TransferPoint {
     pub direction: String,
     /// Bytes per transfer.
     pub bytes: u64,
+    /// The NUMA node of the host buffer, when placed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_node: Option<u32>,
+}
+
+/// The host nodes asked for: none (not placed), one, or every node.
+fn host_nodes(settings: &Settings, host: &Host) -> Result<Vec<Option<u32>>, BenchError> {
+    let Some(text) = HOST_NODE.get(settings)? else {
+        return Ok(vec![None]);
+    };
+    if text == "all" {
+        return Ok(host.topology.nodes.iter().map(|n| Some(n.os_index)).collect());
+    }
+    let node = text
+        .parse::<u32>()
+        .map_err(|_| BenchError::bad_param(ID, "host_node", format!("'{text}' is not a node number or all")))?;
+    Ok(vec![Some(host.check_node(ID, "host_node", node)?)])
 }
 
 impl Benchmark for Transfer {
@@ -65,6 +90,7 @@ impl Benchmark for Transfer {
             Some(b) => vec![b / 4 * 4],
             None => SIZES.to_vec(),
         };
+        let nodes = host_nodes(settings, host)?;
         let mut points = Vec::new();
         for adapter in point::adapters(settings, host)? {
             let allowed = adapter
@@ -86,7 +112,9 @@ impl Benchmark for Transfer {
                         }
                         continue;
                     }
-                    points.push(TransferPoint { adapter, direction: direction.clone(), bytes });
+                    for &host_node in &nodes {
+                        points.push(TransferPoint { adapter, direction: direction.clone(), bytes, host_node });
+                    }
                 }
             }
         }
@@ -96,14 +124,18 @@ impl Benchmark for Transfer {
     fn measure(&mut self, p: &TransferPoint, session: &mut Session) -> Result<Measured, BenchError> {
         let gpu = point::device_of(p.adapter, session)?;
         let cfg = timing::sampler(session);
-        let mut measured = measure(&gpu, session, cfg, p.direction == "h2d", p.bytes)?;
+        let to_device = p.direction == "h2d";
+        let mut measured = match p.host_node {
+            Some(node) => super::host_node::measure(&gpu, session, cfg, to_device, p.bytes, node)?,
+            None => measure(&gpu, session, cfg, to_device, p.bytes)?,
+        };
         measured.info.extend(point::provenance(&gpu));
         Ok(measured)
     }
 }
 
 /// A recognisable pattern: word i holds i * golden ratio.
-fn pattern(bytes: u64) -> Vec<u8> {
+pub(crate) fn pattern(bytes: u64) -> Vec<u8> {
     let words: Vec<u32> = (0..(bytes / 4) as u32).map(|i| i.wrapping_mul(0x9E37_79B1)).collect();
     bytemuck::cast_slice(&words).to_vec()
 }
@@ -164,7 +196,25 @@ pub fn measure(
     }
     let set = session.sample_with(cfg, &mut work)?;
     let arrived = if to_device { gpu.download(&work.device, bytes)? } else { std::mem::take(&mut work.host) };
-    if let Some(i) = arrived.iter().zip(&expected).position(|(a, b)| a != b) {
+    let how = if to_device {
+        "host time of queue.write_buffer + submit + wait, per transfer"
+    } else {
+        "host time of copy into a MAP_READ buffer + submit + wait + map_async + copy out of the mapping, per transfer"
+    };
+    figures(gpu, &set, &arrived, &expected, how)
+}
+
+/// A transfer record: the data that arrived checked against the pattern
+/// sent, then the bandwidth of the samples (`how`: what each one timed).
+pub(crate) fn figures(
+    gpu: &GpuDevice,
+    set: &crate::harness::SampleSet,
+    arrived: &[u8],
+    expected: &[u8],
+    how: &str,
+) -> Result<Measured, BenchError> {
+    let bytes = expected.len();
+    if let Some(i) = arrived.iter().zip(expected).position(|(a, b)| a != b) {
         return Err(BenchError::Failed(format!(
             "{}: transferred data differs at byte {i} of {bytes}",
             gpu.adapter.name
@@ -174,11 +224,6 @@ pub fn measure(
         best_metric("bandwidth", "GB/s", set.map(|secs, n| bytes as f64 * n as f64 / secs / 1e9), Better::Higher);
     let mut info = std::collections::BTreeMap::new();
     info.insert("transfers_per_sample".into(), set.iterations.into());
-    let how = if to_device {
-        "host time of queue.write_buffer + submit + wait, per transfer"
-    } else {
-        "host time of copy into a MAP_READ buffer + submit + wait + map_async + copy out of the mapping, per transfer"
-    };
     info.insert("timing".into(), how.into());
     info.insert("validated".into(), "the transferred bytes compared with the pattern sent".into());
     Ok(Measured { metrics: vec![metric], placement: None, info })

@@ -8,6 +8,7 @@ mod gpu;
 mod interference;
 mod interleave;
 mod latency;
+mod llm;
 mod loaded;
 mod migrate;
 mod mlp;
@@ -132,6 +133,7 @@ pub fn charted_ids() -> Vec<&'static str> {
         interference::IDS,
         interleave::IDS,
         latency::IDS,
+        llm::IDS,
         loaded::IDS,
         migrate::IDS,
         mlp::IDS,
@@ -159,6 +161,7 @@ pub fn plan(runs: &RunSet, relative: &Relative) -> Vec<Planned> {
     planned.extend(numa::plan(runs));
     planned.extend(c2c::plan(runs));
     planned.extend(gpu::plan(runs));
+    planned.extend(llm::plan(runs));
     planned.extend(energy::plan(runs));
     planned
 }

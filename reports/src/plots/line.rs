@@ -73,7 +73,10 @@ pub fn render(chart: &LineChart) -> Result<String, PlotError> {
             .draw()?;
         let x_range = &x_layout.range;
         for (i, marker) in chart.markers.iter().enumerate() {
-            let Some(x) = chart.x.to_plot(marker.x).filter(|x| x_range.contains(x)) else { continue };
+            // Inclusive of the end: a best ratio of all pages on one node sits there.
+            let Some(x) = chart.x.to_plot(marker.x).filter(|x| (x_range.start..=x_range.end).contains(x)) else {
+                continue;
+            };
             let (top, bottom) = (y_layout.range.end, y_layout.range.start);
             ctx.draw_series(std::iter::once(PathElement::new(vec![(x, bottom), (x, top)], GUIDE.stroke_width(1))))?;
             // Stagger labels so neighbouring markers do not overprint.
