@@ -173,6 +173,23 @@ fn several_baseline_runs_judge_one_new_run() {
     assert!(detected * 100 >= rows * 95, "{detected} of {rows}");
 }
 
+/// Baseline runs whose figures are all equal (a quantile read from the
+/// same histogram bucket in every run) leave no spread to judge one new run
+/// against: no estimate, never a call, whatever the new bucket.
+#[test]
+fn equal_baseline_runs_give_no_estimate_for_one_new_run() {
+    let specs: Vec<Spec> = machine(0.0).into_iter().map(|s| Spec { within: 0.0, ..s }).collect();
+    let base: Vec<ResultDocument> = (0..3).map(|k| document(&format!("base{k}"), &specs, 1, k)).collect();
+    let new = compare(&base, &one(document("new", &worse(&specs, 1.3), 1, 9)), &options(0.10));
+    assert_eq!(new.level, hwbench_reports::compare::Level::Runs);
+    assert!(!new.rows.is_empty());
+    for row in &new.rows {
+        assert_eq!(row.spread, Some(0.0), "{row:?}");
+        assert_eq!(row.verdict, Verdict::NoEstimate, "{row:?}");
+        assert!(row.note.as_deref().unwrap().contains("all equal"), "{row:?}");
+    }
+}
+
 /// Over five unchanged runs, every benchmark's relative-performance
 /// interval contains 1.0 (the intervals are simultaneous over the table).
 #[test]

@@ -70,6 +70,15 @@ pub(super) fn judge(
         let p = stats::prediction_test(&base_figures, new_median);
         row.p_value = p;
         row.test = Some(Test::Prediction);
+        if p.is_none() && spread == Some(0.0) {
+            row.verdict = Verdict::NoEstimate;
+            row.note = Some(format!(
+                "base {}s all equal (to their resolution): no spread to judge one new {} against",
+                level.unit_name(),
+                level.unit_name()
+            ));
+            return Ok(row);
+        }
         row.note = Some(format!("one {} in the new side: judged against the base's spread", level.unit_name()));
         p.is_some_and(|p| p < options.alpha)
     };

@@ -38,7 +38,11 @@ pub fn two_sided_critical(p: f64, df: f64) -> f64 {
 /// on the log scale: t = (ln new - mean ln base) / (sd ln base *
 /// sqrt(1 + 1/m)) with m - 1 degrees of freedom, the two-sided p-value of
 /// the 1 - p prediction interval that just reaches `new`. `None` with fewer
-/// than two base figures or a figure that is not positive and finite.
+/// than two base figures, a figure that is not positive and finite, or base
+/// figures all equal: they then agree to their resolution (a quantile read
+/// from histogram buckets, a count), which leaves no spread to scale the new
+/// unit against, not a spread of zero (three equal p99 buckets made every
+/// other bucket 'p < 0.0001').
 pub fn prediction_test(base: &[f64], new: f64) -> Option<f64> {
     let (mean, sd) = log_mean_sd(base)?;
     if !(new.is_finite() && new > 0.0) {
@@ -46,8 +50,7 @@ pub fn prediction_test(base: &[f64], new: f64) -> Option<f64> {
     }
     let distance = new.ln() - mean;
     if sd == 0.0 {
-        // Baseline units all equal: any difference is outside their band.
-        return Some(if distance == 0.0 { 1.0 } else { 0.0 });
+        return None;
     }
     let m = base.len() as f64;
     Some(two_sided_p(distance / (sd * (1.0 + 1.0 / m).sqrt()), m - 1.0))
@@ -204,8 +207,8 @@ mod tests {
         // 4 degrees of freedom, either way.
         assert!(prediction_test(&base, 120.0).unwrap() < 1e-3);
         assert!(prediction_test(&base, 80.0).unwrap() < 1e-3);
-        assert_eq!(prediction_test(&[5.0, 5.0], 5.0), Some(1.0));
-        assert_eq!(prediction_test(&[5.0, 5.0], 6.0), Some(0.0));
+        assert_eq!(prediction_test(&[5.0, 5.0], 5.0), None);
+        assert_eq!(prediction_test(&[5.0, 5.0], 6.0), None);
         assert_eq!(prediction_test(&[5.0], 6.0), None);
     }
 }
