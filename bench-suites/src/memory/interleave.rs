@@ -320,11 +320,7 @@ fn plan_ratios(settings: &Settings, host: &Host, text: &str) -> Result<Vec<Inter
     let mut planned = Vec::new();
     for nodes in sets {
         let ratios = ratios(&ratio_text, &nodes, host)?;
-        let cpu_node = match CPU_NODE.get(settings)? {
-            Some(n) => nodes::select_initiators(ID, &n.to_string(), host)?[0],
-            None => nodes::initiator_for(&host.topology, nodes[0])
-                .ok_or_else(|| BenchError::BadInput(format!("{ID}: no node has CPUs")))?,
-        };
+        let cpu_node = nodes::cpu_node_for(ID, CPU_NODE.get(settings)?, nodes[0], host)?;
         planned.push((nodes, ratios, cpu_node));
     }
     // One size for every point: whole periods of every ratio (and of the

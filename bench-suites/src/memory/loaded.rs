@@ -205,11 +205,7 @@ impl Benchmark for LoadedLatency {
         let mixes = mixes(&MIX.value(settings)?)?;
         let mut points = Vec::new();
         for node in targets {
-            let cpu_node = match CPU_NODE.get(settings)? {
-                Some(n) => nodes::select_initiators(ID, &n.to_string(), host)?[0],
-                None => nodes::initiator_for(&host.topology, node)
-                    .ok_or_else(|| BenchError::BadInput(format!("{ID}: no node has CPUs")))?,
-            };
+            let cpu_node = nodes::cpu_node_for(ID, CPU_NODE.get(settings)?, node, host)?;
             let threads = traffic_threads(settings, cpu_node, host)?;
             if traffic_bytes / LINE < threads {
                 return Err(BenchError::bad_param(

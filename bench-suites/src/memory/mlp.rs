@@ -165,11 +165,7 @@ impl Benchmark for Mlp {
         let page = PAGE.value(settings)?;
         let mut points = Vec::new();
         for node in targets {
-            let cpu_node = match CPU_NODE.get(settings)? {
-                Some(n) => nodes::select_initiators(ID, &n.to_string(), host)?[0],
-                None => nodes::initiator_for(&host.topology, node)
-                    .ok_or_else(|| BenchError::BadInput(format!("{ID}: no node has CPUs")))?,
-            };
+            let cpu_node = nodes::cpu_node_for(ID, CPU_NODE.get(settings)?, node, host)?;
             let threads = thread_count(&THREADS.value(settings)?, cpu_node, host)?;
             let most = chains.iter().copied().max().unwrap_or(1) as u64;
             if bytes / LINE / u64::from(threads) < 2 * most {

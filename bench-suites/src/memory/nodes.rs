@@ -74,6 +74,17 @@ pub fn initiator_for(topology: &Topology, memory: u32) -> Option<u32> {
         .map(|n| n.os_index)
 }
 
+/// The node whose CPUs measure memory node `memory`: the `cpu_node` the
+/// user chose (checked to have CPUs), else [`initiator_for`].
+pub fn cpu_node_for(id: &str, chosen: Option<u32>, memory: u32, host: &Host) -> Result<u32, BenchError> {
+    match chosen {
+        Some(n) => Ok(select_initiators(id, &n.to_string(), host)?[0]),
+        None => {
+            initiator_for(&host.topology, memory).ok_or_else(|| BenchError::BadInput(format!("{id}: no node has CPUs")))
+        }
+    }
+}
+
 /// The CPUs of node `n` this process may run on, one per core first (in
 /// core order), then the remaining hardware threads. Empty when none.
 pub fn cpus_of(topology: &Topology, n: u32) -> Vec<u32> {
