@@ -29,6 +29,21 @@ const ID: &str = "gpu.gemv";
 pub const EFFICIENCY_ID: &str = "gpu.gemv.efficiency";
 const TEMPLATE: &str = include_str!("gemv.wgsl");
 const ROWS: &str = include_str!("gemv_rows.wgsl");
+/// The uniforms and bindings of both kernels (the `{{BINDINGS}}` of
+/// gemv.wgsl and gemv_rows.wgsl).
+const BINDINGS: &str = "struct Uniforms {
+    // Weight rows (outputs per vector).
+    n: u32,
+    // vec4s per row (k / 4).
+    k4: u32,
+    pad0: u32,
+    pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Uniforms;
+@group(0) @binding(1) var<storage, read> w: array<vec4<{{T}}>>;
+@group(0) @binding(2) var<storage, read> x: array<vec4<{{T}}>>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;";
 /// Invocations per workgroup (one workgroup per weight row).
 pub const WORKGROUP: u32 = 64;
 /// The largest batch (rows of x).
@@ -288,6 +303,7 @@ pub fn source(precision: Precision, batch: u32, subgroups: bool) -> String {
         enable.push("enable f16;");
     }
     TEMPLATE
+        .replace("{{BINDINGS}}", BINDINGS)
         .replace("{{ENABLE}}", &enable.join("\n"))
         .replace("{{REDUCTION}}", if subgroups { "subgroupAdd, then workgroup memory" } else { "workgroup memory" })
         .replace("{{WORKGROUP}}", &WORKGROUP.to_string())
@@ -319,7 +335,8 @@ pub fn rows_source(precision: Precision, batch: u32, subgroup: u32) -> String {
         steps.push("        }".into());
     }
     let store: Vec<String> = (0..batch).map(|b| format!("        y[{b}u * params.n + row] = acc{b};")).collect();
-    ROWS.replace("{{ENABLE}}", if f16 { "enable f16;" } else { "" })
+    ROWS.replace("{{BINDINGS}}", BINDINGS)
+        .replace("{{ENABLE}}", if f16 { "enable f16;" } else { "" })
         .replace("{{WORKGROUP}}", &WORKGROUP.to_string())
         .replace("{{SUBGROUP}}", &subgroup.to_string())
         .replace("{{T}}", t)

@@ -10,19 +10,7 @@
 const WG: u32 = {{WORKGROUP}}u;
 const S: u32 = {{SUBGROUP}}u;
 
-struct Uniforms {
-    // Weight rows (outputs per vector).
-    n: u32,
-    // vec4s per row (k / 4).
-    k4: u32,
-    pad0: u32,
-    pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Uniforms;
-@group(0) @binding(1) var<storage, read> w: array<vec4<{{T}}>>;
-@group(0) @binding(2) var<storage, read> x: array<vec4<{{T}}>>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+{{BINDINGS}}
 
 @compute @workgroup_size(WG)
 fn main(
