@@ -9,16 +9,10 @@
  * Usage: loaded BYTES TRAFFIC_BYTES THREADS thp|4k [SAMPLES]
  * Prints: zero_load_ns saturated_ns saturated_gbs (medians). The chaser runs
  * on the first allowed CPU, traffic threads on the next THREADS. */
-#define _GNU_SOURCE
+#include "chase.h"
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <time.h>
 
 struct worker {
     _Alignas(128) atomic_ulong lines;
@@ -28,39 +22,11 @@ struct worker {
 };
 
 static atomic_int stop;
-static uint64_t state = 0x9E3779B97F4A7C15ULL;
-
-static uint64_t xorshift64(void) {
-    state ^= state << 13; state ^= state >> 7; state ^= state << 17;
-    return state;
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void pin(int cpu) {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     if (sched_setaffinity(0, sizeof set, &set) != 0) { perror("sched_setaffinity"); exit(3); }
-}
-
-static char *map(size_t bytes, int thp) {
-    size_t huge = 2u << 20;
-    char *raw = mmap(NULL, bytes + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED) { perror("mmap"); exit(3); }
-    char *buf = (char *)(((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1));
-    madvise(buf, bytes, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-    memset(buf, 1, bytes);
-    return buf;
 }
 
 static void *traffic(void *arg) {
@@ -113,26 +79,10 @@ int main(int argc, char **argv) {
     if (threads < 1 || threads + 1 > ncpu) { fprintf(stderr, "need %d CPUs, have %d\n", threads + 1, ncpu); return 2; }
     pin(cpus[0]);
 
-    size_t n = bytes / 64;
-    char *buf = map(bytes, thp);
-    size_t *order = malloc(n * sizeof *order);
-    for (size_t i = 0; i < n; i++) order[i] = i;
-    for (size_t i = n - 1; i > 0; i--) {
-        size_t j = xorshift64() % (i + 1), t = order[i];
-        order[i] = order[j]; order[j] = t;
-    }
-    for (size_t i = 0; i < n; i++) *(void **)(buf + order[i] * 64) = buf + order[(i + 1) % n] * 64;
-    free(order);
-    char *tbuf = map(tbytes, thp);
-
-    void **p = (void **)buf;
-    uint64_t loads = 1024;
-    for (;;) { /* about 50 ms per sample at zero load */
-        double t0 = now();
-        for (uint64_t i = 0; i < loads; i++) p = (void **)*p;
-        if (now() - t0 > 0.05) break;
-        loads *= 2;
-    }
+    char *buf = map(bytes, thp), *tbuf = buf ? map(tbytes, thp) : NULL;
+    if (tbuf == NULL) return 3;
+    void **p = chain(buf, bytes, 0x9E3779B97F4A7C15ULL);
+    uint64_t loads = calibrate(&p); /* about 50 ms per sample at zero load */
     double idle_ns, idle_gbs, sat_ns, sat_gbs;
     p = sample(p, loads, samples, NULL, 0, &idle_ns, &idle_gbs);
 
