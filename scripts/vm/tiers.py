@@ -101,14 +101,21 @@ def placed_on(record, node):
     return []
 
 
-def check_interleave(doc, near, node):
-    rs = records(doc, "memory.interleave")
+def the_one_ok(doc, bench_id):
+    """(the record, []) when the document holds exactly one record of
+    `bench_id` and it is ok, else (None, the problems)."""
+    rs = records(doc, bench_id)
     if len(rs) != 1:
-        return [f"{len(rs)} memory.interleave records, expected 1"]
+        return None, [f"{len(rs)} {bench_id} records, expected 1"]
     problems = not_ok(rs)
-    if problems:
+    return (None, problems) if problems else (rs[0], [])
+
+
+def check_interleave(doc, near, node):
+    r, problems = the_one_ok(doc, "memory.interleave")
+    if r is None:
         return problems
-    obtained = rs[0]["info"].get("split_obtained", {})
+    obtained = r["info"].get("split_obtained", {})
     want = {str(near): 0.75, str(node): 0.25}
     for n, fraction in want.items():
         got = obtained.get(n, 0.0)
@@ -116,9 +123,9 @@ def check_interleave(doc, near, node):
             problems.append(f"node {n}: {got} of pages, asked {fraction} (split {obtained})")
     if set(obtained) - set(want):
         problems.append(f"pages on other nodes: {obtained}")
-    if not rs[0]["info"].get("split_pages_checked"):
+    if not r["info"].get("split_pages_checked"):
         problems.append("no page counted")
-    return problems + finite(rs[0], ["bandwidth_triad", "latency_p50", "latency_p99"])
+    return problems + finite(r, ["bandwidth_triad", "latency_p50", "latency_p99"])
 
 
 def check_migrate(doc, near, node):
@@ -155,13 +162,9 @@ def check_loaded(doc, near, node):
 
 
 def check_interference(doc, near, node):
-    rs = records(doc, "memory.interference")
-    if len(rs) != 1:
-        return [f"{len(rs)} memory.interference records, expected 1"]
-    problems = not_ok(rs)
-    if problems:
+    r, problems = the_one_ok(doc, "memory.interference")
+    if r is None:
         return problems
-    r = rs[0]
     names = ["latency_p50", "latency_p99", "bandwidth", "latency_p50_alone", "latency_p99_alone",
              "bandwidth_alone", "bandwidth_loss", "latency_p50_increase", "latency_p99_increase",
              "aggressor_bandwidth"]
