@@ -72,6 +72,6 @@ pub fn run(args: &FleetArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             writeln!(stdout, "report: {}", out.join("index.html").display()).context("cannot write to stdout")?;
         }
     }
-    // DESIGN.md gives outliers the exit code of regressions: 1.
+    // A flagged node fails like a regression: exit 1 (README, "Exit codes").
     Ok(if fleet.outliers.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(crate::exit::REGRESSION) })
 }
