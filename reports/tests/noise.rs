@@ -162,7 +162,10 @@ fn several_baseline_runs_judge_one_new_run() {
             (0..5).map(|k| document(&format!("base{k}"), &specs, 3, 100 * seed + k)).collect();
         let same = compare(&base, &one(document("new", &specs, 3, 100 * seed + 50)), &options(0.10));
         assert_eq!(same.level, hwbench_reports::compare::Level::Runs);
-        assert!(same.rows.iter().all(|r| r.base_units == 5 && r.new_units == 1));
+        assert!(same
+            .rows
+            .iter()
+            .all(|r| r.base_units + usize::from(r.base_set_aside.is_some()) == 5 && r.new_units == 1));
         alarms += called(&same);
         let worse = compare(&base, &one(document("new", &worse, 3, 100 * seed + 51)), &options(0.10));
         detected += worse.count(Verdict::Regressed);
@@ -212,4 +215,60 @@ fn five_unchanged_runs_have_relative_intervals_around_one() {
     }
     eprintln!("five unchanged runs: {reports_with_a_miss} of 40 reports with an interval missing 1.0");
     assert!(reports_with_a_miss <= 2, "{reports_with_a_miss}");
+}
+
+/// `doc` with repetition `index` of every metric scaled by `factor`, its
+/// samples with it: a transient repetition (a neighbour, a vCPU moved).
+fn with_transient(mut doc: ResultDocument, index: usize, factor: f64) -> ResultDocument {
+    for record in &mut doc.benchmarks {
+        for metric in &mut record.metrics {
+            let start: usize = metric.repetitions[..index].iter().map(|r| r.sample_count).sum();
+            let count = metric.repetitions[index].sample_count;
+            metric.repetitions[index].value *= factor;
+            metric.samples[start..start + count].iter_mut().for_each(|s| *s *= factor);
+        }
+    }
+    doc
+}
+
+/// One transient repetition (1.7x) in a baseline of five is set aside
+/// (Grubbs' test), so the metric stays gated and a 25% shift is still
+/// called; two transients leave it unstable here. One in the new run does
+/// not hide the shift either.
+#[test]
+fn one_transient_repetition_leaves_a_metric_gated_two_do_not() {
+    let specs = machine(0.02);
+    let worse = worse(&specs, 1.25);
+    let (mut set_aside, mut gated, mut detected, mut new_detected, mut rows) = (0, 0, 0, 0, 0);
+    for seed in 0..50 {
+        let base = with_transient(document("base", &specs, 5, 2 * seed), 3, 1.7);
+        let c = compare(&one(base.clone()), &one(document("new", &worse, 5, 2 * seed + 1)), &options(0.10));
+        let transients: Vec<f64> =
+            base.benchmarks.iter().flat_map(|r| &r.metrics).map(|m| m.repetitions[3].value).collect();
+        for (row, transient) in c.rows.iter().zip(&transients) {
+            // Only ever the transient; when it is, four units are compared.
+            if let Some(figure) = row.base_set_aside {
+                assert_eq!((figure, row.base_units), (*transient, 4), "{row:?}");
+                set_aside += 1;
+            }
+        }
+        gated += c.gated();
+        detected += c.count(Verdict::Regressed);
+        rows += c.rows.len();
+        let noisy_new = with_transient(document("new", &worse, 5, 2 * seed + 1), 2, 1.7);
+        let c = compare(&one(document("base", &specs, 5, 2 * seed)), &one(noisy_new), &options(0.10));
+        new_detected += c.count(Verdict::Regressed);
+        let twice = with_transient(base, 1, 1.7);
+        let c = compare(&one(twice), &one(document("new", &worse, 5, 2 * seed + 1)), &options(0.10));
+        assert_eq!(c.count(Verdict::Unstable), c.rows.len(), "{c:?}");
+    }
+    eprintln!(
+        "one transient in five: {set_aside} set aside, {gated} of {rows} gated, {detected} 25% shifts called; \
+         transient in the new run: {new_detected} called"
+    );
+    // The test at 1% misses a 1.7x transient when the other four happen to
+    // spread wide (measured: 1 of 400).
+    assert!(set_aside * 100 >= rows * 98, "{set_aside} of {rows}");
+    assert!(gated * 100 >= rows * 98 && detected * 100 >= rows * 98, "{gated} {detected} of {rows}");
+    assert!(new_detected * 100 >= rows * 98, "{new_detected} of {rows}");
 }

@@ -29,7 +29,7 @@ pub struct CheckArgs {
     pub suite: Option<String>,
     /// Noise threshold in percent: a regression is significant and beyond
     /// it; a metric whose baseline spread exceeds it is not gated.
-    #[arg(long, default_value_t = 5.0, value_name = "PCT")]
+    #[arg(long, default_value_t = 10.0, value_name = "PCT")]
     pub threshold: f64,
     /// Where to write the new result (.json file or directory).
     #[arg(long, default_value = "results")]

@@ -37,7 +37,7 @@ pub struct CompareArgs {
     pub new: PathBuf,
     /// Noise threshold in percent: a significant change must exceed it to
     /// count, and a metric whose baseline spread exceeds it is not gated.
-    #[arg(long, default_value_t = 5.0, value_name = "PCT")]
+    #[arg(long, default_value_t = 10.0, value_name = "PCT")]
     pub threshold: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]

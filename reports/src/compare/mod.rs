@@ -25,7 +25,7 @@ use crate::stats::{Bootstrap, Interval};
 pub struct Options {
     /// Relative change a significant difference must exceed to count, and
     /// the widest run-to-run spread a gated metric may have, as a fraction
-    /// (0.05 for 5 %).
+    /// (0.10 for 10 %, the default).
     pub threshold: f64,
     /// Significance level of the test.
     pub alpha: f64,
@@ -35,7 +35,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { threshold: 0.05, alpha: 0.05, bootstrap: Bootstrap::default() }
+        Self { threshold: 0.10, alpha: 0.05, bootstrap: Bootstrap::default() }
     }
 }
 
@@ -121,9 +121,15 @@ pub struct Row {
     pub p_value: Option<f64>,
     /// The test behind `p_value`.
     pub test: Option<Test>,
-    /// Units on each side.
+    /// Units on each side, those set aside not counted.
     pub base_units: usize,
     pub new_units: usize,
+    /// The figure of the base unit set aside as an outlier (Grubbs' test).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_set_aside: Option<f64>,
+    /// The figure of the new unit set aside as an outlier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_set_aside: Option<f64>,
     /// The baseline's run-to-run spread (two standard deviations of the
     /// natural logarithms of its unit figures), when it has two units or more.
     pub spread: Option<f64>,

@@ -20,10 +20,24 @@ fn cells(row: &Row) -> [String; 11] {
         format::percent(row.change),
         row.ci.map_or("n/a".into(), |ci| format!("[{}, {}]", format::percent(ci.lower), format::percent(ci.upper))),
         row.p_value.map_or("n/a".into(), format::p_value),
-        format!("{}/{}", row.base_units, row.new_units),
+        units_text(row),
         row.spread.map_or("n/a".into(), format::percent_unsigned),
         verdict_text(row),
     ]
+}
+
+/// Units compared a side, and any set aside: "4/5 (base set aside: 57.00)".
+pub fn units_text(row: &Row) -> String {
+    let set_aside: Vec<String> = [("base", row.base_set_aside), ("new", row.new_set_aside)]
+        .into_iter()
+        .filter_map(|(side, figure)| figure.map(|f| format!("{side} set aside: {}", format::value(f))))
+        .collect();
+    let counts = format!("{}/{}", row.base_units, row.new_units);
+    if set_aside.is_empty() {
+        counts
+    } else {
+        format!("{counts} ({})", set_aside.join(", "))
+    }
 }
 
 /// The verdict, or for a metric that is not gated, why not.
@@ -56,7 +70,9 @@ pub fn summary(c: &Comparison) -> String {
 /// What the units are: "units: repetitions (one run a side)" or runs.
 pub fn units_line(c: &Comparison) -> String {
     match c.level {
-        Level::Repetitions => "units: the repetitions of each run (one run a side)".to_string(),
+        Level::Repetitions => {
+            "units: the repetitions of each run (one run a side; shifts between runs are not in this noise model: a baseline of several runs taken at different times has them)".to_string()
+        }
         Level::Runs => format!("units: whole runs (base {} run(s), new {} run(s))", c.base.len(), c.new.len()),
     }
 }
@@ -65,7 +81,7 @@ pub fn units_line(c: &Comparison) -> String {
 pub fn criterion(c: &Comparison) -> String {
     let t = format::percent_unsigned(c.threshold);
     format!(
-        "called when: the base has 2 units or more, its run-to-run spread s (2 SD of ln unit figures) is at most {t} (else unstable here), and the change is beyond {t} and significant (Mann-Whitney p < {a} on unit figures with the whole {ci} bootstrap interval beyond the base's band of +-s; one new unit: prediction test p < {a})",
+        "one outlying unit a side (Grubbs' test at 1%, 5 units or more) is set aside; then called when: the base has 2 units or more, its run-to-run spread s (2 SD of ln unit figures) is at most {t} (else unstable here), and the change is beyond {t} and significant (Mann-Whitney p < {a} on unit figures with the whole {ci} bootstrap interval beyond the base's band of +-s; one new unit: prediction test p < {a})",
         a = c.alpha,
         ci = format::percent_unsigned(c.confidence),
     )

@@ -9,8 +9,12 @@ use crate::stats::{self, Interval, Unit};
 
 /// Compares one metric's units. Err: why the metric has no relative change.
 ///
-/// The rule: the baseline needs two units or more (else no run-to-run
-/// estimate); its run-to-run spread s must be within the threshold (else
+/// The rule: first, one outlying unit a side (Grubbs' test at 1%, five
+/// units or more) is set aside from everything below, so that one transient
+/// repetition neither hides a change nor fakes one. Then the baseline needs
+/// two units or more (else no run-to-run estimate); its run-to-run spread s
+/// (with whole runs as units, at least what their repetitions imply,
+/// [`stats::headline_spread_floor`]) must be within the threshold (else
 /// the metric is unstable here); the test must be able to reach
 /// significance with these unit counts. Then a change is called when it is
 /// beyond the threshold and significant: Mann-Whitney p < alpha on the unit
@@ -25,16 +29,20 @@ pub(super) fn judge(
     level: Level,
     options: &Options,
 ) -> Result<Row, String> {
-    let base_figures: Vec<f64> = base.iter().map(|u| u.figure).collect();
-    let new_figures: Vec<f64> = new.iter().map(|u| u.figure).collect();
-    if base_figures.iter().chain(&new_figures).any(|v| !(v.is_finite() && *v > 0.0)) {
+    if base.iter().chain(new).any(|u| !(u.figure.is_finite() && u.figure > 0.0)) {
         return Err("a figure is zero, negative or not finite: no relative change".into());
     }
+    let (base, base_set_aside) = stats::without_outlier(base);
+    let (new, new_set_aside) = stats::without_outlier(new);
+    let base_figures: Vec<f64> = base.iter().map(|u| u.figure).collect();
+    let new_figures: Vec<f64> = new.iter().map(|u| u.figure).collect();
     let (Some(base_median), Some(new_median)) = (stats::median(&base_figures), stats::median(&new_figures)) else {
         return Err("no units on a side".into());
     };
     let change = new_median / base_median - 1.0;
-    let spread = stats::run_to_run_spread(&base_figures);
+    // Whole runs as units: their spread is at least what their repetitions imply.
+    let floor = stats::headline_spread_floor(&base);
+    let spread = stats::run_to_run_spread(&base_figures).map(|s| s.max(floor.unwrap_or(0.0)));
     let (m, n) = (base.len(), new.len());
     let mut row = Row {
         key: key.clone(),
@@ -50,6 +58,8 @@ pub(super) fn judge(
         base_units: m,
         new_units: n,
         spread,
+        base_set_aside,
+        new_set_aside,
         verdict: Verdict::Unchanged,
         note: None,
     };
@@ -60,14 +70,14 @@ pub(super) fn judge(
     }
     let significant = if n >= 2 {
         let p = stats::mann_whitney_u(&base_figures, &new_figures).map(|t| t.p_value);
-        row.ci = stats::ratio_interval(base, new, &options.bootstrap);
+        row.ci = stats::ratio_interval(&base, &new, &options.bootstrap);
         row.p_value = p;
         row.test = Some(Test::MannWhitney);
         let s = spread.unwrap_or(0.0);
         let beyond_spread = |ci: Interval| ci.lower > s.exp() - 1.0 || ci.upper < (-s).exp() - 1.0;
         p.is_some_and(|p| p < options.alpha) && row.ci.is_some_and(beyond_spread)
     } else {
-        let p = stats::prediction_test(&base_figures, new_median);
+        let p = stats::prediction_test(&base_figures, new_median, floor.unwrap_or(0.0) / 2.0);
         row.p_value = p;
         row.test = Some(Test::Prediction);
         if p.is_none() && spread == Some(0.0) {

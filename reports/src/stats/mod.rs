@@ -8,6 +8,7 @@ mod bootstrap;
 mod fdr;
 mod mann_whitney;
 mod normal;
+mod outlier;
 mod robust;
 mod student_t;
 mod units;
@@ -16,6 +17,7 @@ pub use bootstrap::{ratio_interval, Bootstrap, Interval};
 pub use fdr::{benjamini_hochberg, Adjusted};
 pub use hwbench_schema::numbers::{median, median_of_sorted, SplitMix64};
 pub use mann_whitney::{mann_whitney_u, smallest_p_value, MannWhitney};
+pub use outlier::{grubbs_outlier, without_outlier};
 pub use robust::{Summary, MAD_TO_SIGMA};
 pub use student_t::{prediction_test, two_sided_critical as t_critical, two_sided_p};
 pub use units::{Parts, Statistic, Unit};
@@ -56,6 +58,40 @@ pub fn run_to_run_spread(figures: &[f64]) -> Option<f64> {
     log_mean_sd(figures).map(|(_, sd)| 2.0 * sd)
 }
 
+/// The least run-to-run spread whole runs can have: the spread of a run's
+/// headline (the median of its repetitions) that its own repetitions imply,
+/// 2 x 1.2533 x sigma / sqrt(n) (the median of n normal figures has a
+/// standard deviation of about 1.2533 sigma / sqrt(n)), with sigma the
+/// pooled standard deviation of ln repetition figures inside the runs (each
+/// run's one outlying repetition set aside, as in a one-run comparison) and
+/// n their mean count. A few runs whose headlines happen to agree (a
+/// quantile read from one histogram bucket in each) cannot claim less
+/// spread than their repetitions show. `None` when no unit holds two
+/// repetitions or more.
+pub fn headline_spread_floor(runs: &[Unit]) -> Option<f64> {
+    let (mut variance_sum, mut count_sum, mut runs_with_repetitions) = (0.0, 0usize, 0usize);
+    for run in runs {
+        let Parts::Units(repetitions) = &run.parts else { continue };
+        let (kept, _) = without_outlier(repetitions);
+        let figures: Vec<f64> = kept.iter().map(|u| u.figure).collect();
+        if let Some((_, sd)) = log_mean_sd(&figures) {
+            variance_sum += sd * sd;
+            count_sum += figures.len();
+            runs_with_repetitions += 1;
+        }
+    }
+    if runs_with_repetitions == 0 {
+        return None;
+    }
+    let sigma = (variance_sum / runs_with_repetitions as f64).sqrt();
+    let n = count_sum as f64 / runs_with_repetitions as f64;
+    Some(2.0 * MEDIAN_SD_FACTOR * sigma / n.sqrt())
+}
+
+/// The standard deviation of the median of n normal figures, times sqrt(n)
+/// over sigma, for large n: sqrt(pi / 2).
+const MEDIAN_SD_FACTOR: f64 = 1.2533;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +125,18 @@ mod tests {
         assert!((run_to_run_spread(&[1.0, 1.1]).unwrap() - spread).abs() < 1e-12);
         assert_eq!(run_to_run_spread(&[5.0]), None);
         assert_eq!(run_to_run_spread(&[5.0, 0.0]), None);
+    }
+
+    #[test]
+    fn the_floor_is_the_spread_a_headline_inherits_from_its_repetitions() {
+        // Two runs of four repetitions, ln figures -d, -d, d, d in each: SD
+        // d x sqrt(4/3); a headline of 4 has 1.2533 x that / 2; doubled.
+        let d = 0.05_f64;
+        let run = || Unit { figure: 1.0, parts: Parts::Units([-d, -d, d, d].map(|l| Unit::fixed(l.exp())).to_vec()) };
+        let floor = headline_spread_floor(&[run(), run()]).unwrap();
+        let want = 2.0 * 1.2533 * d * (4.0f64 / 3.0).sqrt() / 2.0;
+        assert!((floor - want).abs() < 1e-12, "{floor} {want}");
+        // Runs without repetitions give no floor.
+        assert_eq!(headline_spread_floor(&[Unit::fixed(1.0), Unit::fixed(2.0)]), None);
     }
 }

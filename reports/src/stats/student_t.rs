@@ -37,14 +37,17 @@ pub fn two_sided_critical(p: f64, df: f64) -> f64 {
 /// Whether one new unit's figure is out of line with the baseline's units,
 /// on the log scale: t = (ln new - mean ln base) / (sd ln base *
 /// sqrt(1 + 1/m)) with m - 1 degrees of freedom, the two-sided p-value of
-/// the 1 - p prediction interval that just reaches `new`. `None` with fewer
-/// than two base figures, a figure that is not positive and finite, or base
-/// figures all equal: they then agree to their resolution (a quantile read
-/// from histogram buckets, a count), which leaves no spread to scale the new
-/// unit against, not a spread of zero (three equal p99 buckets made every
-/// other bucket 'p < 0.0001').
-pub fn prediction_test(base: &[f64], new: f64) -> Option<f64> {
+/// the 1 - p prediction interval that just reaches `new`. The standard
+/// deviation is at least `sd_floor` (what the base units' own repetitions
+/// imply, or 0). `None` with fewer than two base figures, a figure that is
+/// not positive and finite, or no spread at all (base figures all equal and
+/// no floor): they then agree to their resolution (a quantile read from
+/// histogram buckets, a count), which leaves no spread to scale the new unit
+/// against, not a spread of zero (three equal p99 buckets made every other
+/// bucket 'p < 0.0001').
+pub fn prediction_test(base: &[f64], new: f64, sd_floor: f64) -> Option<f64> {
     let (mean, sd) = log_mean_sd(base)?;
+    let sd = sd.max(sd_floor);
     if !(new.is_finite() && new > 0.0) {
         return None;
     }
@@ -202,13 +205,16 @@ mod tests {
     #[test]
     fn a_new_unit_inside_the_baseline_band_is_not_significant() {
         let base = [100.0, 102.0, 98.0, 101.0, 99.0];
-        assert!(prediction_test(&base, 100.5).unwrap() > 0.5);
+        assert!(prediction_test(&base, 100.5, 0.0).unwrap() > 0.5);
         // 20% away from a baseline whose logs have SD 1.6%: t = 10.5 with
         // 4 degrees of freedom, either way.
-        assert!(prediction_test(&base, 120.0).unwrap() < 1e-3);
-        assert!(prediction_test(&base, 80.0).unwrap() < 1e-3);
-        assert_eq!(prediction_test(&[5.0, 5.0], 5.0), None);
-        assert_eq!(prediction_test(&[5.0, 5.0], 6.0), None);
-        assert_eq!(prediction_test(&[5.0], 6.0), None);
+        assert!(prediction_test(&base, 120.0, 0.0).unwrap() < 1e-3);
+        assert!(prediction_test(&base, 80.0, 0.0).unwrap() < 1e-3);
+        assert_eq!(prediction_test(&[5.0, 5.0], 5.0, 0.0), None);
+        assert_eq!(prediction_test(&[5.0, 5.0], 6.0, 0.0), None);
+        // Equal figures whose repetitions spread: judged against that.
+        assert!(prediction_test(&[5.0, 5.0, 5.0], 6.0, 0.1).unwrap() > 0.05);
+        assert!(prediction_test(&[5.0, 5.0, 5.0], 6.0, 0.02).unwrap() < 0.05);
+        assert_eq!(prediction_test(&[5.0], 6.0, 0.0), None);
     }
 }

@@ -170,7 +170,7 @@ fn changed_rows(h: &mut String, c: &Comparison) {
             r.ci.map_or("n/a".into(), |ci| format!("[{}, {}]", format::percent(ci.lower), format::percent(ci.upper)));
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{} {}</td><td class=\"num\">{} {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}/{}</td><td class=\"num\">{}</td><td class=\"{v}\">{v}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{} {}</td><td class=\"num\">{} {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{v}\">{v}</td></tr>",
             esc(&r.key.id),
             esc(&r.key.params),
             esc(&r.metric),
@@ -181,8 +181,7 @@ fn changed_rows(h: &mut String, c: &Comparison) {
             format::percent(r.change),
             ci,
             r.p_value.map_or("n/a".into(), format::p_value),
-            r.base_units,
-            r.new_units,
+            esc(&render::units_text(r)),
             r.spread.map_or("n/a".into(), format::percent_unsigned),
             v = r.verdict.as_str()
         );
