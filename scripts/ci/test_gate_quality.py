@@ -127,14 +127,18 @@ class WholePass(unittest.TestCase):
         with tempfile.TemporaryDirectory() as work:
             runs = os.path.join(work, "runs")
             os.makedirs(runs)
+            earlier = os.path.join(work, "earlier")
+            os.makedirs(earlier)
             for k in range(4):
                 with open(os.path.join(runs, f"run{k}.json"), "w") as f:
                     json.dump(run_doc(f"run{k}", 100 + k), f)
+                with open(os.path.join(earlier, f"earlier{k}.json"), "w") as f:
+                    json.dump(run_doc(f"earlier{k}", 200 + k), f)
             figures_path = os.path.join(work, "figures.json")
             said = io.StringIO()
             with contextlib.redirect_stdout(said):
                 gq.main(["--hwbench", HWBENCH, "--from", runs, "--out", work, "--json", figures_path,
-                         "--baseline-runs", "3"])
+                         "--baseline-runs", "3", "--noise-model", earlier])
             with open(figures_path) as f:
                 figures = json.load(f)
         text = said.getvalue()
@@ -157,7 +161,12 @@ class WholePass(unittest.TestCase):
         model = figures["noise_model"]
         self.assertEqual(model["bandwidth +25%"]["detected"], 1, text)
         self.assertIn("unchanged pairs: gate failed in 0 of 12 (0.0%) comparisons (false-alarm rate)", text)
-        self.assertIn("noise model of 3 runs, unchanged: gate failed in 0 of 1 (0.0%)", text)
+        self.assertIn("noise model of the first 3 runs, unchanged: gate failed in 0 of 1 (0.0%)", text)
+        # The 4 stored runs as one baseline, each of the 4 runs judged.
+        stored = figures["stored_noise_model"]
+        self.assertEqual((stored["unchanged"]["comparisons"], stored["unchanged"]["failed"]), (4, 0), text)
+        self.assertEqual(stored["bandwidth +25%"]["detected"], 4, text)
+        self.assertIn(f"noise model of 4 runs in {earlier}, unchanged: gate failed in 0 of 4 (0.0%)", text)
 
 
 if __name__ == "__main__":
