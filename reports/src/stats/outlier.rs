@@ -2,7 +2,7 @@
 //! repetition (or run) does not make a whole metric's spread wide.
 
 use super::student_t::two_sided_critical;
-use super::Unit;
+use super::{log_mean_sd, Unit};
 
 /// Fewest units the test is applied to. Below five, two equal figures and
 /// a third one make that third an "outlier" whatever its distance, which
@@ -16,37 +16,42 @@ pub const MIN_UNITS: usize = 5;
 /// (n - 1) / sqrt(n)), well past the 1% critical value.
 pub const ALPHA: f64 = 0.01;
 
-/// The index of the one unit Grubbs' two-sided test (level [`ALPHA`]) finds
-/// an outlier among `logs` (natural logarithms of unit figures), if any.
-/// G = max |x - mean| / sd against G_crit = (n - 1) / sqrt(n) x sqrt(t^2 /
-/// (n - 2 + t^2)), t the upper ALPHA / (2n) quantile of Student's t with
-/// n - 2 degrees of freedom. `None` with fewer than [`MIN_UNITS`] values,
-/// all values equal, or no value beyond G_crit. Tests one unit only: two
-/// transient units mask each other and leave the spread wide, which is
-/// right for a metric that moves between two levels.
-pub fn grubbs_outlier(logs: &[f64]) -> Option<usize> {
-    let n = logs.len();
-    if n < MIN_UNITS || logs.iter().any(|v| !v.is_finite()) {
+/// The index of the one figure Grubbs' two-sided test (level [`ALPHA`])
+/// finds an outlier on the log scale, if any. G = max |ln x - mean| / sd
+/// (mean and sd of the logs, [`log_mean_sd`]) against [`critical_value`].
+/// `None` with fewer than [`MIN_UNITS`] figures, a figure that is not
+/// positive and finite, all figures equal, or none beyond the critical
+/// value. Tests one figure only: two transient units mask each other and
+/// leave the spread wide, which is right for a metric that moves between
+/// two levels.
+pub fn grubbs_outlier(figures: &[f64]) -> Option<usize> {
+    if figures.len() < MIN_UNITS {
         return None;
     }
-    let nf = n as f64;
-    let mean = logs.iter().sum::<f64>() / nf;
-    let sd = (logs.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (nf - 1.0)).sqrt();
+    let (mean, sd) = log_mean_sd(figures)?;
     if sd == 0.0 {
         return None;
     }
-    let (farthest, distance) = logs.iter().map(|v| (v - mean).abs()).enumerate().max_by(|a, b| a.1.total_cmp(&b.1))?;
-    let t = two_sided_critical(ALPHA / nf, nf - 2.0);
-    let critical = (nf - 1.0) / nf.sqrt() * (t * t / (nf - 2.0 + t * t)).sqrt();
-    (distance / sd > critical).then_some(farthest)
+    let (farthest, distance) =
+        figures.iter().map(|v| (v.ln() - mean).abs()).enumerate().max_by(|a, b| a.1.total_cmp(&b.1))?;
+    (distance / sd > critical_value(figures.len(), ALPHA)).then_some(farthest)
+}
+
+/// Grubbs' critical G for `n` values at two-sided level `alpha`:
+/// (n - 1) / sqrt(n) x sqrt(t^2 / (n - 2 + t^2)), t the upper alpha / (2n)
+/// quantile of Student's t with n - 2 degrees of freedom.
+fn critical_value(n: usize, alpha: f64) -> f64 {
+    let n = n as f64;
+    let t = two_sided_critical(alpha / n, n - 2.0);
+    (n - 1.0) / n.sqrt() * (t * t / (n - 2.0 + t * t)).sqrt()
 }
 
 /// `units` without the one Grubbs' test finds an outlier on the log scale
 /// of their figures, and that unit's figure; all of them when there is none
 /// (or a figure is not positive).
 pub fn without_outlier(units: &[Unit]) -> (Vec<Unit>, Option<f64>) {
-    let logs: Vec<f64> = units.iter().map(|u| u.figure.ln()).collect();
-    match grubbs_outlier(&logs) {
+    let figures: Vec<f64> = units.iter().map(|u| u.figure).collect();
+    match grubbs_outlier(&figures) {
         Some(i) => {
             let kept = units.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, u)| u.clone()).collect();
             (kept, Some(units[i].figure))
@@ -59,38 +64,29 @@ pub fn without_outlier(units: &[Unit]) -> (Vec<Unit>, Option<f64>) {
 mod tests {
     use super::*;
 
-    fn logs(figures: &[f64]) -> Vec<f64> {
-        figures.iter().map(|v| v.ln()).collect()
-    }
-
     #[test]
     fn the_critical_values_for_five_units_are_the_tabulated_ones() {
         // Published tables, n = 5 two-sided: 1.715 at 5%, 1.764 at 1%.
-        let n = 5.0_f64;
-        let critical = |alpha: f64| {
-            let t = two_sided_critical(alpha / n, n - 2.0);
-            (n - 1.0) / n.sqrt() * (t * t / (n - 2.0 + t * t)).sqrt()
-        };
-        assert!((critical(0.05) - 1.715).abs() < 0.001, "{}", critical(0.05));
-        assert!((critical(ALPHA) - 1.764).abs() < 0.001, "{}", critical(ALPHA));
+        assert!((critical_value(5, 0.05) - 1.715).abs() < 0.001, "{}", critical_value(5, 0.05));
+        assert!((critical_value(5, ALPHA) - 1.764).abs() < 0.001, "{}", critical_value(5, ALPHA));
     }
 
     #[test]
     fn one_transient_repetition_in_five_is_found() {
         // STREAM on a VM: four repetitions near 34 GB/s, one at 57.
-        assert_eq!(grubbs_outlier(&logs(&[34.4, 34.3, 57.0, 34.4, 34.5])), Some(2));
+        assert_eq!(grubbs_outlier(&[34.4, 34.3, 57.0, 34.4, 34.5]), Some(2));
         // Latency with one slow repetition.
-        assert_eq!(grubbs_outlier(&logs(&[164.0, 163.5, 164.4, 190.0, 165.7])), Some(3));
+        assert_eq!(grubbs_outlier(&[164.0, 163.5, 164.4, 190.0, 165.7]), Some(3));
     }
 
     #[test]
     fn spread_out_or_two_level_figures_have_no_outlier() {
         // Evenly spread: nothing stands out.
-        assert_eq!(grubbs_outlier(&logs(&[100.0, 104.0, 108.0, 112.0, 116.0])), None);
+        assert_eq!(grubbs_outlier(&[100.0, 104.0, 108.0, 112.0, 116.0]), None);
         // Two transients mask each other: the metric moves between levels.
-        assert_eq!(grubbs_outlier(&logs(&[34.0, 34.2, 34.4, 58.0, 60.0])), None);
+        assert_eq!(grubbs_outlier(&[34.0, 34.2, 34.4, 58.0, 60.0]), None);
         // Quantized tails: three in one bucket, two in others.
-        assert_eq!(grubbs_outlier(&logs(&[3.8, 3.8, 3.8, 4.35, 4.46])), None);
+        assert_eq!(grubbs_outlier(&[3.8, 3.8, 3.8, 4.35, 4.46]), None);
     }
 
     #[test]
@@ -105,8 +101,9 @@ mod tests {
 
     #[test]
     fn fewer_than_five_units_or_no_spread_give_nothing() {
-        assert_eq!(grubbs_outlier(&logs(&[1.0, 1.0, 1.0, 9.0])), None);
-        assert_eq!(grubbs_outlier(&logs(&[2.0; 6])), None);
+        assert_eq!(grubbs_outlier(&[1.0, 1.0, 1.0, 9.0]), None);
+        assert_eq!(grubbs_outlier(&[2.0; 6]), None);
         assert_eq!(grubbs_outlier(&[]), None);
+        assert_eq!(grubbs_outlier(&[34.4, 34.3, 57.0, 34.4, 0.0]), None);
     }
 }
