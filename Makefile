@@ -5,8 +5,10 @@
 
 CARGO ?= cargo
 HWBENCH := target/release/hwbench
-# Debian packages compiling hwbench needs (hwlocality and wgpu link them).
-BUILD_PACKAGES := pkg-config libhwloc-dev libudev-dev
+# Debian packages compiling hwbench needs (hwloc's static library links
+# libudev). hwloc itself, at least 2.10, comes from scripts/dev/hwloc-static
+# (bookworm-backports on Debian 12), which stages its static library.
+BUILD_PACKAGES := pkg-config libudev-dev
 # What `make run` adds: lavapipe, Mesa's Vulkan on the CPU, so the GPU
 # benchmarks have an adapter on a machine without a GPU driver.
 RUN_PACKAGES := mesa-vulkan-drivers
@@ -21,6 +23,7 @@ include $(sort $(wildcard mk/*.mk))
 deps: deps-build deps-run deps-test
 deps-build:
 	@scripts/dev/install-deps $(BUILD_PACKAGES)
+	@scripts/dev/hwloc-static
 deps-run:
 	@scripts/dev/install-deps $(RUN_PACKAGES)
 deps-test:
