@@ -26,9 +26,6 @@ pub enum ProbeError {
     /// hwloc failed to load or answer.
     #[error("{0}")]
     Hwloc(String),
-    /// The environment points hwloc at another machine than this one.
-    #[error("{0}")]
-    HwlocEnvironment(String),
     /// A fixture root that describes no machine.
     #[error(transparent)]
     Root(#[from] RootError),

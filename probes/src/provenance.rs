@@ -93,6 +93,7 @@ pub fn probe(root: &SysRoot, topology: &Topology, rustc: Fact<String>) -> Machin
         },
         hypervisor: hypervisor(root, &field("flags")),
         rustc,
+        hwloc: Fact::Known(crate::topology::version_text(crate::topology::hwloc_version())),
         load_average: match root.read("/proc/loadavg") {
             Ok(text) => parse_loadavg(&text)
                 .map(Fact::Known)

@@ -119,7 +119,7 @@ pub enum InterferencePoint {
 fn split_cpus(host: &Host, p: &InterferencePoint) -> Result<(Vec<u32>, Vec<u32>), BenchError> {
     let &InterferencePoint::Pair { victim_cpu_node, aggressor_cpu_node, victim_threads, aggressor_threads, .. } = p
     else {
-        return Err(BenchError::Unavailable(nodes::NO_CPULESS_NODE.into()));
+        return Err(BenchError::Unavailable(nodes::no_cpuless_node(host)));
     };
     let victim_all = nodes::initiator_cpus(&host.topology, victim_cpu_node)?;
     let victim: Vec<u32> = victim_all.iter().copied().take(victim_threads.max(1) as usize).collect();
@@ -200,7 +200,7 @@ impl Benchmark for Interference {
     fn measure(&mut self, point: &InterferencePoint, session: &mut Session) -> Result<Measured, BenchError> {
         let (victim_cpus, aggressor_cpus) = split_cpus(session.host(), point)?;
         let &InterferencePoint::Pair { victim, aggressor, mix, bytes, traffic_bytes, page, .. } = point else {
-            return Err(BenchError::Unavailable(nodes::NO_CPULESS_NODE.into()));
+            return Err(BenchError::Unavailable(nodes::no_cpuless_node(session.host())));
         };
         let host = session.host().clone();
         let chased = placed::place(&host, bytes, page, victim)?;
