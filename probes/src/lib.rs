@@ -7,6 +7,7 @@ pub mod counters;
 pub mod energy;
 pub mod interference;
 pub mod interleave;
+pub mod limits;
 pub mod mempolicy;
 pub mod migrate;
 pub mod placement;

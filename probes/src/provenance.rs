@@ -1,7 +1,7 @@
 //! Provenance: what the machine and its software were during a run. Each
 //! fact is a value or "unknown" with the reason (docs/METHODS.md, "Provenance").
 
-mod dmi;
+pub(crate) mod dmi;
 mod pci;
 
 use hwbench_schema::{Fact, Machine, Topology};

@@ -480,6 +480,30 @@ pub struct Metric {
     /// is then the median of the repetitions' values. Empty: one repetition.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repetitions: Vec<Repetition>,
+    /// What the figure counts and how that relates to its limit (STREAM's
+    /// logical bytes against the bus traffic with write-allocate, one
+    /// direction of a link or both, dense FLOP/s). Absent for figures no
+    /// hardware limit applies to (latencies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<String>,
+    /// The hardware limit the figure is set beside (value, unit,
+    /// derivation), or `{"unknown": why}` when the machine does not say
+    /// enough to derive it. Absent for figures no limit applies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Fact<Limit>>,
+    /// `value` over the limit's value, when the limit is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of_limit: Option<f64>,
+}
+
+/// A hardware limit: what the hardware can do at most, in a metric's unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Limit {
+    pub value: f64,
+    pub unit: String,
+    /// How the figure was derived, with its inputs ("16 channels x 4800
+    /// MT/s x 8 B (SMBIOS type 17: 16 populated DDR5 devices) = 614.4 GB/s").
+    pub derivation: String,
 }
 
 /// One repetition of a metric: its own figure from its own samples.
@@ -504,6 +528,9 @@ impl Metric {
             samples,
             better,
             repetitions: Vec::new(),
+            counts: None,
+            limit: None,
+            of_limit: None,
         }
     }
 
