@@ -61,7 +61,8 @@ fn topology_json_of_a_two_socket_cxl_fixture() {
     // Human output shows the tier and its evidence.
     let out = hwbench(&["topology", "--sysfs-root", root.to_str().unwrap()]);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("Cxl") && text.contains("evidence: no CPUs"), "{text}");
+    assert!(text.contains("Cxl") && text.contains("evidence: hwloc subtype CXL-DRAM"), "{text}");
+    assert!(text.contains("PCI device 0000:35:00.0; no CPUs"), "{text}");
 }
 
 /// Trees as real kernels and firmware write them (tests/fixtures/sysfs/

@@ -43,23 +43,38 @@ pub fn classify(topology: &mut Topology, reference: u32, measured_latency_ns: &B
     }
 }
 
+/// The node's label: hwloc's subtype decides when it names a tier (with
+/// the device behind the node), the facts below otherwise; the facts are
+/// evidence either way.
 fn label(
     node: &NumaNode,
     reference: Option<&NumaNode>,
     dram_tier: Option<u32>,
     measured: &BTreeMap<u32, f64>,
 ) -> TierLabel {
+    let mut facts = by_facts(node, reference, dram_tier, measured);
+    let Some(subtype) = &node.subtype else { return facts };
+    let Some(tier) = tier_of_subtype(subtype) else {
+        facts.evidence.insert(0, format!("hwloc subtype {subtype} (not a tier by itself)"));
+        return facts;
+    };
+    let mut evidence = vec![format!("hwloc subtype {subtype}")];
+    if let Some(device) = node.infos.get("PCIBusID").or_else(|| node.infos.get("CXLDevice")) {
+        evidence.push(format!("PCI device {device}"));
+    }
+    evidence.extend(facts.evidence);
+    TierLabel { tier, evidence }
+}
+
+/// The label the node's CPUs, kernel tier, HMAT figures, distance and
+/// measured latency give.
+fn by_facts(
+    node: &NumaNode,
+    reference: Option<&NumaNode>,
+    dram_tier: Option<u32>,
+    measured: &BTreeMap<u32, f64>,
+) -> TierLabel {
     let mut evidence = Vec::new();
-    if let Some(tier) = node.subtype.as_deref().and_then(tier_of_subtype) {
-        evidence.push(format!("hwloc subtype {}", node.subtype.as_deref().unwrap_or_default()));
-        if let Some(device) = node.infos.get("PCIBusID").or_else(|| node.infos.get("CXLDevice")) {
-            evidence.push(format!("PCI device {device}"));
-        }
-        return TierLabel { tier, evidence };
-    }
-    if let Some(subtype) = &node.subtype {
-        evidence.push(format!("hwloc subtype {subtype} (not a tier by itself)"));
-    }
     let is_reference = reference.is_some_and(|r| r.os_index == node.os_index);
     let ref_hmat = reference.and_then(|r| hmat_of(r, r.os_index));
     let hmat = reference.and_then(|r| hmat_of(node, r.os_index));

@@ -38,6 +38,9 @@ fn two_sockets_plus_a_cpu_less_node_are_read_right() {
     assert_eq!(cxl[0].read_bandwidth_mbps, Some(30000));
     assert_eq!(cxl[0].write_bandwidth_mbps, Some(20000));
     assert_eq!(t.nodes[2].memory_tier, Some(22));
+    // hwloc follows the kmem DAX device to its CXL region and memory device.
+    assert_eq!(t.nodes[2].subtype.as_deref(), Some("CXL-DRAM"));
+    assert_eq!(t.nodes[2].infos["CXLDevice"], "0000:35:00.0");
     assert_eq!(t.nodes[0].memory_tier, Some(4));
     assert_eq!(t.memory_tiers.len(), 2);
     // Caches: per core L1d, L1i, L2; per package L3 (2 x 32 MiB).

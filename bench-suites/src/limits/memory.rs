@@ -159,6 +159,31 @@ mod tests {
         assert!(read.contains("no stores"), "{read}");
     }
 
+    /// The two-socket fixture: 8 channels of DDR5-4800 per socket in SMBIOS,
+    /// a CXL expander (node 2) behind a 32 GT/s x8 link that hwloc names.
+    #[test]
+    fn a_fixture_machine_gives_its_dram_and_cxl_limits() {
+        let root = hwbench_probes::SysRoot::new(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/sysfs/two-socket-cxl"),
+        );
+        let topology = hwbench_probes::topology::probe_classified(&root).unwrap();
+        let limits = MemoryLimits::probe(&Host::new(root, topology));
+        let triad = params(&[("kernel", "triad".into())]);
+        let limit = |extra: &[(&str, ParamValue)]| {
+            let mut p = triad.clone();
+            p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+            limits.bandwidth("memory.bandwidth", &p, "bandwidth").1.known().cloned().unwrap()
+        };
+        let node0 = limit(&[("node", 0u64.into())]);
+        assert!((node0.value - 307.2).abs() < 1e-9, "{node0:?}");
+        assert!(node0.derivation.contains("socket 0: 8 channels x 4800 MT/s x 8 B"), "{}", node0.derivation);
+        let spread = limit(&[]);
+        assert!((spread.value - 614.4).abs() < 1e-9, "{spread:?}");
+        let cxl = limit(&[("node", 2u64.into())]);
+        assert!((cxl.value - 32.0 * 8.0 * 128.0 / 130.0 / 8.0).abs() < 1e-9, "{cxl:?}");
+        assert!(cxl.derivation.contains("CXL: PCIe link of 0000:35:00.0"), "{}", cxl.derivation);
+    }
+
     #[test]
     fn the_nodes_of_a_record() {
         assert_eq!(nodes_of(&params(&[("node", 2u64.into()), ("cpu_node", 0u64.into())]), &[0, 1]), [2]);
