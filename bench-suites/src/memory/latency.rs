@@ -59,7 +59,7 @@ const PER_OCTAVE: Param<u32> =
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "idle memory latency by random pointer chase over working-set sizes",
-    metrics: "latency ns (median), latency_min ns, latency_p50/p99/p999 ns (timed batches); summary record memory.latency.levels: l1, l2, l3, dram ns",
+    metrics: "latency ns (median), latency_min ns, latency_p50/p99/p999 ns (timed batches); summary record memory.latency.levels: l1, l2, l3, dram ns, the plateaus the curve measured",
     params: &[
         BYTES.spec,
         PAGE.spec,
