@@ -2,11 +2,15 @@
 //! and DRAM, and saying where the declaration and the curve disagree
 //! (docs/METHODS.md, "Memory latency").
 //!
-//! - DRAM is the last plateau, when the curve ends on it and either reaches
-//!   [`DRAM_PAST`] times the largest declared cache or has more plateaus
-//!   than there are declared levels. A curve that ends on a plateau short
-//!   of that leaves its last plateau unnamed (a cache or DRAM: the sweep
-//!   cannot tell); a curve still rising at its largest size has no DRAM.
+//! - DRAM is the last plateau, when the curve ends on it (see
+//!   [`Shape::ends_on_plateau`]) and either reaches [`DRAM_PAST`] times the
+//!   largest declared cache or has more plateaus than there are declared
+//!   levels. Declared sizes are taken as upper bounds (a hypervisor passes
+//!   the host's; [`DRAM_PAST`] leaves room for an exclusive cache), so past
+//!   twice the largest only DRAM is left. A curve that ends on a plateau
+//!   short of that leaves its last plateau unnamed (a cache or DRAM: the
+//!   sweep cannot tell); a curve still rising for an octave past its last
+//!   plateau has no DRAM.
 //! - The other plateaus are matched to the declared levels in order: each
 //!   plateau's extent (the step above it) to a declared size, keeping the
 //!   order of both, every plateau or every level matched (whichever are
@@ -259,6 +263,18 @@ mod tests {
     }
 
     #[test]
+    fn a_last_point_that_jumps_leaves_dram_named_and_no_cache_with_its_figure() {
+        // Seen on the guest under load: the last size at 2.2x DRAM's latency.
+        let caches = [(1, 48 * KIB), (2, 2 * MIB), (3, 480 * MIB)];
+        let mut s = shape(1 << 30, &[(48 * KIB, 1.2), (2 * MIB, 4.5), (4 * MIB, 70.0)], 400.0);
+        s.points.last_mut().unwrap().1 = 880.0;
+        let s = find(&s.points).unwrap();
+        let naming = name(&s, &caches);
+        assert_eq!(names(&naming), [Some("l1"), Some("l2"), Some("l3"), Some("dram")]);
+        assert_eq!(s.plateaus[2].latency_ns, 70.0);
+    }
+
+    #[test]
     fn a_declared_level_without_a_plateau_is_absent_never_the_next_one() {
         let caches = [(1, 48 * KIB), (2, 2 * MIB), (3, 480 * MIB)];
         let s = shape(1 << 30, &[(48 * KIB, 1.2), (2 * MIB, 4.5)], 100.0);
@@ -300,8 +316,14 @@ mod tests {
 
     #[test]
     fn a_curve_still_rising_has_no_dram_and_its_plateaus_are_caches() {
-        // One point past the third plateau, 4x its latency, ends the sweep.
-        let s = shape(48 * MIB, &[(48 * KIB, 1.2), (2 * MIB, 4.5), (32 * MIB, 30.0)], 120.0);
+        // Past the third plateau latency doubles with every point for an octave and more.
+        let mut curve: Vec<(u64, f64)> = shape(32 * MIB, &[(48 * KIB, 1.2), (2 * MIB, 4.5)], 30.0).points;
+        curve.extend(
+            (1..=5)
+                .map(|k| ((32 * MIB) as f64 * 2f64.powf(f64::from(k) / 3.0)).round() as u64)
+                .zip([60.0, 120.0, 240.0, 480.0, 960.0]),
+        );
+        let s = find(&curve).unwrap();
         assert!(!s.ends_on_plateau());
         let naming = name(&s, &CACHES);
         assert_eq!(names(&naming), [Some("l1"), Some("l2"), Some("l3")]);

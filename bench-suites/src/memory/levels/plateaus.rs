@@ -78,9 +78,17 @@ impl Plateau {
 }
 
 impl Shape {
-    /// True when the curve's largest size lies on its last plateau.
+    /// True when the curve ends on its last plateau: the points past it,
+    /// if any, cover less than [`MIN_PLATEAU_OCTAVES`], too little to be a
+    /// level of their own (a last point that jumps; the start of a step
+    /// the sweep stops in).
     pub fn ends_on_plateau(&self) -> bool {
-        self.plateaus.last().is_some_and(|p| p.last + 1 == self.points.len())
+        let (Some(last), n) = (self.plateaus.last(), self.points.len()) else { return false };
+        if last.last + 1 == n {
+            return true;
+        }
+        let x: Vec<f64> = self.points.iter().map(|p| (p.0 as f64).log2()).collect();
+        coverage(&x, last.last + 1, n - 1) < MIN_PLATEAU_OCTAVES
     }
 
     /// The largest size of the curve, bytes.
@@ -279,14 +287,18 @@ mod tests {
     }
 
     #[test]
-    fn a_last_point_that_doubles_ends_the_curve_off_its_plateau() {
-        // One point past a plateau may be a real step: it is kept, and the
-        // curve no longer ends on the plateau.
+    fn a_last_point_that_doubles_is_kept_and_too_little_to_end_the_plateau() {
+        // The end points are not smoothed: the point stays off the plateau
+        // and out of its figure, and covers too little to be a level.
         let mut curve = sweep(1 << 30, 3, staircase);
-        curve.last_mut().unwrap().1 *= 2.0;
+        curve.last_mut().unwrap().1 *= 2.2;
         let shape = find(&curve).unwrap();
         assert_eq!(latencies(&shape), [1.2, 4.5, 30.0, 100.0]);
-        assert!(!shape.ends_on_plateau());
+        assert_eq!(shape.plateaus[3].last, curve.len() - 2);
+        assert!(shape.ends_on_plateau());
+        // At one point per octave, a last point on a level of its own covers an octave.
+        let shape = find(&sweep(64 * MIB, 1, staircase)).unwrap();
+        assert_eq!(latencies(&shape), [1.2, 4.5, 30.0, 100.0]);
     }
 
     #[test]
@@ -378,10 +390,13 @@ mod tests {
     }
 
     #[test]
-    fn latency_still_rising_at_the_largest_size_does_not_end_on_a_plateau() {
+    fn latency_rising_for_an_octave_past_the_last_plateau_does_not_end_on_it() {
+        // 16x per doubling past 32 MiB, up to 128 MiB: five points, no plateau.
         let rising = |b: u64| if b <= 32 * MIB { staircase(b) } else { 30.0 * (b as f64 / (32 * MIB) as f64).powi(4) };
-        let shape = find(&sweep(64 * MIB, 3, rising)).unwrap();
+        let shape = find(&sweep(128 * MIB, 3, rising)).unwrap();
         assert_eq!(latencies(&shape), [1.2, 4.5, 30.0]);
         assert!(!shape.ends_on_plateau());
+        // Up to 60 MiB, two points past it: too little to be a level.
+        assert!(find(&sweep(60 * MIB, 3, rising)).unwrap().ends_on_plateau());
     }
 }
