@@ -6,6 +6,8 @@
 
 pub mod names;
 pub mod plateaus;
+#[cfg(test)]
+mod synthetic;
 
 use std::collections::BTreeMap;
 
@@ -85,10 +87,12 @@ fn rule() -> Value {
         "curve": "headline latency against working-set size, as log2 bytes and ln ns, smoothed by a running median of 3 (the end points kept)",
         "step_ratio": STEP_RATIO,
         "min_plateau_octaves": MIN_PLATEAU_OCTAVES,
+        "plateaus": "neighbouring groups of points merged while their medians differ by less than step_ratio; a group covering min_plateau_octaves is a plateau; neighbouring plateaus are one unless the median rises by step_ratio and the curve climbs by step_ratio between them",
         "step_position": "where the smoothed curve crosses the geometric mean of the two plateaus' latencies, interpolated in log-log",
-        "matching": "plateaus below the last to declared levels in order, the least total log-size distance between each plateau's upper step and the declared size",
-        "dram": format!("the last plateau, when the curve ends on it and reaches {}x the largest declared cache or has more plateaus than declared levels", names::DRAM_PAST),
-        "disagree_factor": names::DISAGREE_FACTOR,
+        "margin": names::MARGIN,
+        "dram": "the last plateau, when the curve ends on it and reaches margin x the largest declared cache or has more plateaus than declared levels",
+        "matching": "the other plateaus in order, each to the lowest declared level not yet taken whose size times margin reaches the plateau's largest point",
+        "disagreement": "a declared size more than margin x the size its plateau steps up by; a declared level with no plateau below a named one; a plateau with no name",
         "method": "docs/METHODS.md, Memory latency",
     })
 }
@@ -154,18 +158,16 @@ fn boundaries(shape: &Shape, names: &[Option<String>]) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use super::synthetic::{self, steps, KIB, MIB};
     use super::*;
-
-    const KIB: u64 = 1 << 10;
-    const MIB: u64 = 1 << 20;
 
     /// A sweep's latency metrics, 3 sizes per octave from 4 KiB to 1 GiB,
     /// measured in two repetitions: `latency(bytes)` ns, then 10% more.
     fn sweep(latency: impl Fn(u64) -> f64) -> Vec<(u64, Metric)> {
-        (0..=54)
-            .map(|k| (4096.0 * 2f64.powf(f64::from(k) / 3.0)).round() as u64)
-            .map(|b| {
-                let reps = [latency(b), latency(b) * 1.1];
+        synthetic::sweep(1 << 30, 3, latency)
+            .into_iter()
+            .map(|(b, ns)| {
+                let reps = [ns, ns * 1.1];
                 let metric = Metric {
                     repetitions: reps.iter().map(|&value| Repetition { value, sample_count: 0 }).collect(),
                     ..Metric::new("latency", "ns", median(&reps).unwrap(), "median", Vec::new(), Better::Lower)
@@ -189,12 +191,7 @@ mod tests {
 
     #[test]
     fn measured_levels_carry_one_figure_per_repetition_and_the_facts_beside_the_declared() {
-        let staircase = |b: u64| match b {
-            b if b <= 48 * KIB => 1.2,
-            b if b <= 2 * MIB => 4.5,
-            b if b <= 6 * MIB => 30.0,
-            _ => 100.0,
-        };
+        let staircase = steps(&[(48 * KIB, 1.2), (2 * MIB, 4.5), (6 * MIB, 30.0)], 100.0);
         let (record, disagreements) = levels(&sweep(staircase), &GUEST);
         let names: Vec<&str> = record.metrics.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["l1", "l2", "l3", "dram"]);
@@ -223,11 +220,7 @@ mod tests {
 
     #[test]
     fn a_declared_level_without_a_plateau_has_no_metric_and_says_why() {
-        let no_l3 = |b: u64| match b {
-            b if b <= 48 * KIB => 1.2,
-            b if b <= 2 * MIB => 4.5,
-            _ => 100.0,
-        };
+        let no_l3 = steps(&[(48 * KIB, 1.2), (2 * MIB, 4.5)], 100.0);
         let (record, disagreements) = levels(&sweep(no_l3), &GUEST);
         let names: Vec<&str> = record.metrics.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["l1", "l2", "dram"], "l3 is not filled with DRAM's figure");

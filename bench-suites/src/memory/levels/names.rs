@@ -2,34 +2,35 @@
 //! and DRAM, and saying where the declaration and the curve disagree
 //! (docs/METHODS.md, "Memory latency").
 //!
+//! Declared sizes are trusted to within [`MARGIN`] as upper bounds: a
+//! hypervisor passes the host's sizes, which the guest may not get, and no
+//! cache shows a plateau past [`MARGIN`] times its declared size (the
+//! margin leaves room for an exclusive cache beside the level below).
+//!
 //! - DRAM is the last plateau, when the curve ends on it (see
-//!   [`Shape::ends_on_plateau`]) and either reaches [`DRAM_PAST`] times the
+//!   [`Shape::ends_on_plateau`]) and either reaches [`MARGIN`] times the
 //!   largest declared cache or has more plateaus than there are declared
-//!   levels. Declared sizes are taken as upper bounds (a hypervisor passes
-//!   the host's; [`DRAM_PAST`] leaves room for an exclusive cache), so past
-//!   twice the largest only DRAM is left. A curve that ends on a plateau
-//!   short of that leaves its last plateau unnamed (a cache or DRAM: the
-//!   sweep cannot tell); a curve still rising for an octave past its last
-//!   plateau has no DRAM.
-//! - The other plateaus are matched to the declared levels in order: each
-//!   plateau's extent (the step above it) to a declared size, keeping the
-//!   order of both, every plateau or every level matched (whichever are
-//!   fewer), with the least total distance in log size. A declared level
-//!   left over has no figure; a plateau left over has no name.
-//! - A matched level disagrees with its declaration when its declared size
-//!   lies more than [`DISAGREE_FACTOR`] beyond the two sizes its step lies
+//!   levels. A curve that ends on a plateau short of that leaves its last
+//!   plateau unnamed (a cache or DRAM: the sweep cannot tell); a curve
+//!   still rising for an octave past its last plateau has no DRAM.
+//! - The other plateaus take the declared names in order: each, ascending,
+//!   the lowest level not yet taken that can hold it (its declared size
+//!   times [`MARGIN`] reaches the plateau's largest point). A level passed
+//!   over or never reached has no figure; a plateau with no level left has
+//!   no name. In order, an inflated declaration (a 480 MiB L3 measured as
+//!   8 MiB) still names the plateau that is there, and never a DRAM-like
+//!   plateau above it.
+//! - A named level disagrees with its declaration when its declared size is
+//!   more than [`MARGIN`] times the larger of the two sizes its step lies
 //!   between; a declared level with no plateau of its own disagrees when
-//!   the curve names a plateau above it.
+//!   the curve names a plateau above it; a plateau with no name disagrees.
 
 use hwbench_schema::units::format_bytes;
 
 use super::plateaus::{Plateau, Shape};
 
-/// The last plateau is DRAM once the curve reaches this many times the
-/// largest declared cache.
-pub const DRAM_PAST: u64 = 2;
-/// Declared and measured sizes disagree beyond this factor.
-pub const DISAGREE_FACTOR: f64 = 2.0;
+/// Declared sizes are trusted to within this factor (see the module).
+pub const MARGIN: u64 = 2;
 /// The name of the DRAM level.
 pub const DRAM: &str = "dram";
 
@@ -52,7 +53,7 @@ pub fn name(shape: &Shape, caches: &[(u8, u64)]) -> Naming {
     let plateaus = &shape.plateaus;
     let mut naming = Naming { names: vec![None; plateaus.len()], ..Naming::default() };
     let largest_cache = caches.last().copied();
-    let reaches_past = largest_cache.is_none_or(|(_, bytes)| shape.largest() >= DRAM_PAST * bytes);
+    let reaches_past = largest_cache.is_none_or(|(_, bytes)| shape.largest() >= MARGIN.saturating_mul(bytes));
     let ends = shape.ends_on_plateau();
     let dram = ends && (reaches_past || plateaus.len() > caches.len());
     let candidates = if ends { plateaus.len() - 1 } else { plateaus.len() };
@@ -65,9 +66,7 @@ pub fn name(shape: &Shape, caches: &[(u8, u64)]) -> Naming {
         }
         naming.absent.push((DRAM.into(), why));
     }
-    let extents: Vec<f64> = (0..candidates).map(|k| (extent(shape, k).0 as f64).log2()).collect();
-    let declared: Vec<f64> = caches.iter().map(|c| (c.1 as f64).log2()).collect();
-    let pairs = align(&extents, &declared);
+    let pairs = matching(shape, candidates, caches);
     for &(k, j) in &pairs {
         naming.names[k] = Some(level_name(caches[j].0));
     }
@@ -127,18 +126,6 @@ fn ns(latency: f64) -> String {
     format!("{latency:.1} ns")
 }
 
-/// How far plateau `k` reaches: its step's bracket, or from its last size
-/// on when the curve rises past it with no plateau after.
-fn extent(shape: &Shape, k: usize) -> (u64, (u64, u64)) {
-    match shape.steps.get(k) {
-        Some(step) => (step.bytes, step.between),
-        None => {
-            let last = shape.points[shape.plateaus[k].last].0;
-            (last, (last, u64::MAX))
-        }
-    }
-}
-
 /// "latency reaches DRAM (266.1 ns) by 8 MiB": where plateau `k` begins.
 fn reaches(shape: &Shape, k: usize, naming: &Naming) -> String {
     let p = &shape.plateaus[k];
@@ -146,20 +133,23 @@ fn reaches(shape: &Shape, k: usize, naming: &Naming) -> String {
     format!("latency reaches {what} ({}) by {}", ns(p.latency_ns), format_bytes(shape.points[p.first].0))
 }
 
-/// The sentence when cache plateau `k`, matched to `cache`, ends more than
-/// the factor away from its declared size.
+/// The sentence when cache plateau `k`, named after `cache`, steps up to
+/// the next plateau more than the margin below its declared size.
 fn capacity_disagreement(shape: &Shape, k: usize, (level, declared): (u8, u64), naming: &Naming) -> Option<String> {
-    let (at, (low, high)) = extent(shape, k);
-    let p: &Plateau = &shape.plateaus[k];
-    let head = format!("declared {} {}", upper(level), format_bytes(declared));
-    let plateau = format!("the {} plateau, {}", upper(level), ns(p.latency_ns));
-    if declared as f64 > DISAGREE_FACTOR * high as f64 {
-        Some(format!("{head}; {} ({plateau}, ends near {})", reaches(shape, k + 1, naming), format_bytes(at)))
-    } else if (declared as f64) * DISAGREE_FACTOR < low as f64 {
-        Some(format!("{head}; latency stays on {plateau}, up to {}", format_bytes(low)))
-    } else {
-        None
+    let step = shape.steps.get(k)?;
+    if declared <= MARGIN.saturating_mul(step.between.1) {
+        return None;
     }
+    let p: &Plateau = &shape.plateaus[k];
+    Some(format!(
+        "declared {} {}; {} (the {} plateau, {}, ends near {})",
+        upper(level),
+        format_bytes(declared),
+        reaches(shape, k + 1, naming),
+        upper(level),
+        ns(p.latency_ns),
+        format_bytes(step.bytes)
+    ))
 }
 
 /// Why the curve has no DRAM plateau.
@@ -172,7 +162,7 @@ fn dram_missing(shape: &Shape, largest_cache: Option<(u8, u64)>) -> String {
             format!("latency still rises at the largest size ({largest}, {}): the curve shows no DRAM plateau", ns(last))
         }
         (Some(p), true, Some((level, bytes))) => format!(
-            "the curve ends at {largest} on a plateau ({} from {}), short of {DRAM_PAST}x the declared {} {}: it may be a cache or DRAM",
+            "the curve ends at {largest} on a plateau ({} from {}), short of {MARGIN}x the declared {} {}: it may be a cache or DRAM",
             ns(p.latency_ns),
             format_bytes(shape.points[p.first].0),
             upper(level),
@@ -182,32 +172,19 @@ fn dram_missing(shape: &Shape, largest_cache: Option<(u8, u64)>) -> String {
     }
 }
 
-/// Pairs (i, j) that match every item of the shorter of `a` and `b` to a
-/// distinct item of the other, both in order, with the least total |a_i -
-/// b_j|.
-fn align(a: &[f64], b: &[f64]) -> Vec<(usize, usize)> {
-    if a.len() > b.len() {
-        return align(b, a).into_iter().map(|(j, i)| (i, j)).collect();
-    }
-    let (n, m) = (a.len(), b.len());
-    // cost[i][j]: the least cost of matching a[..i] into b[..j].
-    let mut cost = vec![vec![f64::INFINITY; m + 1]; n + 1];
-    cost[0].iter_mut().for_each(|c| *c = 0.0);
-    for i in 1..=n {
-        for j in i..=m {
-            cost[i][j] = cost[i][j - 1].min(cost[i - 1][j - 1] + (a[i - 1] - b[j - 1]).abs());
+/// (plateau, declared level) pairs: plateaus `0..candidates` in order,
+/// each to the lowest level not yet taken whose size times the margin
+/// reaches the plateau's largest point.
+fn matching(shape: &Shape, candidates: usize, caches: &[(u8, u64)]) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    let mut levels = 0..caches.len();
+    for (k, plateau) in shape.plateaus[..candidates].iter().enumerate() {
+        let largest = shape.points[plateau.last].0;
+        match levels.find(|&j| MARGIN.saturating_mul(caches[j].1) >= largest) {
+            Some(j) => pairs.push((k, j)),
+            None => break,
         }
     }
-    let mut pairs = Vec::with_capacity(n);
-    let (mut i, mut j) = (n, m);
-    while i > 0 {
-        if cost[i][j] == cost[i - 1][j - 1] + (a[i - 1] - b[j - 1]).abs() {
-            pairs.push((i - 1, j - 1));
-            i -= 1;
-        }
-        j -= 1;
-    }
-    pairs.reverse();
     pairs
 }
 
@@ -215,19 +192,12 @@ fn align(a: &[f64], b: &[f64]) -> Vec<(usize, usize)> {
 mod tests {
     use super::*;
     use crate::memory::levels::plateaus::find;
-
-    const KIB: u64 = 1 << 10;
-    const MIB: u64 = 1 << 20;
+    use crate::memory::levels::synthetic::{steps, sweep, KIB, MIB};
 
     /// A 3-per-octave sweep from 4 KiB to `max` over plateaus that end at
     /// `ends` (bytes, latency ns up to there), then `last` ns.
     fn shape(max: u64, ends: &[(u64, f64)], last: f64) -> Shape {
-        let curve: Vec<(u64, f64)> = (0..)
-            .map(|k| (4096.0 * 2f64.powf(f64::from(k) / 3.0)).round() as u64)
-            .take_while(|&b| b <= max)
-            .map(|b| (b, ends.iter().find(|e| b <= e.0).map_or(last, |e| e.1)))
-            .collect();
-        find(&curve).unwrap()
+        find(&sweep(max, 3, steps(ends, last))).unwrap()
     }
 
     fn names(naming: &Naming) -> Vec<Option<&str>> {
@@ -331,12 +301,23 @@ mod tests {
     }
 
     #[test]
-    fn alignment_keeps_order_and_the_least_distance() {
-        // Two plateaus ending near the first and third declared sizes.
-        assert_eq!(align(&[15.5, 25.0], &[15.6, 21.0, 25.0]), [(0, 0), (1, 2)]);
-        assert_eq!(align(&[15.6, 21.0, 25.0], &[15.5, 25.0]), [(0, 0), (2, 1)]);
-        // In order even when a later size is nearer.
-        assert_eq!(align(&[30.0, 31.0], &[15.0, 21.0]), [(0, 0), (1, 1)]);
-        assert!(align(&[], &[15.0]).is_empty());
+    fn plateaus_take_the_lowest_level_that_can_hold_them_in_order() {
+        // An extra plateau above the guest's real L3 (a DRAM rise cut in
+        // two) is left unnamed; the inflated L3 goes to the plateau below.
+        let caches = [(1, 48 * KIB), (2, 2 * MIB), (3, 480 * MIB)];
+        let s = shape(1 << 30, &[(48 * KIB, 1.2), (2 * MIB, 4.5), (4 * MIB, 70.0), (300 * MIB, 400.0)], 1000.0);
+        let naming = name(&s, &caches);
+        assert_eq!(names(&naming), [Some("l1"), Some("l2"), Some("l3"), None, Some("dram")]);
+        assert!(naming.disagreements.iter().any(|d| d.starts_with("a plateau at 400.0 ns from ")));
+        // L2 and L3 too close in latency to be two plateaus: the one plateau
+        // up to 6 MiB is too large for a 1 MiB L2 and takes the L3's name.
+        let caches = [(1, 48 * KIB), (2, MIB), (3, 8 * MIB)];
+        let s = shape(1 << 30, &[(48 * KIB, 1.2), (6 * MIB, 12.0)], 100.0);
+        let naming = name(&s, &caches);
+        assert_eq!(names(&naming), [Some("l1"), Some("l3"), Some("dram")]);
+        assert_eq!(naming.absent[0].0, "l2");
+        assert!(naming.absent[0]
+            .1
+            .starts_with("declared L2 1 MiB has no plateau of its own; latency reaches L3 (12.0 ns) by "));
     }
 }

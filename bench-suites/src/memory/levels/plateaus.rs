@@ -12,7 +12,8 @@
 //!    medians differ by less than [`STEP_RATIO`].
 //! 3. A group that covers at least [`MIN_PLATEAU_OCTAVES`] of sizes is a
 //!    plateau; narrower groups are points of a step. Neighbouring plateaus
-//!    whose medians do not rise by [`STEP_RATIO`] are one plateau.
+//!    are one plateau unless the median rises by [`STEP_RATIO`] from one to
+//!    the next and the curve climbs by as much between them.
 //! 4. A step lies where the curve crosses the midpoint of its two plateaus
 //!    in log space (the geometric mean of their latencies), interpolated
 //!    in log-log between the two points around the crossing.
@@ -176,10 +177,16 @@ fn coverage(x: &[f64], a: usize, b: usize) -> f64 {
     x[b] - x[a] + (below + above) / 2.0
 }
 
-/// Plateaus that rise: a plateau whose median is not at least the step
-/// ratio above the one before joins it, with the points between them.
+/// Plateaus that step up: a plateau joins the one before it, with the
+/// points between them, unless its median is at least the step ratio above
+/// that one's and the curve climbs by the step ratio from that one's last
+/// point to its first. A long slow rise (page walks in DRAM) that the
+/// grouping cut in two has no such climb between the halves.
 fn rising(y: &[f64], mut plateaus: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
-    while let Some(i) = plateaus.windows(2).position(|w| level(y, w[1]) - level(y, w[0]) < STEP_RATIO.ln()) {
+    let step = STEP_RATIO.ln();
+    while let Some(i) =
+        plateaus.windows(2).position(|w| level(y, w[1]) - level(y, w[0]) < step || y[w[1].0] - y[w[0].1] < step)
+    {
         plateaus[i].1 = plateaus[i + 1].1;
         plateaus.remove(i + 1);
     }
@@ -205,30 +212,14 @@ fn step(x: &[f64], y: &[f64], a: (usize, usize), b: (usize, usize)) -> (usize, u
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::memory::levels::synthetic::{steps, sweep, KIB, MIB};
 
-    const KIB: u64 = 1 << 10;
-    const MIB: u64 = 1 << 20;
     /// Capacities of the synthetic caches.
     const CAPACITIES: [u64; 3] = [48 * KIB, 2 * MIB, 32 * MIB];
 
-    /// Log sizes from 4 KiB to `max`, `per_octave` to a doubling, with
-    /// `latency(bytes)` at each.
-    fn sweep(max: u64, per_octave: u32, latency: impl Fn(u64) -> f64) -> Vec<(u64, f64)> {
-        (0..)
-            .map(|k| (4096.0 * 2f64.powf(f64::from(k) / f64::from(per_octave))).round() as u64)
-            .take_while(|&b| b <= max)
-            .map(|b| (b, latency(b)))
-            .collect()
-    }
-
     /// Clean steps: 1.2 ns up to 48 KiB, 4.5 ns up to 2 MiB, 30 ns up to 32 MiB, then 100 ns.
     fn staircase(b: u64) -> f64 {
-        match b {
-            b if b <= CAPACITIES[0] => 1.2,
-            b if b <= CAPACITIES[1] => 4.5,
-            b if b <= CAPACITIES[2] => 30.0,
-            _ => 100.0,
-        }
+        steps(&[(CAPACITIES[0], 1.2), (CAPACITIES[1], 4.5), (CAPACITIES[2], 30.0)], 100.0)(b)
     }
 
     fn latencies(shape: &Shape) -> Vec<f64> {
@@ -361,6 +352,22 @@ mod tests {
         for (step, capacity) in shape.steps.iter().zip(CAPACITIES) {
             assert!(step.between.0 <= capacity && step.between.1 > capacity, "{step:?}");
         }
+    }
+
+    #[test]
+    fn a_long_rise_inside_dram_stays_one_plateau() {
+        // As on the guest under load: DRAM from 400 ns at 8 MiB to 1050 ns
+        // at 1 GiB (nested page walks); no climb of 1.5x between any two
+        // neighbouring points, though the medians of its halves differ by more.
+        let caches = steps(&[(48 * KIB, 3.1), (2 * MIB, 10.7), (5 * MIB, 72.0)], f64::NAN);
+        let loaded = |b: u64| match b {
+            b if b <= 5 * MIB => caches(b),
+            b => 400.0 * (1050f64 / 400.0).powf((b as f64 / (8 * MIB) as f64).log2().max(0.0) / 7.0),
+        };
+        let shape = find(&sweep(1 << 30, 3, loaded)).unwrap();
+        assert_eq!(shape.plateaus.len(), 4, "{:?}", latencies(&shape));
+        assert_eq!(&latencies(&shape)[..3], [3.1, 10.7, 72.0]);
+        assert_eq!(shape.points[shape.plateaus[3].last].0, 1 << 30);
     }
 
     #[test]
