@@ -258,6 +258,7 @@ fn levels_record(records: &[Record], host: &Host) -> Option<(Record, Vec<String>
 mod tests {
     use super::*;
     use hwbench_probes::SysRoot;
+    use hwbench_schema::numbers::median;
     use hwbench_schema::{Cache, CacheKind, Core, Repetition, Topology};
 
     fn host() -> Host {
@@ -295,6 +296,62 @@ mod tests {
             energy: None,
             counters: None,
             interference: None,
+        }
+    }
+
+    /// The sweep recorded on a 2-vCPU KVM guest (Intel Xeon) that declares
+    /// a 480 MiB L3 (tests/fixtures/results/latency-vm.json: `hwbench run
+    /// memory.latency --repeat 3 --set max_bytes=1GiB` while two other
+    /// builds ran, trimmed of the tail metrics and counters), summarized
+    /// again from its records.
+    #[test]
+    fn a_recorded_guest_curve_reaches_dram_long_before_its_declared_l3() {
+        const MIB: u64 = 1 << 20;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/results/latency-vm.json");
+        let doc = hwbench_schema::load(&path).unwrap();
+        let host = Host::new(SysRoot::default(), doc.topology.clone());
+        let sweep: Vec<Record> = doc.benchmarks.iter().filter(|r| r.id == ID).cloned().collect();
+        let (levels, disagreements) = levels_record(&sweep, &host).unwrap();
+        let info = &levels.info;
+        assert_eq!(info["declared_cache_bytes"]["l3"], 480 * MIB);
+        let into_dram = info["measured_boundaries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["to"] == "dram")
+            .and_then(|b| b["bytes"].as_u64())
+            .unwrap();
+        assert!((4 * MIB..=64 * MIB).contains(&into_dram), "DRAM from {into_dram} bytes");
+        let value = |name: &str| levels.metrics.iter().find(|m| m.name == name).map(|m| m.value);
+        let dram = value("dram").unwrap();
+        // What the declared sizes called L3 (4 MiB to 240 MiB) reads DRAM latency.
+        let declared_l3: Vec<f64> = sweep
+            .iter()
+            .filter(|r| matches!(r.params["bytes"], ParamValue::Int(b) if b > 4 << 20 && b <= 240 << 20))
+            .filter_map(|r| r.metrics.iter().find(|m| m.name == "latency").map(|m| m.value))
+            .collect();
+        assert!(median(&declared_l3).unwrap() > dram / levels::plateaus::STEP_RATIO, "the fixture shows the fault");
+        // The l3 figure, if any, is a plateau of its own below DRAM's step.
+        if let Some(l3) = value("l3") {
+            assert!(l3 * levels::plateaus::STEP_RATIO <= dram, "l3 {l3} ns, dram {dram} ns");
+            let sizes = info["l3_sizes"].as_array().unwrap();
+            assert!(sizes.iter().all(|b| b.as_u64().unwrap() < into_dram));
+        }
+        assert!(disagreements.iter().any(|d| d.starts_with("declared L3 480 MiB")), "{disagreements:?}");
+        // The run wrote the same summary (to the last bits of the figures,
+        // which a JSON round trip may change) and warned.
+        let recorded = doc.benchmarks.iter().find(|r| r.id == LEVELS_ID).unwrap();
+        let figures = |r: &Record| r.metrics.iter().map(|m| (m.name.clone(), m.value)).collect::<Vec<_>>();
+        assert_eq!(figures(recorded).len(), figures(&levels).len());
+        for ((name, got), (want_name, want)) in figures(recorded).into_iter().zip(figures(&levels)) {
+            assert_eq!(name, want_name);
+            assert!((got / want - 1.0).abs() < 1e-9, "{name}: recorded {got}, summarized {want}");
+        }
+        for key in ["declared_cache_bytes", "measured_boundaries", "absent_levels", "disagreements", "levels_rule"] {
+            assert_eq!(recorded.info[key], levels.info[key], "{key}");
+        }
+        for d in &disagreements {
+            assert!(doc.run.warnings.contains(&format!("{LEVELS_ID}: {d}")), "{d}");
         }
     }
 

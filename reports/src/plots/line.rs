@@ -150,3 +150,45 @@ pub fn render(chart: &LineChart) -> Result<String, PlotError> {
     }
     Ok(svg)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Polylines of the SVG drawn in `colour` at `width` px.
+    fn strokes(svg: &str, colour: &str, width: u32) -> usize {
+        svg.matches(&format!("stroke=\"{colour}\" stroke-width=\"{width}\"")).count()
+    }
+
+    #[test]
+    fn declared_guides_are_dashed_grey_and_measured_ones_solid_in_their_series_colour() {
+        let guide = |x: f64, label: &str, guide: Guide, legend: &str| Marker {
+            x,
+            label: label.into(),
+            guide,
+            legend: Some(legend.into()),
+        };
+        let chart = LineChart {
+            title: "t".into(),
+            x: Axis::bytes("working set (bytes)"),
+            y: Axis::auto("latency (ns)", &[1.0, 100.0]),
+            series: vec![Series::new("run", vec![(4096.0, 1.0), (1e6, 5.0), (1e9, 100.0)])],
+            markers: vec![
+                guide(49152.0, "L1d 48 KiB", Guide::Dashed, "declared"),
+                guide(2097152.0, "L2 2 MiB", Guide::Dashed, "declared"),
+                guide(1.2e7, "L3→DRAM 11 MiB", Guide::Series(1), "measured"),
+            ],
+        };
+        let svg = render(&chart).unwrap();
+        for text in ["L1d 48 KiB", "L2 2 MiB", "L3→DRAM 11 MiB", "declared", "measured"] {
+            assert!(svg.contains(text), "{text}");
+        }
+        // Solid: one line across the plot and one legend swatch, 2 px in series 1's colour.
+        assert_eq!(strokes(&svg, "#F28E2B", 2), 2, "{svg}");
+        // Dashed: each declared guide in many grey pieces; its legend swatch in two.
+        assert!(strokes(&svg, "#888888", 1) > 20, "{svg}");
+        assert_eq!(strokes(&svg, "#888888", 2), 2);
+        // One legend entry per kind: the series, declared, measured.
+        assert_eq!(svg.matches(">\ndeclared\n</text>").count() + svg.matches(">declared</text>").count(), 1);
+    }
+}
