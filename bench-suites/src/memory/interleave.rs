@@ -297,8 +297,8 @@ impl Benchmark for Interleave {
         }
     }
 
-    fn summarize(&self, own: &[Record], _all: &[Record], host: &Host) -> Vec<Record> {
-        best_records(own, kernel_weights(&host.root))
+    fn summarize(&self, own: &[Record], _all: &[Record], session: &mut Session) -> Vec<Record> {
+        best_records(own, kernel_weights(&session.host().root))
     }
 }
 
