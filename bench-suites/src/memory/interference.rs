@@ -355,7 +355,12 @@ mod tests {
         let m = measured.unwrap();
         let value = |name: &str| m.metrics.iter().find(|x| x.name == name).unwrap().value;
         let loss = (1.0 - value("bandwidth") / value("bandwidth_alone")) * 100.0;
-        assert!((value("bandwidth_loss") - loss).abs() < 1e-9);
+        assert!(
+            (value("bandwidth_loss") - loss).abs() < 1e-9,
+            "loss {} against {loss}: {:?}",
+            value("bandwidth_loss"),
+            m.metrics
+        );
         let p99 = (value("latency_p99") / value("latency_p99_alone") - 1.0) * 100.0;
         assert!((value("latency_p99_increase") - p99).abs() < 1e-9);
         assert!(value("latency_p50") <= value("latency_p99"));
