@@ -222,3 +222,78 @@ pub fn plan(
         budget: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harness::SamplerConfig;
+    use crate::memory::nodes::tests::fixture;
+    use hwbench_probes::SysRoot;
+
+    /// The tiers-ci suite planned on the two-socket CXL fixture (nodes 0
+    /// and 1 with two CPUs each, CPU-less node 2).
+    fn tiers_ci() -> (Host, Vec<PlannedBenchmark>, CostModel) {
+        let host = Host::new(SysRoot::default(), fixture("two-socket-cxl"));
+        let suite = crate::suites::load("tiers-ci").unwrap();
+        let planned = runner::plan(runner::select(&[], Some(&suite), &[]).unwrap(), &host).unwrap();
+        let cost = CostModel::new(&host, SamplerConfig::default());
+        (host, planned, cost)
+    }
+
+    const BEFORE: BeforeMeasuring =
+        BeforeMeasuring { startup_seconds: 0.5, energy_meters_seconds: 4.0, gpu_open_seconds: 0.0 };
+
+    #[test]
+    fn a_plan_lists_every_point_and_its_totals_are_the_sums() {
+        let (host, planned, cost) = tiers_ci();
+        let once = plan("tiers-ci", &planned, Schedule::ONCE, &cost, &host, BEFORE);
+        let counts: Vec<usize> = once.benchmarks.iter().map(|b| b.points.len()).collect();
+        // Latency twice; 3 nodes x 5 mixes x 3 delays; 3 nodes x 3 chain
+        // counts; 3 x 3 pairs; 2 node sets x 4 ratios; 6 pairs x 2 pages x 3 calls.
+        assert_eq!(counts, [1, 1, 45, 9, 9, 8, 36]);
+        for b in &once.benchmarks {
+            let sum: f64 = b.points.iter().map(|p| p.estimated_seconds).sum();
+            assert!((b.estimated_seconds - sum).abs() < 1e-9, "{}", b.id);
+            assert!(b.points.iter().all(|p| p.estimated_seconds > 0.0), "{}: a point costs nothing", b.id);
+        }
+        let total: f64 = once.benchmarks.iter().map(|b| b.estimated_seconds).sum::<f64>() + 4.5;
+        assert!((once.estimated_seconds - total).abs() < 1e-9);
+        let json = serde_json::to_value(&once).unwrap();
+        assert_eq!(json["estimated_seconds"].as_f64(), Some(once.estimated_seconds));
+        assert_eq!(json["benchmarks"][2]["points"].as_array().unwrap().len(), 45);
+        assert_eq!(json["benchmarks"][2]["points"][0]["params"]["delay"], "none");
+        assert!(json.get("budget").is_none());
+        // Three repetitions: each round pays its own setup again.
+        let thrice = plan("tiers-ci", &planned, Schedule { repeat: 3, seed: 7 }, &cost, &host, BEFORE);
+        let measured = |p: &Plan| p.estimated_seconds - BEFORE.seconds();
+        assert!(measured(&thrice) >= 3.0 * measured(&once) - 1e-6, "{} {}", measured(&thrice), measured(&once));
+    }
+
+    #[test]
+    fn a_budget_thins_the_plan_to_fit_it_and_says_what_it_cut() {
+        let (host, mut planned, cost) = tiers_ci();
+        let whole = plan("tiers-ci", &planned, Schedule::ONCE, &cost, &host, BEFORE).estimated_seconds;
+        let budget = whole * 0.8;
+        let fit = fit_budget(&mut planned, Schedule::ONCE, &cost, budget, BEFORE.seconds());
+        let target = (budget - BEFORE.seconds() - write_reserve(budget)) * PLANNED_SHARE;
+        assert!(fit.fits && fit.seconds <= target, "{} > {target}", fit.seconds);
+        assert!((fit.unshortened_seconds - (whole - BEFORE.seconds())).abs() < 1e-6);
+        let shortened = plan("tiers-ci", &planned, Schedule::ONCE, &cost, &host, BEFORE);
+        assert!((shortened.estimated_seconds - BEFORE.seconds() - fit.seconds).abs() < 1e-6);
+        // Within one point of the target: the cuts were undone where they
+        // could be.
+        let longest =
+            shortened.benchmarks.iter().flat_map(|b| &b.points).map(|p| p.estimated_seconds).fold(0.0, f64::max);
+        assert!(fit.seconds > target - 2.0 * longest, "{} left of {target}", target - fit.seconds);
+        assert!(!fit.shortened.is_empty());
+        for cut in &fit.shortened {
+            let b = planned.iter().find(|b| Some(b.spec.id) == cut.benchmark.as_deref()).unwrap();
+            let sweep = b.sweep().unwrap();
+            assert_eq!(sweep.values() as u64, cut.to, "{cut:?}");
+            assert!(cut.to < cut.from && sweep.values() >= sweep.floor_values(), "{cut:?}");
+        }
+        let migrate = shortened.benchmarks.iter().find(|b| b.id == "memory.migrate").unwrap();
+        let cut = fit.shortened.iter().find(|c| c.benchmark.as_deref() == Some("memory.migrate")).unwrap();
+        assert_eq!(migrate.points.len() as u64, cut.to * 6, "each pair kept with its pages and calls");
+    }
+}
