@@ -55,9 +55,9 @@ impl Sweep {
         self.distinct().len()
     }
 
-    /// The fewest values it may keep.
+    /// The fewest values it may keep: both ends at least.
     pub fn floor_values(&self) -> usize {
-        self.keep_at_least.clamp(1, self.values().max(1))
+        self.keep_at_least.max(2).min(self.values())
     }
 
     fn distinct(&self) -> Vec<u64> {
@@ -72,11 +72,9 @@ impl Sweep {
     /// points without a value always.
     pub fn keep(&self, n: usize) -> Vec<usize> {
         let all = self.distinct();
-        let n = n.clamp(self.floor_values(), all.len().max(1));
+        let n = n.max(self.floor_values());
         let kept: Vec<u64> = if n >= all.len() {
             all
-        } else if n == 1 {
-            vec![all[0]]
         } else {
             (0..n).map(|i| all[(i * (all.len() - 1) + (n - 1) / 2) / (n - 1)]).collect()
         };
