@@ -107,22 +107,8 @@ pub fn prepare(request: Request, root: SysRoot, rustc: Fact<String>) -> Result<P
         gpu_open_seconds: cost.gpu_open(planned.iter().any(|b| b.spec.uses_gpu)),
     };
     before.startup_seconds = clock.elapsed().as_secs_f64();
-    let fitted = request.budget.map(|budget| {
-        let fit = plan::fit_budget(&mut planned, schedule, &cost, budget, before.seconds());
-        schedule.repeat = fit.repeat;
-        if !fit.fits {
-            warnings.push(format!(
-                "the shortest valid plan ({:.0} s) does not fit the budget of {budget:.0} s: the run stops before the first point that would not fit",
-                fit.seconds + before.seconds()
-            ));
-        }
-        BudgetPlan {
-            asked_seconds: budget,
-            unshortened_seconds: fit.unshortened_seconds + before.seconds(),
-            shortened: fit.shortened,
-            fits: fit.fits,
-        }
-    });
+    let fitted =
+        request.budget.map(|b| fit_budget(b, &mut planned, &mut schedule, &cost, before.seconds(), &mut warnings));
     let mut plan = plan::plan(&suite, &planned, schedule, &cost, session.host(), before);
     plan.budget = fitted;
     Ok(PreparedRun {
@@ -139,6 +125,33 @@ pub fn prepare(request: Request, root: SysRoot, rustc: Fact<String>) -> Result<P
         cost,
         plan,
     })
+}
+
+/// Shortens `planned` and `schedule` to fit `budget` seconds of which
+/// `before` go before the first point; warns when even the shortest valid
+/// plan does not fit.
+fn fit_budget(
+    budget: f64,
+    planned: &mut [PlannedBenchmark],
+    schedule: &mut Schedule,
+    cost: &CostModel,
+    before: f64,
+    warnings: &mut Vec<String>,
+) -> BudgetPlan {
+    let fit = plan::fit_budget(planned, *schedule, cost, budget, before);
+    schedule.repeat = fit.repeat;
+    if !fit.fits {
+        warnings.push(format!(
+            "the shortest valid plan ({:.0} s) does not fit the budget of {budget:.0} s: the run stops before the first point that would not fit",
+            fit.seconds + before
+        ));
+    }
+    BudgetPlan {
+        asked_seconds: budget,
+        unshortened_seconds: fit.unshortened_seconds + before,
+        shortened: fit.shortened,
+        fits: fit.fits,
+    }
 }
 
 /// Seconds the energy meters `found` take before the first point: proving
