@@ -104,6 +104,9 @@ fn unit_seconds(s: &str) -> Result<f64, &'static str> {
     while !rest.is_empty() {
         let split = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or("a number without a unit")?;
         let (number, tail) = rest.split_at(split);
+        if number.is_empty() {
+            return Err("no number");
+        }
         let value: f64 = number.parse().map_err(|_| "bad number")?;
         let unit = tail.chars().next().ok_or("a number without a unit")?;
         let scale = match unit {
@@ -193,6 +196,8 @@ mod tests {
             let e = parse_duration(bad).unwrap_err();
             assert!(e.to_string().starts_with(&format!("'{bad}' is not a duration")), "{bad}: {e}");
         }
+        assert!(parse_duration("abc").unwrap_err().to_string().contains("(no number)"));
+        assert!(parse_duration("1.2.3m").unwrap_err().to_string().contains("(bad number)"));
     }
 
     #[test]
