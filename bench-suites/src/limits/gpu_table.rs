@@ -279,8 +279,32 @@ mod tests {
             memory: TBps(4.9),
             figures: HOPPER_SXM,
         },
-        // NVIDIA HGX B200 specifications (2024): 8TB/s per GPU.
-        Cited { name: "NVIDIA B200", pci: &[("10de:2901", "GB100 [B200]")], memory: TBps(8.0), figures: &[] },
+        // Blackwell datasheet (NVIDIA, 2025), "Individual Blackwell GPU
+        // Specifications", GB200 NVL72 | HGX B200: FP4 20 | 18 PFLOPS,
+        // FP8/FP6 10 | 9 PFLOPS, FP16/BF16 5 | 4.5 PFLOPS, TF32 2.5 | 2.2
+        // PFLOPS (not kept: dense or sparse is not said in the copy
+        // cited), FP32 80 | 75 TFLOPS, FP64/FP64 Tensor Core 40 | 37
+        // TFLOPS, 186GB 8TB/s | 180GB 7.7TB/s.
+        Cited {
+            name: "NVIDIA B200 (HGX B200)",
+            pci: &[("10de:2901", "GB100 [B200]")],
+            memory: TBps(7.7),
+            figures: &[
+                ("fp64_gflops", Tflops(37.0)),
+                ("fp32_gflops", Tflops(75.0)),
+                ("tensor_fp64_gflops", Tflops(37.0)),
+            ],
+        },
+        Cited {
+            name: "NVIDIA GB200 (Blackwell GPU of GB200 NVL72)",
+            pci: &[("10de:2941", "GB100 [HGX GB200]")],
+            memory: TBps(8.0),
+            figures: &[
+                ("fp64_gflops", Tflops(40.0)),
+                ("fp32_gflops", Tflops(80.0)),
+                ("tensor_fp64_gflops", Tflops(40.0)),
+            ],
+        },
         // NVIDIA A100 Tensor Core GPU datasheet (2021): FP64 9.7, FP64
         // Tensor 19.5, FP32 19.5, TF32 156 | 312*, BF16/FP16 312 | 624*
         // teraFLOPS; 1,555GB/s (40GB PCIe and SXM), 1,935GB/s (80GB PCIe),
