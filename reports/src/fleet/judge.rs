@@ -125,8 +125,8 @@ pub fn judge(nodes: &[Node], cohorts: &[Cohort], options: &Options) -> Judgement
     for (c, cohort) in cohorts.iter().enumerate() {
         let mut per_metric: BTreeMap<u32, Vec<(usize, f64)>> = BTreeMap::new();
         for &n in &cohort.members {
-            for &(metric, value) in &nodes[n].values {
-                per_metric.entry(metric).or_default().push((n, value));
+            for figure in &nodes[n].values {
+                per_metric.entry(figure.metric).or_default().push((n, figure.value));
             }
         }
         let mut list = Vec::with_capacity(per_metric.len());

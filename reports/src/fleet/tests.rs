@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use hwbench_schema::Better;
 
 use super::judge::Verdict;
-use super::node::{Draft, GroupValue, MetricInfo, MetricKey, MetricTable, FINGERPRINT};
+use super::node::{Draft, Figure, GroupValue, MetricInfo, MetricKey, MetricTable, FINGERPRINT};
 use super::{build, Fleet, Options};
 use crate::ReportError;
 
@@ -43,7 +43,7 @@ fn draft(
                     unit: "GB/s".into(),
                     better: Better::Higher,
                 };
-                (table.number(key, info), *value)
+                Figure { metric: table.number(key, info), value: *value, repetitions: Box::new([]) }
             })
             .collect(),
         unmeasured: 0,
