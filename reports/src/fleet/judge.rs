@@ -1,9 +1,11 @@
 //! Judging each cohort: the distribution of every metric over its nodes,
 //! a robust z-score and p-value per (node, metric), Benjamini-Hochberg over
-//! all of them, and the nodes outside the bounds that follow.
+//! all of them, the nodes outside the bounds that follow, and whether each
+//! flagged node is off in every repetition.
 
 use std::collections::BTreeMap;
 
+use super::persistence::{Persistence, MIN_REPETITIONS};
 use super::{Cohort, Node, Options};
 use crate::stats::{benjamini_hochberg, t_critical, two_sided_p, Summary};
 
@@ -37,7 +39,9 @@ fn spread(summary: &Summary) -> f64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Judged,
-    /// Its robust spread exceeds `max_spread` of its median.
+    /// Its robust spread exceeds `max_spread` of its median (with or
+    /// without repetitions: a sound node at the edge of so wide a
+    /// distribution is off in every repetition too).
     TooVariable,
     /// Its median is zero: no relative spread or change exists.
     ZeroMedian,
@@ -74,6 +78,9 @@ pub struct Distribution {
     /// The k of the bounds median +- k x spread: the t quantile (with
     /// [`degrees_of_freedom`]) at the Benjamini-Hochberg threshold.
     pub k: Option<f64>,
+    /// Nodes whose repetitions of it can be counted (at least
+    /// [`MIN_REPETITIONS`]).
+    pub repeated: usize,
     /// Nodes flagged on it.
     pub flagged: usize,
 }
@@ -95,7 +102,39 @@ pub struct Test {
     pub p: f64,
     /// Benjamini-Hochberg adjusted p-value over every test of the fleet.
     pub q: f64,
+    /// The node's repetitions against the bounds, when it has enough.
+    pub persistence: Option<Persistence>,
     pub flagged: bool,
+}
+
+/// What a flag rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence {
+    /// The headline is beyond the bounds; the node has no repetitions to
+    /// count, or not every one of them is beyond.
+    Headline,
+    /// The headline and every counted repetition are beyond the bounds.
+    EveryRepetition,
+}
+
+impl Evidence {
+    /// The evidence in words, as the outputs show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Evidence::Headline => "headline",
+            Evidence::EveryRepetition => "headline and every repetition",
+        }
+    }
+}
+
+impl Test {
+    /// What a flag on this test rests on.
+    pub fn evidence(&self) -> Evidence {
+        match self.persistence {
+            Some(p) if p.persistent() => Evidence::EveryRepetition,
+            _ => Evidence::Headline,
+        }
+    }
 }
 
 /// Every cohort's distributions and every test.
@@ -118,7 +157,8 @@ impl Judgement {
 }
 
 /// Describes every cohort, tests every node of every judged distribution,
-/// and flags at the false discovery rate asked for.
+/// flags at the false discovery rate asked for, and counts each tested
+/// node's repetitions against the bounds.
 pub fn judge(nodes: &[Node], cohorts: &[Cohort], options: &Options) -> Judgement {
     let mut distributions = Vec::with_capacity(cohorts.len());
     let mut tests = Vec::new();
@@ -133,6 +173,8 @@ pub fn judge(nodes: &[Node], cohorts: &[Cohort], options: &Options) -> Judgement
         for (metric, values) in per_metric {
             let figures: Vec<f64> = values.iter().map(|(_, v)| *v).collect();
             let Some(summary) = Summary::of(&figures) else { continue };
+            let repetitions = |n: usize| nodes[n].figure(metric).map_or(&[][..], |f| &f.repetitions[..]);
+            let repeated = values.iter().filter(|(n, _)| repetitions(*n).len() >= MIN_REPETITIONS).count();
             let verdict = verdict(&summary, cohort, options);
             let sigma = spread(&summary);
             let df = degrees_of_freedom(summary.n);
@@ -142,26 +184,40 @@ pub fn judge(nodes: &[Node], cohorts: &[Cohort], options: &Options) -> Judgement
                     let change = value / summary.median - 1.0;
                     let p = two_sided_p(z, df);
                     let distribution = list.len();
-                    tests.push(Test { node, cohort: c, distribution, value, change, z, p, q: 1.0, flagged: false });
+                    tests.push(Test {
+                        node,
+                        cohort: c,
+                        distribution,
+                        value,
+                        change,
+                        z,
+                        p,
+                        q: 1.0,
+                        persistence: None,
+                        flagged: false,
+                    });
                 }
             }
-            list.push(Distribution { metric, summary, verdict, sigma, bounds: None, k: None, flagged: 0 });
+            list.push(Distribution { metric, summary, verdict, sigma, bounds: None, k: None, repeated, flagged: 0 });
         }
         distributions.push(list);
     }
     let p_values: Vec<f64> = tests.iter().map(|t| t.p).collect();
     let adjusted = benjamini_hochberg(&p_values, options.fdr);
-    for (test, q) in tests.iter_mut().zip(adjusted.q_values) {
-        test.q = q;
-        test.flagged = q <= options.fdr && test.change.abs() >= options.min_effect;
-        distributions[test.cohort][test.distribution].flagged += usize::from(test.flagged);
-    }
     for d in distributions.iter_mut().flatten().filter(|d| d.verdict == Verdict::Judged) {
         let k = t_critical(adjusted.threshold, degrees_of_freedom(d.summary.n));
         let (m, reach) = (d.summary.median, d.sigma * k);
         let effect = options.min_effect * m.abs();
         d.bounds = Some(((m - reach).min(m - effect), (m + reach).max(m + effect)));
         d.k = Some(k);
+    }
+    for (test, q) in tests.iter_mut().zip(adjusted.q_values) {
+        let d = &mut distributions[test.cohort][test.distribution];
+        let repetitions = nodes[test.node].figure(d.metric).map_or(&[][..], |f| &f.repetitions[..]);
+        test.q = q;
+        test.persistence = d.bounds.and_then(|b| Persistence::of(repetitions, test.value, d.summary.median, b));
+        test.flagged = q <= options.fdr && test.change.abs() >= options.min_effect;
+        d.flagged += usize::from(test.flagged);
     }
     Judgement { distributions, tests, p_threshold: adjusted.threshold }
 }

@@ -9,6 +9,7 @@ pub mod diagnosis;
 pub mod judge;
 mod load;
 pub mod node;
+pub mod persistence;
 pub mod report;
 
 use std::collections::{BTreeSet, HashMap};

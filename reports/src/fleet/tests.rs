@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use hwbench_schema::Better;
 
-use super::judge::Verdict;
+use super::judge::{Evidence, Verdict};
 use super::node::{Draft, Figure, GroupValue, MetricInfo, MetricKey, MetricTable, FINGERPRINT};
 use super::{build, Fleet, Options};
 use crate::ReportError;
@@ -137,4 +137,67 @@ fn group_by_a_tag_forms_its_cohorts_and_an_unknown_key_is_refused() {
         Err(ReportError::UnknownGroupKey { key, tags }) => assert_eq!((key.as_str(), tags.as_str()), ("rack", "sku")),
         other => panic!("{other:?}"),
     }
+}
+
+/// A draft of node `i` whose figures are each metric's repetitions, the
+/// headline their median (as `hwbench run --repeat` writes them).
+fn repeated(table: &mut MetricTable, i: usize, figures: &[(&str, &[f64])]) -> Draft {
+    let headlines: Vec<(&str, f64)> =
+        figures.iter().map(|(name, reps)| (*name, crate::stats::median(reps).unwrap())).collect();
+    let mut d = draft(table, i, &headlines, "24 GiB", &[], &[]);
+    for (figure, (_, reps)) in d.figures.iter_mut().zip(figures) {
+        figure.repetitions = reps.to_vec().into_boxed_slice();
+    }
+    d
+}
+
+/// Five repetitions around `level`, each `width` apart in relative terms.
+fn readings(level: f64, width: f64) -> [f64; 5] {
+    [-2.0, -1.0, 0.0, 1.0, 2.0].map(|s| level * (1.0 + width * s))
+}
+
+#[test]
+fn persistence_marks_a_node_off_in_every_repetition_and_not_one_outlying_repetition() {
+    // 20 nodes, spread 1%: node 2 is 30% down in every repetition, node 4
+    // in three of five (its headline too), node 7 in one only (its headline
+    // is not); node 6 has no repetitions and is 30% down.
+    let fleet = judge(Options::default(), |t| {
+        (0..20)
+            .map(|i| match i {
+                2 => repeated(t, i, &[("m", &readings(70.0, 0.005))]),
+                4 => repeated(t, i, &[("m", &[70.0, 71.0, 69.0, 99.0, 100.0])]),
+                6 => draft(t, i, &[("m", 70.0)], "24 GiB", &[], &[]),
+                7 => repeated(t, i, &[("m", &[100.0, 101.0, 70.0, 99.0, 100.5])]),
+                _ => repeated(t, i, &[("m", &readings(100.0 * wobble(i, 0.01), 0.005))]),
+            })
+            .collect()
+    })
+    .unwrap();
+    let d = &fleet.judgement.distributions[0][0];
+    assert_eq!((d.verdict, d.repeated), (Verdict::Judged, 19));
+    let flagged: Vec<(&str, Evidence)> = fleet
+        .judgement
+        .tests
+        .iter()
+        .filter(|t| t.flagged)
+        .map(|t| (fleet.nodes[t.node].name.as_str(), t.evidence()))
+        .collect();
+    assert_eq!(flagged, [("n2", Evidence::EveryRepetition), ("n4", Evidence::Headline), ("n6", Evidence::Headline)]);
+    let test = |node: usize| fleet.judgement.tests.iter().find(|t| t.node == node).unwrap();
+    let p = test(2).persistence.unwrap();
+    assert_eq!((p.counted, p.set_aside, p.beyond), (5, false, 5));
+    let p = test(4).persistence.unwrap();
+    assert_eq!((p.counted, p.set_aside, p.beyond), (5, false, 3));
+    assert_eq!(test(6).persistence, None);
+    let p = test(7).persistence.unwrap();
+    assert_eq!((p.counted, p.set_aside, p.beyond), (4, true, 0), "its one low repetition is set aside");
+    let evidence: Vec<String> = fleet.outliers.iter().map(|o| o.families[0].evidence()).collect();
+    assert_eq!(
+        evidence,
+        [
+            "every repetition beyond the bounds",
+            "headline alone (repetitions not all beyond the bounds)",
+            "headline only (no repetitions)"
+        ]
+    );
 }

@@ -279,7 +279,7 @@ pub fn node(fleet: &Fleet, outlier: &Outlier) -> Vec<u8> {
         }
         h.push_str("</table>\n");
     }
-    h.push_str("<h2>Every judged figure</h2>\n<table>\n<tr><th>benchmark</th><th>params</th><th>metric</th><th>value</th><th>cohort median</th><th>change</th><th>robust z</th><th>q-value</th><th>flagged</th></tr>\n");
+    h.push_str("<h2>Every judged figure</h2>\n<table>\n<tr><th>benchmark</th><th>params</th><th>metric</th><th>value</th><th>cohort median</th><th>change</th><th>robust z</th><th>q-value</th><th>repetitions beyond the bounds</th><th>flagged</th></tr>\n");
     let j = &fleet.judgement;
     for t in j.tests.iter().filter(|t| t.node == outlier.node) {
         let d = &j.distributions[t.cohort][t.distribution];
@@ -287,7 +287,7 @@ pub fn node(fleet: &Fleet, outlier: &Outlier) -> Vec<u8> {
         let unit = esc(&info.unit);
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{} {unit}</td><td class=\"num\">{} {unit}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td><td{}>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{} {unit}</td><td class=\"num\">{} {unit}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td{}>{}</td></tr>",
             esc(&info.key.id),
             esc(&info.key.params),
             esc(&info.key.metric),
@@ -296,8 +296,14 @@ pub fn node(fleet: &Fleet, outlier: &Outlier) -> Vec<u8> {
             format::percent(t.change),
             t.z,
             format::p_value(t.q),
+            t.persistence.map_or("n/a".into(), |p| format!(
+                "{} of {}{}",
+                p.beyond,
+                p.counted,
+                if p.set_aside { " (one outlying set aside)" } else { "" }
+            )),
             if t.flagged { " class=\"worse\"" } else { "" },
-            if t.flagged { "flagged" } else { "" }
+            if t.flagged { format!("flagged: {}", t.evidence().as_str()) } else { String::new() }
         );
     }
     h.push_str("</table>\n</body>\n</html>\n");

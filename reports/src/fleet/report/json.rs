@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::super::persistence::MIN_REPETITIONS;
 use super::super::Fleet;
 use crate::stats::Interval;
 
@@ -35,6 +36,8 @@ struct Method<'a> {
     min_effect: f64,
     max_spread: f64,
     min_nodes: usize,
+    min_repetitions: usize,
+    persistence: &'a str,
 }
 
 #[derive(Serialize)]
@@ -73,6 +76,7 @@ struct Distribution<'a> {
     verdict: &'static str,
     bounds: Option<(f64, f64)>,
     k: Option<f64>,
+    nodes_with_repetitions: usize,
     flagged: usize,
 }
 
@@ -97,6 +101,9 @@ struct Family<'a> {
     median_change: f64,
     direction: &'a str,
     points: &'a str,
+    repeated: usize,
+    persistent: usize,
+    evidence: String,
     summary: String,
 }
 
@@ -111,6 +118,15 @@ struct Flagged<'a> {
     p_value: f64,
     q_value: f64,
     bounds: Option<(f64, f64)>,
+    evidence: &'static str,
+    repetitions: Option<Repetitions>,
+}
+
+#[derive(Serialize)]
+struct Repetitions {
+    counted: usize,
+    set_aside: bool,
+    beyond: usize,
 }
 
 #[derive(Serialize)]
@@ -177,6 +193,7 @@ fn document(fleet: &Fleet) -> Document<'_> {
                     verdict: dist.verdict.as_str(),
                     bounds: dist.bounds,
                     k: dist.k,
+                    nodes_with_repetitions: dist.repeated,
                     flagged: dist.flagged,
                 })
                 .collect(),
@@ -204,6 +221,9 @@ fn document(fleet: &Fleet) -> Document<'_> {
                         median_change: f.median_change,
                         direction: f.direction,
                         points: &f.points,
+                        repeated: f.repeated,
+                        persistent: f.persistent,
+                        evidence: f.evidence(),
                         summary: f.describe(),
                     })
                     .collect(),
@@ -222,6 +242,12 @@ fn document(fleet: &Fleet) -> Document<'_> {
                             p_value: t.p,
                             q_value: t.q,
                             bounds: dist.bounds,
+                            evidence: t.evidence().as_str(),
+                            repetitions: t.persistence.map(|p| Repetitions {
+                                counted: p.counted,
+                                set_aside: p.set_aside,
+                                beyond: p.beyond,
+                            }),
                         }
                     })
                     .collect(),
@@ -276,6 +302,8 @@ fn document(fleet: &Fleet) -> Document<'_> {
             min_effect: fleet.options.min_effect,
             max_spread: fleet.options.max_spread,
             min_nodes: fleet.options.min_nodes,
+            min_repetitions: MIN_REPETITIONS,
+            persistence: super::PERSISTENCE,
         },
         cohorts,
         outliers,

@@ -11,6 +11,7 @@ pub mod text;
 use std::path::Path;
 
 use super::judge::{degrees_of_freedom, MAD_EFFICIENCY, RESOLUTION};
+use super::persistence::MIN_REPETITIONS;
 use super::Fleet;
 use crate::inputs::REPORT_MARKER;
 use crate::stats::{t_critical, MAD_TO_SIGMA};
@@ -19,20 +20,31 @@ use crate::ReportError;
 /// Flagged nodes listed on a page at most; the rest are in the data files.
 pub const MAX_LISTED: usize = 200;
 
+/// The persistence rule in one sentence, for the JSON's `method`.
+pub const PERSISTENCE: &str = "a node's repetitions of a metric (less one outlying repetition Grubbs' test finds at 1%) are counted \
+     against the bounds: a flag rests on the headline and every repetition when all are beyond (off in every reading), on the \
+     headline alone otherwise (off in most readings, or measured once); repetitions neither narrow the bounds nor open a metric \
+     too variable to judge";
+
 /// How nodes are judged, in words, with this fleet's figures.
 pub fn method(fleet: &Fleet) -> String {
     let o = &fleet.options;
     let j = &fleet.judgement;
     let largest = fleet.cohorts.first().map_or(0, |c| c.members.len());
     format!(
-        "Each node's headline figure of each metric is set against its cohort's distribution: robust z = (value - median) / spread, \
-         the spread being {MAD_TO_SIGMA} x MAD (at least {resolution}% of the median, widened by sqrt(1 + pi/2n) for the median's own \
-         uncertainty); a two-sided p-value per (node, metric) from Student's t with {efficiency} n degrees of freedom (the MAD of n \
-         values is about as certain as a standard deviation of {efficiency} n); Benjamini-Hochberg over all {tests} tests of the fleet \
-         at a false discovery rate of {fdr}% (p <= {threshold:.3e}), which puts the robust bounds at median +- k x spread, k being the \
-         t quantile there ({k:.2} for {largest} nodes). A node is flagged on a metric outside those bounds and at least {effect}% from \
-         the median. Never judged: a metric whose spread exceeds {spread}% of its median in the cohort (too variable there to mean \
-         anything), a metric fewer than {nodes} nodes of the cohort measured, and cohorts of fewer than {nodes} nodes.",
+        "Each node's headline figure of each metric (with repetitions, their median) is set against its cohort's distribution: robust \
+         z = (value - median) / spread, the spread being {MAD_TO_SIGMA} x MAD (at least {resolution}% of the median, widened by \
+         sqrt(1 + pi/2n) for the median's own uncertainty); a two-sided p-value per (node, metric) from Student's t with {efficiency} n \
+         degrees of freedom (the MAD of n values is about as certain as a standard deviation of {efficiency} n); Benjamini-Hochberg \
+         over all {tests} tests of the fleet at a false discovery rate of {fdr}% (p <= {threshold:.3e}), which puts the robust bounds \
+         at median +- k x spread, k being the t quantile there ({k:.2} for {largest} nodes). A node is flagged on a metric outside \
+         those bounds and at least {effect}% from the median. Repetitions: where a node measured a metric {repetitions} times or more, \
+         its repetitions (less one outlying repetition Grubbs' test finds at 1%) are counted against the bounds, and each flag says \
+         whether every one of them is beyond (the node is off in every reading, as a persistent fault is) or its headline alone is. \
+         Never judged: a metric whose spread exceeds {spread}% of its median in the cohort (too variable there to tell a node from \
+         noise, with or without repetitions: a sound node at the edge of so wide a distribution is off in every repetition too), a \
+         metric fewer than {nodes} nodes of the cohort measured, and cohorts of fewer than {nodes} nodes. Repetitions do not narrow the bounds: they show how a node varies within its run, not how far sound \
+         nodes differ from each other, which only the cohort's spread shows.",
         resolution = RESOLUTION * 100.0,
         efficiency = MAD_EFFICIENCY,
         tests = j.tests.len(),
@@ -40,6 +52,7 @@ pub fn method(fleet: &Fleet) -> String {
         threshold = j.p_threshold,
         k = t_critical(j.p_threshold, degrees_of_freedom(largest)),
         effect = o.min_effect * 100.0,
+        repetitions = MIN_REPETITIONS,
         spread = o.max_spread * 100.0,
         nodes = o.min_nodes,
     )
