@@ -3,8 +3,9 @@
 //! times with its own scatter between repetitions. Clean cohorts have no
 //! node flagged at the false discovery rate; a node degraded in every
 //! repetition is flagged on the headline and every repetition; a metric too
-//! variable to judge stays unjudged. Deterministic: every document comes
-//! from a fixed seed.
+//! variable to judge stays unjudged, since a sound node at the edge of its
+//! distribution is off in every repetition too. Deterministic: every
+//! document comes from a fixed seed.
 
 #[path = "support/synthetic.rs"]
 mod synthetic;
@@ -78,4 +79,32 @@ fn a_node_down_in_every_repetition_is_flagged_on_that_evidence() {
     let tests: Vec<_> = fleet.judgement.tests.iter().filter(|t| t.flagged).collect();
     assert_eq!(tests.len(), 2, "both bandwidth points: {tests:?}");
     assert!(tests.iter().all(|t| t.evidence() == Evidence::EveryRepetition && (t.change + 0.4).abs() < 0.1));
+    // What a cohort of this spread could have shown: about k x 3% of the
+    // median, k the t quantile at the fleet's cut-off.
+    for d in fleet.judgement.distributions[0].iter().filter(|d| d.verdict == Verdict::Judged) {
+        let shift = d.detectable.unwrap();
+        let want = d.k.unwrap() * d.sigma / d.summary.median;
+        assert!((shift.headline - want.max(0.05)).abs() < 1e-12, "{shift:?}");
+        assert!(shift.every_repetition.unwrap() > shift.headline, "persistence asks more: {shift:?}");
+    }
+}
+
+#[test]
+fn a_sound_node_at_the_edge_of_a_too_variable_metric_is_off_in_every_repetition() {
+    // Seed 5's clean cohort: one node's level of the 25%-spread metric is
+    // 2.4 times the median (exp(0.25 Z), Z about 3.5), and every one of its
+    // repetitions lies beyond what judging the metric would take. Judged on
+    // persistence it would be a false flag: the metric stays unjudged.
+    let fleet = cohort(5, None);
+    let d = fleet.judgement.distributions[0].iter().find(|d| d.verdict == Verdict::TooVariable).unwrap();
+    assert_eq!(fleet.metrics[d.metric as usize].key.metric, "variable");
+    let reach = d.summary.median * (1.0 + d.detectable.unwrap().headline);
+    let persistent: Vec<&str> = fleet
+        .nodes
+        .iter()
+        .filter(|n| n.figure(d.metric).is_some_and(|f| f.repetitions.iter().all(|&r| r > reach)))
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(persistent, ["node-25"]);
+    assert!(fleet.outliers.is_empty());
 }

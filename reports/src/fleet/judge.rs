@@ -1,11 +1,14 @@
 //! Judging each cohort: the distribution of every metric over its nodes,
 //! a robust z-score and p-value per (node, metric), Benjamini-Hochberg over
-//! all of them, the nodes outside the bounds that follow, and whether each
-//! flagged node is off in every repetition.
+//! all of them, the nodes outside the bounds that follow, whether each
+//! flagged node is off in every repetition, and the smallest shift each
+//! metric could have shown.
 
 use std::collections::BTreeMap;
 
-use super::persistence::{Persistence, MIN_REPETITIONS};
+use super::detectable::{self, Detectable};
+use super::node::MetricInfo;
+use super::persistence::{typical_scatter, Persistence, MIN_REPETITIONS};
 use super::{Cohort, Node, Options};
 use crate::stats::{benjamini_hochberg, t_critical, two_sided_p, Summary};
 
@@ -81,6 +84,9 @@ pub struct Distribution {
     /// Nodes whose repetitions of it can be counted (at least
     /// [`MIN_REPETITIONS`]).
     pub repeated: usize,
+    /// The smallest shifts the cohort could flag on it (judged metrics, and
+    /// metrics too variable to judge, for what judging them would take).
+    pub detectable: Option<Detectable>,
     /// Nodes flagged on it.
     pub flagged: usize,
 }
@@ -157,9 +163,9 @@ impl Judgement {
 }
 
 /// Describes every cohort, tests every node of every judged distribution,
-/// flags at the false discovery rate asked for, and counts each tested
-/// node's repetitions against the bounds.
-pub fn judge(nodes: &[Node], cohorts: &[Cohort], options: &Options) -> Judgement {
+/// flags at the false discovery rate asked for, and says what each metric
+/// could have shown.
+pub fn judge(nodes: &[Node], cohorts: &[Cohort], metrics: &[MetricInfo], options: &Options) -> Judgement {
     let mut distributions = Vec::with_capacity(cohorts.len());
     let mut tests = Vec::new();
     for (c, cohort) in cohorts.iter().enumerate() {
@@ -198,18 +204,26 @@ pub fn judge(nodes: &[Node], cohorts: &[Cohort], options: &Options) -> Judgement
                     });
                 }
             }
-            list.push(Distribution { metric, summary, verdict, sigma, bounds: None, k: None, repeated, flagged: 0 });
+            list.push(Distribution {
+                metric,
+                summary,
+                verdict,
+                sigma,
+                bounds: None,
+                k: None,
+                repeated,
+                detectable: None,
+                flagged: 0,
+            });
         }
         distributions.push(list);
     }
     let p_values: Vec<f64> = tests.iter().map(|t| t.p).collect();
     let adjusted = benjamini_hochberg(&p_values, options.fdr);
-    for d in distributions.iter_mut().flatten().filter(|d| d.verdict == Verdict::Judged) {
-        let k = t_critical(adjusted.threshold, degrees_of_freedom(d.summary.n));
-        let (m, reach) = (d.summary.median, d.sigma * k);
-        let effect = options.min_effect * m.abs();
-        d.bounds = Some(((m - reach).min(m - effect), (m + reach).max(m + effect)));
-        d.k = Some(k);
+    for (c, list) in distributions.iter_mut().enumerate() {
+        for d in list.iter_mut() {
+            reach(d, &cohorts[c], nodes, metrics, adjusted.threshold, options);
+        }
     }
     for (test, q) in tests.iter_mut().zip(adjusted.q_values) {
         let d = &mut distributions[test.cohort][test.distribution];
@@ -220,6 +234,36 @@ pub fn judge(nodes: &[Node], cohorts: &[Cohort], options: &Options) -> Judgement
         d.flagged += usize::from(test.flagged);
     }
     Judgement { distributions, tests, p_threshold: adjusted.threshold }
+}
+
+/// Sets a distribution's k, bounds (judged metrics) and detectable shifts
+/// (judged and too variable metrics) at the Benjamini-Hochberg `threshold`.
+fn reach(
+    d: &mut Distribution,
+    cohort: &Cohort,
+    nodes: &[Node],
+    metrics: &[MetricInfo],
+    threshold: f64,
+    options: &Options,
+) {
+    if !matches!(d.verdict, Verdict::Judged | Verdict::TooVariable) {
+        return;
+    }
+    let k = t_critical(threshold, degrees_of_freedom(d.summary.n));
+    let m = d.summary.median;
+    let headline = detectable::headline(m, d.sigma, k, options.min_effect);
+    let scatter = typical_scatter(
+        cohort.members.iter().filter_map(|&n| nodes[n].figure(d.metric)).map(|f| &f.repetitions[..]),
+        options.min_nodes,
+    );
+    let better = metrics[d.metric as usize].better;
+    let every_repetition = scatter.map(|(sd, count)| detectable::every_repetition(headline, sd, count, better));
+    d.detectable = Some(Detectable { headline, every_repetition });
+    if d.verdict == Verdict::Judged {
+        let distance = headline * m.abs();
+        d.bounds = Some((m - distance, m + distance));
+        d.k = Some(k);
+    }
 }
 
 fn verdict(summary: &Summary, cohort: &Cohort, options: &Options) -> Verdict {

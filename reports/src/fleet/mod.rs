@@ -5,6 +5,7 @@
 
 pub mod cohort;
 pub mod compare;
+pub mod detectable;
 pub mod diagnosis;
 pub mod judge;
 mod load;
@@ -168,7 +169,7 @@ pub fn build(drafts: Vec<(usize, Draft)>, tables: &[MetricTable], options: Optio
     }
     let metrics = metrics.infos;
     let cohorts = cohort::group(&mut nodes, &keys, &options);
-    let judgement = judge::judge(&nodes, &cohorts, &options);
+    let judgement = judge::judge(&nodes, &cohorts, &metrics, &options);
     let outliers = diagnosis::outliers(&nodes, &cohorts, &judgement, &metrics, &facts);
     let comparisons = compare::against_largest(&nodes, &cohorts, &metrics);
     Ok(Fleet { options, metrics, facts, nodes, cohorts, judgement, outliers, comparisons })

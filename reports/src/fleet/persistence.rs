@@ -1,8 +1,9 @@
 //! A node's repetitions as evidence: whether every repetition of a metric
 //! lies beyond its cohort's bounds (persistently off, not off in one
-//! reading; README.md, "Fleets").
+//! reading), and how widely a cohort's nodes scatter between their own
+//! repetitions (README.md, "Fleets").
 
-use crate::stats::grubbs_outlier;
+use crate::stats::{grubbs_outlier, log_mean_sd, median};
 
 /// Fewest repetitions (after one outlying repetition is set aside) that can
 /// show a node persistently off: with two, "every repetition" is one
@@ -62,6 +63,27 @@ impl Persistence {
     }
 }
 
+/// The typical scatter of a node's repetitions in a cohort: the median over
+/// nodes of the standard deviation of the natural logarithms of each node's
+/// counted repetitions (about the relative spread between one node's
+/// readings), with the median count of repetitions; `None` when fewer than
+/// `min_nodes` nodes have [`MIN_REPETITIONS`] repetitions to count.
+pub fn typical_scatter<'a>(nodes: impl Iterator<Item = &'a [f64]>, min_nodes: usize) -> Option<(f64, usize)> {
+    let mut sds = Vec::new();
+    let mut counts = Vec::new();
+    for repetitions in nodes {
+        let (kept, _) = counted(repetitions);
+        if let Some((_, sd)) = log_mean_sd(&kept) {
+            sds.push(sd);
+            counts.push(kept.len() as f64);
+        }
+    }
+    if sds.len() < min_nodes.max(1) {
+        return None;
+    }
+    Some((median(&sds)?, median(&counts)?.floor() as usize))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +111,16 @@ mod tests {
         assert_eq!((p.counted, p.set_aside, p.beyond), (4, true, 4));
         assert!(p.persistent());
         assert_eq!(Persistence::of(&[70.0, 70.0], 70.0, 100.0, (90.0, 110.0)), None);
+    }
+
+    #[test]
+    fn the_typical_scatter_is_the_median_node_sd_of_logs() {
+        // ln e^-d, 1, e^d: SD d (n - 1 = 2: sqrt(2 d^2 / 2)).
+        let node = |d: f64| vec![(-d).exp(), 1.0, d.exp()];
+        let nodes = [node(0.01), node(0.02), node(0.03), vec![5.0]];
+        let (sd, count) = typical_scatter(nodes.iter().map(|v| v.as_slice()), 3).unwrap();
+        assert!((sd - 0.02).abs() < 1e-12, "{sd}");
+        assert_eq!(count, 3);
+        assert_eq!(typical_scatter(nodes.iter().map(|v| v.as_slice()), 4), None);
     }
 }

@@ -201,3 +201,43 @@ fn persistence_marks_a_node_off_in_every_repetition_and_not_one_outlying_repetit
         ]
     );
 }
+
+#[test]
+fn the_detectable_shift_of_a_small_cohort_is_the_hand_computed_one() {
+    // Ten nodes, one metric, no repetitions. Median 100; absolute
+    // deviations 0 0 2 2 3 3 4 4 6 6, MAD 3; spread 1.4826 x 3 x sqrt(1 +
+    // pi/20) = 4.784393. Ten tests and no discovery: the Benjamini-Hochberg
+    // cut-off is 0.01 / 10 = 0.001; t with 0.37 x 10 = 3.7 degrees of
+    // freedom has P(|T| > 9.474240) = 0.001 (numerical integration of the
+    // density, done apart from this crate); 9.474240 x 4.784393 / 100 =
+    // 45.33%, above the 5% minimum effect.
+    let values = [94.0, 96.0, 97.0, 98.0, 100.0, 100.0, 102.0, 103.0, 104.0, 106.0];
+    let fleet = judge(Options::default(), |t| {
+        values.iter().enumerate().map(|(i, v)| draft(t, i, &[("m", *v)], "24 GiB", &[], &[])).collect()
+    })
+    .unwrap();
+    let d = &fleet.judgement.distributions[0][0];
+    assert!((d.sigma - 4.784393316523334).abs() < 1e-9, "{}", d.sigma);
+    assert!((fleet.judgement.p_threshold - 0.001).abs() < 1e-15);
+    assert!((d.k.unwrap() - 9.474240137124363).abs() < 1e-6, "{:?}", d.k);
+    let shift = d.detectable.unwrap();
+    assert!((shift.headline - 0.4532849119119492).abs() < 1e-7, "{shift:?}");
+    assert_eq!(shift.every_repetition, None, "no node has repetitions");
+    let (lo, hi) = d.bounds.unwrap();
+    assert!((lo - 54.67150880880508).abs() < 1e-5 && (hi - 145.32849119119492).abs() < 1e-5, "{lo} {hi}");
+    // With five repetitions a node, scattered 2% (SD of logs): the shift at
+    // which all five are beyond the bound half the time, z = 1.128998
+    // (the normal quantile of 0.5^(1/5)): 1 - (1 - 0.453285) e^(-z 0.02).
+    let fleet = judge(Options::default(), |t| {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| repeated(t, i, &[("m", &[v * 0.98, *v, *v, *v, v / 0.98][..])]))
+            .collect()
+    })
+    .unwrap();
+    let d = &fleet.judgement.distributions[0][0];
+    let sd = (2.0 * 0.98f64.ln().powi(2) / 4.0).sqrt();
+    let want = 1.0 - (1.0 - 0.4532849119119492) * (-1.1289975352961017 * sd).exp();
+    assert!((d.detectable.unwrap().every_repetition.unwrap() - want).abs() < 1e-6, "{:?} {want}", d.detectable);
+}

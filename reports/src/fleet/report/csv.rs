@@ -67,7 +67,7 @@ pub fn values(fleet: &Fleet) -> Vec<u8> {
 /// distributions.csv: one row per (cohort, metric).
 pub fn distributions(fleet: &Fleet) -> Vec<u8> {
     let mut out = String::from(
-        "cohort,benchmark,params,metric,unit,n,min,p5,q1,median,q3,p95,max,mad,relative_spread,verdict,bound_low,bound_high,nodes_with_repetitions,flagged\n",
+        "cohort,benchmark,params,metric,unit,n,min,p5,q1,median,q3,p95,max,mad,relative_spread,verdict,bound_low,bound_high,nodes_with_repetitions,detectable_shift,detectable_shift_every_repetition,flagged\n",
     );
     for (c, list) in fleet.judgement.distributions.iter().enumerate() {
         for d in list {
@@ -94,6 +94,8 @@ pub fn distributions(fleet: &Fleet) -> Vec<u8> {
                 optional(d.bounds.map(|b| b.0)),
                 optional(d.bounds.map(|b| b.1)),
                 d.repeated.to_string(),
+                optional(d.detectable.map(|r| r.headline)),
+                optional(d.detectable.and_then(|r| r.every_repetition)),
                 d.flagged.to_string(),
             ]
             .join(",");

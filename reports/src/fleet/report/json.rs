@@ -38,6 +38,7 @@ struct Method<'a> {
     min_nodes: usize,
     min_repetitions: usize,
     persistence: &'a str,
+    detectable_shift: &'a str,
 }
 
 #[derive(Serialize)]
@@ -77,6 +78,8 @@ struct Distribution<'a> {
     bounds: Option<(f64, f64)>,
     k: Option<f64>,
     nodes_with_repetitions: usize,
+    detectable_shift: Option<f64>,
+    detectable_shift_every_repetition: Option<f64>,
     flagged: usize,
 }
 
@@ -194,6 +197,8 @@ fn document(fleet: &Fleet) -> Document<'_> {
                     bounds: dist.bounds,
                     k: dist.k,
                     nodes_with_repetitions: dist.repeated,
+                    detectable_shift: dist.detectable.map(|d| d.headline),
+                    detectable_shift_every_repetition: dist.detectable.and_then(|d| d.every_repetition),
                     flagged: dist.flagged,
                 })
                 .collect(),
@@ -304,6 +309,7 @@ fn document(fleet: &Fleet) -> Document<'_> {
             min_nodes: fleet.options.min_nodes,
             min_repetitions: MIN_REPETITIONS,
             persistence: super::PERSISTENCE,
+            detectable_shift: super::DETECTABLE_SHIFT,
         },
         cohorts,
         outliers,

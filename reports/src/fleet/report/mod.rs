@@ -26,6 +26,12 @@ pub const PERSISTENCE: &str = "a node's repetitions of a metric (less one outlyi
      headline alone otherwise (off in most readings, or measured once); repetitions neither narrow the bounds nor open a metric \
      too variable to judge";
 
+/// What a detectable shift is, for the JSON's `method`.
+pub const DETECTABLE_SHIFT: &str = "per metric, the shift (a fraction of the cohort median) a node needs to be flagged: the distance \
+     from the median to the bounds, max(k x spread / |median|, min_effect); a node shifted by that much is flagged about half the \
+     time. With repetitions, the shift at which a node whose repetitions scatter as the cohort's typically do has every one beyond \
+     the bounds at least half the time. A node not flagged may still be off by less";
+
 /// How nodes are judged, in words, with this fleet's figures.
 pub fn method(fleet: &Fleet) -> String {
     let o = &fleet.options;
@@ -43,8 +49,12 @@ pub fn method(fleet: &Fleet) -> String {
          whether every one of them is beyond (the node is off in every reading, as a persistent fault is) or its headline alone is. \
          Never judged: a metric whose spread exceeds {spread}% of its median in the cohort (too variable there to tell a node from \
          noise, with or without repetitions: a sound node at the edge of so wide a distribution is off in every repetition too), a \
-         metric fewer than {nodes} nodes of the cohort measured, and cohorts of fewer than {nodes} nodes. Repetitions do not narrow the bounds: they show how a node varies within its run, not how far sound \
-         nodes differ from each other, which only the cohort's spread shows.",
+         metric fewer than {nodes} nodes of the cohort measured, and cohorts of fewer than {nodes} nodes. Detectable shift: per metric, the distance from the median to the bounds, max(k x spread / |median|, \
+         {effect}%); a node shifted by less is not flagged, so not flagged means within what this cohort can tell, not fine; with \
+         repetitions, the shift at which every repetition of a node that scatters as this cohort's nodes typically do is beyond the \
+         bounds at least half the time; for a metric too variable to judge, what judging it would take. Repetitions do not narrow the \
+         bounds: they show how a node varies within its run, not how far sound nodes differ from each other, which only the cohort's \
+         spread shows.",
         resolution = RESOLUTION * 100.0,
         efficiency = MAD_EFFICIENCY,
         tests = j.tests.len(),

@@ -1,10 +1,13 @@
-//! The fleet for a terminal: cohorts in a line each, then every flagged
-//! node with its metric families and provenance differences.
+//! The fleet for a terminal: cohorts in a line each with the smallest
+//! shift each family could show, then every flagged node with its metric
+//! families, what their flags rest on and provenance differences.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::super::judge::Verdict;
+use super::super::judge::{Distribution, Verdict};
 use super::super::Fleet;
+use crate::format::percent_unsigned;
 
 /// The summary as UTF-8 bytes.
 pub fn render(fleet: &Fleet) -> Vec<u8> {
@@ -39,6 +42,14 @@ pub fn render(fleet: &Fleet) -> Vec<u8> {
         for (part, mine, theirs) in &cohort.differs_from_largest {
             let _ = writeln!(t, "  differs from cohort 1 in {part}: {mine} (cohort 1: {theirs})");
         }
+        let reach = detectable_by_family(fleet, &j.distributions[c]);
+        if !reach.is_empty() {
+            let _ = writeln!(
+                t,
+                "  smallest shift it could flag, per family (not flagged means within this, not fine): {}",
+                reach.join(", ")
+            );
+        }
     }
     let o = &fleet.options;
     let _ = writeln!(
@@ -49,7 +60,11 @@ pub fn render(fleet: &Fleet) -> Vec<u8> {
         o.min_nodes
     );
     if fleet.outliers.is_empty() {
-        let _ = writeln!(t, "no node flagged (false discovery rate {}%)", o.fdr * 100.0);
+        let _ = writeln!(
+            t,
+            "no node flagged (false discovery rate {}%): every node is within the shifts each cohort could flag, above",
+            o.fdr * 100.0
+        );
         return t.into_bytes();
     }
     let _ = writeln!(
@@ -74,4 +89,30 @@ pub fn render(fleet: &Fleet) -> Vec<u8> {
         }
     }
     t.into_bytes()
+}
+
+/// Per benchmark id, the range of the headline shifts its judged metrics
+/// could show ("memory.bandwidth 9.1%..14.0%"); a family none of whose
+/// metrics is judged shows what judging its too variable ones would take.
+fn detectable_by_family(fleet: &Fleet, distributions: &[Distribution]) -> Vec<String> {
+    let mut families: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for d in distributions {
+        let Some(reach) = d.detectable else { continue };
+        let (judged, variable) = families.entry(&fleet.metrics[d.metric as usize].key.id).or_default();
+        if d.verdict == Verdict::Judged { judged } else { variable }.push(reach.headline);
+    }
+    families
+        .into_iter()
+        .map(|(id, (judged, variable))| {
+            let (shifts, note) = if judged.is_empty() { (variable, " if judged (too variable)") } else { (judged, "") };
+            let lo = shifts.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = shifts.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let range = if hi - lo < 0.0005 {
+                percent_unsigned(lo)
+            } else {
+                format!("{}..{}", percent_unsigned(lo), percent_unsigned(hi))
+            };
+            format!("{id} {range}{note}")
+        })
+        .collect()
 }
