@@ -11,14 +11,24 @@ use crate::stats::normal_upper_quantile;
 pub struct Detectable {
     /// The shift a node's headline must show to be flagged: the distance
     /// from the median to the robust bounds, max(k x spread / |median|,
-    /// the minimum effect). A node shifted by this much is flagged about
-    /// half the time; by more, more often.
+    /// the minimum effect). A node without repetitions shifted by this
+    /// much is flagged about half the time; by more, more often.
     pub headline: f64,
     /// The shift, in the metric's worse direction, at which a node whose
     /// repetitions scatter as the cohort's typically do has every counted
-    /// repetition beyond the bound at least half the time; `None` when too
-    /// few nodes carry repetitions.
+    /// repetition beyond the bound at least half the time, which a node
+    /// with repetitions needs to be flagged; `None` when too few nodes
+    /// carry repetitions.
     pub every_repetition: Option<f64>,
+}
+
+impl Detectable {
+    /// The shift a node needs to be flagged: where the cohort's nodes
+    /// carry repetitions, every one must be beyond the bounds; else the
+    /// headline must.
+    pub fn to_flag(&self) -> f64 {
+        self.every_repetition.unwrap_or(self.headline)
+    }
 }
 
 /// The headline shift: max(k x `sigma` / |`median`|, `min_effect`).

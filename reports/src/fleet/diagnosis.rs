@@ -29,9 +29,8 @@ pub struct Family {
     /// The points flagged: params shared ("page=thp"), ranges ("bytes=16
     /// MiB..256 MiB") and alternatives ("kernel=add|copy").
     pub points: String,
-    /// Flagged metrics with repetitions to count.
-    pub repeated: usize,
-    /// Flagged metrics whose every counted repetition is beyond the bounds.
+    /// Flagged metrics whose every counted repetition is beyond the bounds
+    /// (the others have no repetitions to count: their headline alone).
     pub persistent: usize,
 }
 
@@ -55,13 +54,13 @@ impl Family {
 
     /// What the family's flags rest on, in words.
     pub fn evidence(&self) -> String {
-        match (self.repeated, self.persistent) {
-            (0, _) => "headline only (no repetitions)".to_string(),
-            (r, p) if p == self.flagged && r == self.flagged => "every repetition beyond the bounds".to_string(),
-            (_, 0) => "headline alone (repetitions not all beyond the bounds)".to_string(),
-            (_, p) => {
-                format!("every repetition beyond the bounds on {p} of {}, the headline alone on the rest", self.flagged)
-            }
+        match self.persistent {
+            0 => "headline only (no repetitions)".to_string(),
+            p if p == self.flagged => "every repetition beyond the bounds".to_string(),
+            p => format!(
+                "every repetition beyond the bounds on {p} of {}, the headline only (no repetitions) on the rest",
+                self.flagged
+            ),
         }
     }
 }
@@ -168,7 +167,6 @@ fn family(id: &str, tests: &[&Test], infos: &[&MetricInfo], tested: usize) -> Fa
             _ => "mixed",
         },
         points: points(infos),
-        repeated: tests.iter().filter(|t| t.persistence.is_some()).count(),
         persistent: tests.iter().filter(|t| t.evidence() == Evidence::EveryRepetition).count(),
     }
 }

@@ -1,7 +1,7 @@
 //! Judging each cohort: the distribution of every metric over its nodes,
 //! a robust z-score and p-value per (node, metric), Benjamini-Hochberg over
-//! all of them, the nodes outside the bounds that follow, whether each
-//! flagged node is off in every repetition, and the smallest shift each
+//! all of them, the nodes outside the bounds that follow (in every
+//! repetition, where a node has repetitions), and the smallest shift each
 //! metric could have shown.
 
 use std::collections::BTreeMap;
@@ -89,6 +89,9 @@ pub struct Distribution {
     pub detectable: Option<Detectable>,
     /// Nodes flagged on it.
     pub flagged: usize,
+    /// Nodes whose headline is beyond its bounds but not every repetition:
+    /// off intermittently, not flagged.
+    pub intermittent: usize,
 }
 
 /// One (node, metric) test.
@@ -110,17 +113,25 @@ pub struct Test {
     pub q: f64,
     /// The node's repetitions against the bounds, when it has enough.
     pub persistence: Option<Persistence>,
+    /// A discovery at the false discovery rate, at least the minimum
+    /// effect from the median: the headline is beyond the bounds.
+    pub discovery: bool,
+    /// A discovery whose every counted repetition is beyond the bounds too
+    /// (or that has no repetitions to count).
     pub flagged: bool,
 }
 
-/// What a flag rests on.
+/// What a discovery rests on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Evidence {
     /// The headline is beyond the bounds; the node has no repetitions to
-    /// count, or not every one of them is beyond.
+    /// count.
     Headline,
     /// The headline and every counted repetition are beyond the bounds.
     EveryRepetition,
+    /// The headline is beyond the bounds, not every repetition: off
+    /// intermittently, not flagged.
+    Intermittent,
 }
 
 impl Evidence {
@@ -129,17 +140,24 @@ impl Evidence {
         match self {
             Evidence::Headline => "headline",
             Evidence::EveryRepetition => "headline and every repetition",
+            Evidence::Intermittent => "headline, not every repetition",
         }
     }
 }
 
 impl Test {
-    /// What a flag on this test rests on.
+    /// What a discovery on this test rests on.
     pub fn evidence(&self) -> Evidence {
         match self.persistence {
             Some(p) if p.persistent() => Evidence::EveryRepetition,
-            _ => Evidence::Headline,
+            Some(_) => Evidence::Intermittent,
+            None => Evidence::Headline,
         }
+    }
+
+    /// A discovery not flagged because not every repetition is beyond.
+    pub fn intermittent(&self) -> bool {
+        self.discovery && !self.flagged
     }
 }
 
@@ -159,6 +177,11 @@ impl Judgement {
     /// How many tests flagged.
     pub fn flagged(&self) -> usize {
         self.tests.iter().filter(|t| t.flagged).count()
+    }
+
+    /// How many discoveries were not flagged for want of persistence.
+    pub fn intermittent(&self) -> usize {
+        self.tests.iter().filter(|t| t.intermittent()).count()
     }
 }
 
@@ -200,6 +223,7 @@ pub fn judge(nodes: &[Node], cohorts: &[Cohort], metrics: &[MetricInfo], options
                         p,
                         q: 1.0,
                         persistence: None,
+                        discovery: false,
                         flagged: false,
                     });
                 }
@@ -214,6 +238,7 @@ pub fn judge(nodes: &[Node], cohorts: &[Cohort], metrics: &[MetricInfo], options
                 repeated,
                 detectable: None,
                 flagged: 0,
+                intermittent: 0,
             });
         }
         distributions.push(list);
@@ -230,8 +255,10 @@ pub fn judge(nodes: &[Node], cohorts: &[Cohort], metrics: &[MetricInfo], options
         let repetitions = nodes[test.node].figure(d.metric).map_or(&[][..], |f| &f.repetitions[..]);
         test.q = q;
         test.persistence = d.bounds.and_then(|b| Persistence::of(repetitions, test.value, d.summary.median, b));
-        test.flagged = q <= options.fdr && test.change.abs() >= options.min_effect;
+        test.discovery = q <= options.fdr && test.change.abs() >= options.min_effect;
+        test.flagged = test.discovery && test.evidence() != Evidence::Intermittent;
         d.flagged += usize::from(test.flagged);
+        d.intermittent += usize::from(test.intermittent());
     }
     Judgement { distributions, tests, p_threshold: adjusted.threshold }
 }

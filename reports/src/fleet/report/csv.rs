@@ -56,7 +56,7 @@ pub fn values(fleet: &Fleet) -> Vec<u8> {
             t.persistence.map(|p| p.counted.to_string()).unwrap_or_default(),
             t.persistence.map(|p| p.beyond.to_string()).unwrap_or_default(),
             t.flagged.to_string(),
-            if t.flagged { t.evidence().as_str() } else { "" }.to_string(),
+            if t.discovery { t.evidence().as_str() } else { "" }.to_string(),
         ]
         .join(",");
         out.push('\n');
@@ -67,7 +67,7 @@ pub fn values(fleet: &Fleet) -> Vec<u8> {
 /// distributions.csv: one row per (cohort, metric).
 pub fn distributions(fleet: &Fleet) -> Vec<u8> {
     let mut out = String::from(
-        "cohort,benchmark,params,metric,unit,n,min,p5,q1,median,q3,p95,max,mad,relative_spread,verdict,bound_low,bound_high,nodes_with_repetitions,detectable_shift,detectable_shift_every_repetition,flagged\n",
+        "cohort,benchmark,params,metric,unit,n,min,p5,q1,median,q3,p95,max,mad,relative_spread,verdict,bound_low,bound_high,nodes_with_repetitions,detectable_shift,detectable_shift_every_repetition,flagged,intermittent\n",
     );
     for (c, list) in fleet.judgement.distributions.iter().enumerate() {
         for d in list {
@@ -97,6 +97,7 @@ pub fn distributions(fleet: &Fleet) -> Vec<u8> {
                 optional(d.detectable.map(|r| r.headline)),
                 optional(d.detectable.and_then(|r| r.every_repetition)),
                 d.flagged.to_string(),
+                d.intermittent.to_string(),
             ]
             .join(",");
             out.push('\n');

@@ -60,6 +60,14 @@ pub fn index(fleet: &Fleet) -> Vec<u8> {
     h += "<nav><a href=\"#flagged\">Flagged nodes</a><a href=\"#cohorts\">Cohorts</a><a href=\"#versus\">Cohort against cohort</a><a href=\"#method\">Method</a></nav>\n";
     h += "<h2 id=\"flagged\">Flagged nodes</h2>\n";
     flagged_table(&mut h, fleet, fleet.outliers.iter(), "");
+    let intermittent = fleet.judgement.intermittent();
+    if intermittent > 0 {
+        let _ = writeln!(
+            h,
+            "<p>Not flagged: {intermittent} (node, metric) pair(s) whose headline is beyond the bounds but not every repetition (off intermittently): \
+             listed in <a href=\"fleet.json\">fleet.json</a> (<code>intermittent</code>) and <a href=\"values.csv\">values.csv</a>.</p>"
+        );
+    }
     cohorts(&mut h, fleet);
     versus(&mut h, fleet);
     let _ = writeln!(h, "<h2 id=\"method\">Method</h2>\n<p>{}</p>", esc(&super::method(fleet)));
@@ -81,8 +89,9 @@ fn flagged_table<'a>(h: &mut String, fleet: &Fleet, outliers: impl Iterator<Item
     }
     let _ = writeln!(
         h,
-        "<p>{} node(s) flagged: outside their cohort's robust bounds on the metrics named, at a false discovery rate of {}% \
-         over every (node, metric) test (Benjamini-Hochberg); see <a href=\"{prefix}index.html#method\">Method</a>.</p>",
+        "<p>{} node(s) flagged: outside their cohort's robust bounds on the metrics named (in every repetition, where a node has \
+         repetitions), at a false discovery rate of {}% over every (node, metric) test (Benjamini-Hochberg); see \
+         <a href=\"{prefix}index.html#method\">Method</a>.</p>",
         outliers.len(),
         fleet.options.fdr * 100.0
     );
@@ -145,13 +154,14 @@ fn cohorts(h: &mut String, fleet: &Fleet) {
 }
 
 /// The range of the shifts a cohort could flag over its judged metrics
-/// ("6.3% .. 41.2%"); `None` when none is judged.
+/// ("6.3% .. 41.2%"; in every repetition where its nodes carry
+/// repetitions); `None` when none is judged.
 fn shift_range(dists: &[Distribution]) -> Option<String> {
     let shifts: Vec<f64> = dists
         .iter()
         .filter(|d| d.verdict == Verdict::Judged)
         .filter_map(|d| d.detectable)
-        .map(|r| r.headline)
+        .map(|r| r.to_flag())
         .collect();
     let lo = shifts.iter().copied().reduce(f64::min)?;
     let hi = shifts.iter().copied().fold(lo, f64::max);
@@ -235,8 +245,8 @@ pub fn cohort(fleet: &Fleet, c: usize, charts: &[Chart]) -> Vec<u8> {
         figure(&mut h, chart);
     }
     h.push_str("<h2 id=\"metrics\">Every metric</h2>\n");
-    h.push_str("<p>Not flagged means within what this cohort can tell, not fine: <em>could flag shifts of</em> is the distance from the median to the bounds (a node shifted by that much is flagged about half the time, by less hardly ever); <em>every repetition beyond from</em> is the shift at which a node whose repetitions scatter as this cohort's typically do is off in every repetition at least half the time. For a metric too variable to judge, the shift judging it would take.</p>\n");
-    h.push_str("<table>\n<tr><th>benchmark</th><th>params</th><th>metric</th><th>nodes</th><th>with repetitions</th><th>median</th><th>p5</th><th>IQR</th><th>p95</th><th>robust spread</th><th>bounds</th><th>could flag shifts of (or more)</th><th>every repetition beyond from</th><th>verdict</th><th>flagged</th></tr>\n");
+    h.push_str("<p>Not flagged means within what this cohort can tell, not fine: <em>could flag shifts of</em> is the distance from the median to the bounds (a node without repetitions shifted by that much is flagged about half the time, by less hardly ever); <em>every repetition beyond from</em> is the shift at which a node whose repetitions scatter as this cohort's typically do is off in every repetition at least half the time, which a node with repetitions needs to be flagged. For a metric too variable to judge, the shift judging it would take. <em>Intermittent</em>: nodes whose headline is beyond the bounds but not every repetition, not flagged.</p>\n");
+    h.push_str("<table>\n<tr><th>benchmark</th><th>params</th><th>metric</th><th>nodes</th><th>with repetitions</th><th>median</th><th>p5</th><th>IQR</th><th>p95</th><th>robust spread</th><th>bounds</th><th>could flag shifts of (or more)</th><th>every repetition beyond from</th><th>verdict</th><th>flagged</th><th>intermittent</th></tr>\n");
     for d in &fleet.judgement.distributions[c] {
         distribution_row(&mut h, fleet, d);
     }
@@ -254,7 +264,7 @@ fn distribution_row(h: &mut String, fleet: &Fleet, d: &Distribution) {
     let class = if d.verdict == Verdict::Judged { "" } else { " class=\"muted\"" };
     let _ = writeln!(
         h,
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{} {unit}</td><td class=\"num\">{}</td><td class=\"num\">{} .. {}</td><td class=\"num\">{}</td><td class=\"num\">{spread}</td><td class=\"num\">{bounds}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td{class}>{}</td><td class=\"num\">{}</td></tr>",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{} {unit}</td><td class=\"num\">{}</td><td class=\"num\">{} .. {}</td><td class=\"num\">{}</td><td class=\"num\">{spread}</td><td class=\"num\">{bounds}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td{class}>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
         esc(&info.key.id),
         esc(&info.key.params),
         esc(&info.key.metric),
@@ -268,7 +278,8 @@ fn distribution_row(h: &mut String, fleet: &Fleet, d: &Distribution) {
         shift(d.detectable.map(|r| r.headline)),
         shift(d.detectable.and_then(|r| r.every_repetition)),
         d.verdict.as_str(),
-        d.flagged
+        d.flagged,
+        d.intermittent
     );
 }
 
@@ -334,7 +345,11 @@ pub fn node(fleet: &Fleet, outlier: &Outlier) -> Vec<u8> {
                 if p.set_aside { " (one outlying set aside)" } else { "" }
             )),
             if t.flagged { " class=\"worse\"" } else { "" },
-            if t.flagged { format!("flagged: {}", t.evidence().as_str()) } else { String::new() }
+            match (t.flagged, t.intermittent()) {
+                (true, _) => format!("flagged: {}", t.evidence().as_str()),
+                (_, true) => format!("not flagged: {}", t.evidence().as_str()),
+                _ => String::new(),
+            }
         );
     }
     h.push_str("</table>\n</body>\n</html>\n");

@@ -21,16 +21,17 @@ use crate::ReportError;
 pub const MAX_LISTED: usize = 200;
 
 /// The persistence rule in one sentence, for the JSON's `method`.
-pub const PERSISTENCE: &str = "a node's repetitions of a metric (less one outlying repetition Grubbs' test finds at 1%) are counted \
-     against the bounds: a flag rests on the headline and every repetition when all are beyond (off in every reading), on the \
-     headline alone otherwise (off in most readings, or measured once); repetitions neither narrow the bounds nor open a metric \
-     too variable to judge";
+pub const PERSISTENCE: &str = "where a node measured a metric min_repetitions times or more, its repetitions (less one outlying \
+     repetition Grubbs' test finds at 1%) are counted against the bounds, and it is flagged only when every one is beyond them too \
+     (off in every reading); a discovery whose repetitions are not all beyond is listed as intermittent, not flagged; a node \
+     without repetitions is flagged on its headline. Repetitions neither narrow the bounds nor open a metric too variable to judge";
 
 /// What a detectable shift is, for the JSON's `method`.
-pub const DETECTABLE_SHIFT: &str = "per metric, the shift (a fraction of the cohort median) a node needs to be flagged: the distance \
-     from the median to the bounds, max(k x spread / |median|, min_effect); a node shifted by that much is flagged about half the \
-     time. With repetitions, the shift at which a node whose repetitions scatter as the cohort's typically do has every one beyond \
-     the bounds at least half the time. A node not flagged may still be off by less";
+pub const DETECTABLE_SHIFT: &str = "per metric, as a fraction of the cohort median: detectable_shift, the distance from the median \
+     to the bounds, max(k x spread / |median|, min_effect), which a node without repetitions needs (shifted by that much it is \
+     flagged about half the time); detectable_shift_every_repetition, the shift at which a node whose repetitions scatter as the \
+     cohort's typically do has every one beyond the bounds at least half the time, which a node with repetitions needs. A node \
+     not flagged may still be off by less";
 
 /// How nodes are judged, in words, with this fleet's figures.
 pub fn method(fleet: &Fleet) -> String {
@@ -43,18 +44,19 @@ pub fn method(fleet: &Fleet) -> String {
          sqrt(1 + pi/2n) for the median's own uncertainty); a two-sided p-value per (node, metric) from Student's t with {efficiency} n \
          degrees of freedom (the MAD of n values is about as certain as a standard deviation of {efficiency} n); Benjamini-Hochberg \
          over all {tests} tests of the fleet at a false discovery rate of {fdr}% (p <= {threshold:.3e}), which puts the robust bounds \
-         at median +- k x spread, k being the t quantile there ({k:.2} for {largest} nodes). A node is flagged on a metric outside \
-         those bounds and at least {effect}% from the median. Repetitions: where a node measured a metric {repetitions} times or more, \
-         its repetitions (less one outlying repetition Grubbs' test finds at 1%) are counted against the bounds, and each flag says \
-         whether every one of them is beyond (the node is off in every reading, as a persistent fault is) or its headline alone is. \
-         Never judged: a metric whose spread exceeds {spread}% of its median in the cohort (too variable there to tell a node from \
-         noise, with or without repetitions: a sound node at the edge of so wide a distribution is off in every repetition too), a \
-         metric fewer than {nodes} nodes of the cohort measured, and cohorts of fewer than {nodes} nodes. Detectable shift: per metric, the distance from the median to the bounds, max(k x spread / |median|, \
-         {effect}%); a node shifted by less is not flagged, so not flagged means within what this cohort can tell, not fine; with \
-         repetitions, the shift at which every repetition of a node that scatters as this cohort's nodes typically do is beyond the \
-         bounds at least half the time; for a metric too variable to judge, what judging it would take. Repetitions do not narrow the \
-         bounds: they show how a node varies within its run, not how far sound nodes differ from each other, which only the cohort's \
-         spread shows.",
+         at median +- k x spread, k being the t quantile there ({k:.2} for {largest} nodes). A discovery is a node outside those \
+         bounds and at least {effect}% from the median. A node without repetitions of the metric is flagged on that. Where a node \
+         measured it {repetitions} times or more, its repetitions (less one outlying repetition Grubbs' test finds at 1%) are counted \
+         against the bounds too, and it is flagged only when every one of them is beyond (off in every reading, as a persistent fault \
+         is); otherwise the discovery is listed as intermittent, not flagged. Never judged: a metric whose spread exceeds {spread}% of \
+         its median in the cohort (too variable there to tell a node from noise, with or without repetitions: a sound node at the edge \
+         of so wide a distribution is off in every repetition too), a metric fewer than {nodes} nodes of the cohort measured, and \
+         cohorts of fewer than {nodes} nodes. Detectable shift: per metric, the distance from the median to the bounds, max(k x spread \
+         / |median|, {effect}%), which a node without repetitions needs, and the shift at which every repetition of a node that scatters \
+         as this cohort's nodes typically do is beyond the bounds at least half the time, which a node with repetitions needs; a node \
+         shifted by less is not flagged, so not flagged means within what this cohort can tell, not fine; for a metric too variable to \
+         judge, what judging it would take. Repetitions do not narrow the bounds: they show how a node varies within its run, not how \
+         far sound nodes differ from each other, which only the cohort's spread shows.",
         resolution = RESOLUTION * 100.0,
         efficiency = MAD_EFFICIENCY,
         tests = j.tests.len(),

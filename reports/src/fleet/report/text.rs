@@ -59,6 +59,17 @@ pub fn render(fleet: &Fleet) -> Vec<u8> {
         o.min_nodes,
         o.min_nodes
     );
+    let intermittent = j.intermittent();
+    if intermittent > 0 {
+        let mut nodes: Vec<usize> = j.tests.iter().filter(|t| t.intermittent()).map(|t| t.node).collect();
+        nodes.sort_unstable();
+        nodes.dedup();
+        let _ = writeln!(
+            t,
+            "not flagged: {intermittent} (node, metric) pair(s) on {} node(s) whose headline is beyond the bounds but not every repetition (off intermittently; fleet.json's intermittent and values.csv list them)",
+            nodes.len()
+        );
+    }
     if fleet.outliers.is_empty() {
         let _ = writeln!(
             t,
@@ -69,7 +80,7 @@ pub fn render(fleet: &Fleet) -> Vec<u8> {
     }
     let _ = writeln!(
         t,
-        "flagged: {} node(s) (Benjamini-Hochberg at a false discovery rate of {}% over every test: p <= {:.2e}, outside median +- k x robust spread and at least {}% off the median)",
+        "flagged: {} node(s) (Benjamini-Hochberg at a false discovery rate of {}% over every test: p <= {:.2e}, outside median +- k x robust spread, in every repetition where a node has repetitions, and at least {}% off the median)",
         fleet.outliers.len(),
         fleet.options.fdr * 100.0,
         j.p_threshold,
@@ -91,15 +102,16 @@ pub fn render(fleet: &Fleet) -> Vec<u8> {
     t.into_bytes()
 }
 
-/// Per benchmark id, the range of the headline shifts its judged metrics
-/// could show ("memory.bandwidth 9.1%..14.0%"); a family none of whose
-/// metrics is judged shows what judging its too variable ones would take.
+/// Per benchmark id, the range of the shifts its judged metrics could flag
+/// ("memory.bandwidth 9.1%..14.0%"; in every repetition where the nodes
+/// carry repetitions); a family none of whose metrics is judged shows what
+/// judging its too variable ones would take.
 fn detectable_by_family(fleet: &Fleet, distributions: &[Distribution]) -> Vec<String> {
     let mut families: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     for d in distributions {
         let Some(reach) = d.detectable else { continue };
         let (judged, variable) = families.entry(&fleet.metrics[d.metric as usize].key.id).or_default();
-        if d.verdict == Verdict::Judged { judged } else { variable }.push(reach.headline);
+        if d.verdict == Verdict::Judged { judged } else { variable }.push(reach.to_flag());
     }
     families
         .into_iter()
