@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use hwbench_schema::units::format_bytes;
 use hwbench_schema::Better;
 
-use super::judge::{Judgement, Test};
+use super::judge::{Evidence, Judgement, Test};
 use super::node::MetricInfo;
 use super::{Cohort, Node};
 
@@ -29,22 +29,39 @@ pub struct Family {
     /// The points flagged: params shared ("page=thp"), ranges ("bytes=16
     /// MiB..256 MiB") and alternatives ("kernel=add|copy").
     pub points: String,
+    /// Flagged metrics whose every counted repetition is beyond the bounds
+    /// (the others have no repetitions to count: their headline alone).
+    pub persistent: usize,
 }
 
 impl Family {
     /// One line: "memory.bandwidth: 8 of 8 metrics worse, median -25.0%
-    /// (bandwidth, bandwidth_median at kernel=add|copy ...)".
+    /// (bandwidth, bandwidth_median at kernel=add|copy ...); every
+    /// repetition beyond the bounds".
     pub fn describe(&self) -> String {
         format!(
-            "{}: {} of {} metrics {}, median {} ({} at {})",
+            "{}: {} of {} metrics {}, median {} ({} at {}); {}",
             self.id,
             self.flagged,
             self.tested,
             self.direction,
             crate::format::percent(self.median_change),
             self.metrics.join(", "),
-            self.points
+            self.points,
+            self.evidence()
         )
+    }
+
+    /// What the family's flags rest on, in words.
+    pub fn evidence(&self) -> String {
+        match self.persistent {
+            0 => "headline only (no repetitions)".to_string(),
+            p if p == self.flagged => "every repetition beyond the bounds".to_string(),
+            p => format!(
+                "every repetition beyond the bounds on {p} of {}, the headline only (no repetitions) on the rest",
+                self.flagged
+            ),
+        }
     }
 }
 
@@ -150,6 +167,7 @@ fn family(id: &str, tests: &[&Test], infos: &[&MetricInfo], tested: usize) -> Fa
             _ => "mixed",
         },
         points: points(infos),
+        persistent: tests.iter().filter(|t| t.evidence() == Evidence::EveryRepetition).count(),
     }
 }
 

@@ -5,17 +5,19 @@
 
 pub mod cohort;
 pub mod compare;
+pub mod detectable;
 pub mod diagnosis;
 pub mod judge;
 mod load;
 pub mod node;
+pub mod persistence;
 pub mod report;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
 pub use cohort::Cohort;
-use node::{Draft, MetricInfo, MetricTable};
+use node::{Draft, Figure, MetricInfo, MetricTable};
 
 use crate::ReportError;
 
@@ -58,16 +60,21 @@ pub struct Node {
     pub fingerprint: Vec<String>,
     /// Index of its cohort in [`Fleet::cohorts`].
     pub cohort: usize,
-    /// (metric index, headline value), sorted by metric index.
-    pub values: Vec<(u32, f64)>,
+    /// Every metric it measured, sorted by metric index.
+    pub values: Vec<Figure>,
     /// Records skipped or failed.
     pub unmeasured: usize,
 }
 
 impl Node {
-    /// The node's value of a metric, when it measured it.
+    /// The node's figures of a metric, when it measured it.
+    pub fn figure(&self, metric: u32) -> Option<&Figure> {
+        self.values.binary_search_by_key(&metric, |f| f.metric).ok().map(|i| &self.values[i])
+    }
+
+    /// The node's headline value of a metric, when it measured it.
     pub fn value(&self, metric: u32) -> Option<f64> {
-        self.values.binary_search_by_key(&metric, |(m, _)| *m).ok().map(|i| self.values[i].1)
+        self.figure(metric).map(|f| f.value)
     }
 }
 
@@ -131,16 +138,17 @@ pub fn build(drafts: Vec<(usize, Draft)>, tables: &[MetricTable], options: Optio
     let mut names: HashMap<String, usize> = HashMap::new();
     let mut nodes = Vec::with_capacity(drafts.len());
     for (table, draft) in drafts {
-        let mut values: Vec<(u32, f64)> = Vec::with_capacity(draft.figures.len());
-        for (local, value) in draft.figures {
-            let slot = &mut renumber[table][local as usize];
-            let info = &tables[table].infos[local as usize];
-            let number = *slot.get_or_insert_with(|| metrics.number(info.key.clone(), |_| info.clone()));
-            values.push((number, value));
+        let mut values: Vec<Figure> = Vec::with_capacity(draft.figures.len());
+        for mut figure in draft.figures {
+            let local = figure.metric as usize;
+            let slot = &mut renumber[table][local];
+            let info = &tables[table].infos[local];
+            figure.metric = *slot.get_or_insert_with(|| metrics.number(info.key.clone(), |_| info.clone()));
+            values.push(figure);
         }
-        values.sort_by_key(|(m, _)| *m);
+        values.sort_by_key(|f| f.metric);
         // A point measured twice in one run: its first figure counts.
-        values.dedup_by_key(|(m, _)| *m);
+        values.dedup_by_key(|f| f.metric);
         let base = draft.label.clone().unwrap_or_else(|| draft.run_id.clone());
         let seen = names.entry(base.clone()).or_insert(0);
         *seen += 1;
@@ -161,7 +169,7 @@ pub fn build(drafts: Vec<(usize, Draft)>, tables: &[MetricTable], options: Optio
     }
     let metrics = metrics.infos;
     let cohorts = cohort::group(&mut nodes, &keys, &options);
-    let judgement = judge::judge(&nodes, &cohorts, &options);
+    let judgement = judge::judge(&nodes, &cohorts, &metrics, &options);
     let outliers = diagnosis::outliers(&nodes, &cohorts, &judgement, &metrics, &facts);
     let comparisons = compare::against_largest(&nodes, &cohorts, &metrics);
     Ok(Fleet { options, metrics, facts, nodes, cohorts, judgement, outliers, comparisons })

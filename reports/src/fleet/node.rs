@@ -53,6 +53,27 @@ impl MetricTable {
     }
 }
 
+/// One metric of one run: its headline and each repetition's figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// The metric's number in its table.
+    pub metric: u32,
+    /// The headline (with repetitions, their median).
+    pub value: f64,
+    /// Each repetition's figure, in measurement order; empty when the point
+    /// was measured once or a repetition's figure is not finite.
+    pub repetitions: Box<[f64]>,
+}
+
+impl Figure {
+    /// The figure of a document's metric, numbered `metric`.
+    pub fn of(metric: u32, m: &hwbench_schema::Metric) -> Self {
+        let repetitions: Box<[f64]> = m.repetitions.iter().map(|r| r.value).collect();
+        let finite = repetitions.iter().all(|v| v.is_finite());
+        Self { metric, value: m.value, repetitions: if finite { repetitions } else { Box::new([]) } }
+    }
+}
+
 /// The fingerprint parts that make runs "like machines" by default.
 pub const FINGERPRINT: [&str; 5] = ["CPU", "sockets x cores", "memory", "NUMA nodes", "GPUs"];
 
@@ -70,8 +91,8 @@ pub struct Draft {
     pub fingerprint: Vec<String>,
     /// The value of each `--group-by` key.
     pub groups: Vec<GroupValue>,
-    /// (metric number in the loading thread's table, headline value).
-    pub figures: Vec<(u32, f64)>,
+    /// Each metric measured, numbered in the loading thread's table.
+    pub figures: Vec<Figure>,
     /// Records skipped or failed.
     pub unmeasured: usize,
 }
@@ -102,7 +123,7 @@ impl Draft {
                     unit: m.unit.clone(),
                     better: m.better,
                 });
-                figures.push((number, m.value));
+                figures.push(Figure::of(number, m));
             }
         }
         Self {

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use hwbench_schema::Better;
 
-use super::judge::Verdict;
-use super::node::{Draft, GroupValue, MetricInfo, MetricKey, MetricTable, FINGERPRINT};
+use super::judge::{Evidence, Verdict};
+use super::node::{Draft, Figure, GroupValue, MetricInfo, MetricKey, MetricTable, FINGERPRINT};
 use super::{build, Fleet, Options};
 use crate::ReportError;
 
@@ -43,7 +43,7 @@ fn draft(
                     unit: "GB/s".into(),
                     better: Better::Higher,
                 };
-                (table.number(key, info), *value)
+                Figure { metric: table.number(key, info), value: *value, repetitions: Box::new([]) }
             })
             .collect(),
         unmeasured: 0,
@@ -137,4 +137,107 @@ fn group_by_a_tag_forms_its_cohorts_and_an_unknown_key_is_refused() {
         Err(ReportError::UnknownGroupKey { key, tags }) => assert_eq!((key.as_str(), tags.as_str()), ("rack", "sku")),
         other => panic!("{other:?}"),
     }
+}
+
+/// A draft of node `i` whose figures are each metric's repetitions, the
+/// headline their median (as `hwbench run --repeat` writes them).
+fn repeated(table: &mut MetricTable, i: usize, figures: &[(&str, &[f64])]) -> Draft {
+    let headlines: Vec<(&str, f64)> =
+        figures.iter().map(|(name, reps)| (*name, crate::stats::median(reps).unwrap())).collect();
+    let mut d = draft(table, i, &headlines, "24 GiB", &[], &[]);
+    for (figure, (_, reps)) in d.figures.iter_mut().zip(figures) {
+        figure.repetitions = reps.to_vec().into_boxed_slice();
+    }
+    d
+}
+
+/// Five repetitions around `level`, each `width` apart in relative terms.
+fn readings(level: f64, width: f64) -> [f64; 5] {
+    [-2.0, -1.0, 0.0, 1.0, 2.0].map(|s| level * (1.0 + width * s))
+}
+
+#[test]
+fn persistence_flags_a_node_off_in_every_repetition_and_not_one_off_in_some() {
+    // 20 nodes, spread 1%: node 2 is 30% down in every repetition, node 4
+    // in three of five (its headline too: a discovery, off intermittently),
+    // node 7 in one only (its headline is not); node 6 has no repetitions
+    // and is 30% down (flagged on its headline, as before repetitions).
+    let fleet = judge(Options::default(), |t| {
+        (0..20)
+            .map(|i| match i {
+                2 => repeated(t, i, &[("m", &readings(70.0, 0.005))]),
+                4 => repeated(t, i, &[("m", &[70.0, 71.0, 69.0, 99.0, 100.0])]),
+                6 => draft(t, i, &[("m", 70.0)], "24 GiB", &[], &[]),
+                7 => repeated(t, i, &[("m", &[100.0, 101.0, 70.0, 99.0, 100.5])]),
+                _ => repeated(t, i, &[("m", &readings(100.0 * wobble(i, 0.01), 0.005))]),
+            })
+            .collect()
+    })
+    .unwrap();
+    let d = &fleet.judgement.distributions[0][0];
+    assert_eq!((d.verdict, d.repeated), (Verdict::Judged, 19));
+    let flagged: Vec<(&str, Evidence)> = fleet
+        .judgement
+        .tests
+        .iter()
+        .filter(|t| t.flagged)
+        .map(|t| (fleet.nodes[t.node].name.as_str(), t.evidence()))
+        .collect();
+    assert_eq!(flagged, [("n2", Evidence::EveryRepetition), ("n6", Evidence::Headline)]);
+    let test = |node: usize| fleet.judgement.tests.iter().find(|t| t.node == node).unwrap();
+    let p = test(2).persistence.unwrap();
+    assert_eq!((p.counted, p.set_aside, p.beyond), (5, false, 5));
+    let four = test(4);
+    let p = four.persistence.unwrap();
+    assert_eq!((p.counted, p.set_aside, p.beyond), (5, false, 3));
+    assert!(four.discovery && !four.flagged && four.intermittent(), "{four:?}");
+    assert_eq!(four.evidence(), Evidence::Intermittent);
+    assert_eq!((d.flagged, d.intermittent, fleet.judgement.intermittent()), (2, 1, 1));
+    assert_eq!(test(6).persistence, None);
+    let seven = test(7);
+    let p = seven.persistence.unwrap();
+    assert_eq!((p.counted, p.set_aside, p.beyond), (4, true, 0), "its one low repetition is set aside");
+    assert!(!seven.discovery && !seven.flagged);
+    let evidence: Vec<String> = fleet.outliers.iter().map(|o| o.families[0].evidence()).collect();
+    assert_eq!(evidence, ["every repetition beyond the bounds", "headline only (no repetitions)"]);
+}
+
+#[test]
+fn the_detectable_shift_of_a_small_cohort_is_the_hand_computed_one() {
+    // Ten nodes, one metric, no repetitions. Median 100; absolute
+    // deviations 0 0 2 2 3 3 4 4 6 6, MAD 3; spread 1.4826 x 3 x sqrt(1 +
+    // pi/20) = 4.784393. Ten tests and no discovery: the Benjamini-Hochberg
+    // cut-off is 0.01 / 10 = 0.001; t with 0.37 x 10 = 3.7 degrees of
+    // freedom has P(|T| > 9.474240) = 0.001 (numerical integration of the
+    // density, done apart from this crate); 9.474240 x 4.784393 / 100 =
+    // 45.33%, above the 5% minimum effect.
+    let values = [94.0, 96.0, 97.0, 98.0, 100.0, 100.0, 102.0, 103.0, 104.0, 106.0];
+    let fleet = judge(Options::default(), |t| {
+        values.iter().enumerate().map(|(i, v)| draft(t, i, &[("m", *v)], "24 GiB", &[], &[])).collect()
+    })
+    .unwrap();
+    let d = &fleet.judgement.distributions[0][0];
+    assert!((d.sigma - 4.784393316523334).abs() < 1e-9, "{}", d.sigma);
+    assert!((fleet.judgement.p_threshold - 0.001).abs() < 1e-15);
+    assert!((d.k.unwrap() - 9.474240137124363).abs() < 1e-6, "{:?}", d.k);
+    let shift = d.detectable.unwrap();
+    assert!((shift.headline - 0.4532849119119492).abs() < 1e-7, "{shift:?}");
+    assert_eq!(shift.every_repetition, None, "no node has repetitions");
+    let (lo, hi) = d.bounds.unwrap();
+    assert!((lo - 54.67150880880508).abs() < 1e-5 && (hi - 145.32849119119492).abs() < 1e-5, "{lo} {hi}");
+    // With five repetitions a node, scattered 2% (SD of logs): the shift at
+    // which all five are beyond the bound half the time, z = 1.128998
+    // (the normal quantile of 0.5^(1/5)): 1 - (1 - 0.453285) e^(-z 0.02).
+    let fleet = judge(Options::default(), |t| {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| repeated(t, i, &[("m", &[v * 0.98, *v, *v, *v, v / 0.98][..])]))
+            .collect()
+    })
+    .unwrap();
+    let d = &fleet.judgement.distributions[0][0];
+    let sd = (2.0 * 0.98f64.ln().powi(2) / 4.0).sqrt();
+    let want = 1.0 - (1.0 - 0.4532849119119492) * (-1.1289975352961017 * sd).exp();
+    assert!((d.detectable.unwrap().every_repetition.unwrap() - want).abs() < 1e-6, "{:?} {want}", d.detectable);
 }

@@ -17,6 +17,7 @@ pub use bootstrap::{ratio_interval, Bootstrap, Interval};
 pub use fdr::{benjamini_hochberg, Adjusted};
 pub use hwbench_schema::numbers::{median, median_of_sorted, SplitMix64};
 pub use mann_whitney::{mann_whitney_u, smallest_p_value, MannWhitney};
+pub use normal::upper_quantile as normal_upper_quantile;
 pub use outlier::{grubbs_outlier, without_outlier};
 pub use robust::{Summary, MAD_TO_SIGMA};
 pub use student_t::{prediction_test, two_sided_critical as t_critical, two_sided_p};

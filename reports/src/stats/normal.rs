@@ -1,8 +1,23 @@
-//! The standard normal tail, for the Mann-Whitney normal approximation.
+//! The standard normal tail, for the Mann-Whitney normal approximation,
+//! and its inverse, for the fleet's detectable shifts.
 
 /// P(Z > z) for a standard normal Z.
 pub fn upper_tail(z: f64) -> f64 {
     0.5 * erfc(z / std::f64::consts::SQRT_2)
+}
+
+/// The z with P(Z > z) = `p` (0 < p < 1), by bisection on [`upper_tail`].
+pub fn upper_quantile(p: f64) -> f64 {
+    let (mut lo, mut hi) = (-40.0_f64, 40.0_f64);
+    for _ in 0..200 {
+        let mid = (lo + hi) / 2.0;
+        if upper_tail(mid) > p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo + hi) / 2.0
 }
 
 /// The complementary error function, to about 1e-14 relative error:
@@ -72,5 +87,14 @@ mod tests {
         assert!((upper_tail(0.0) - 0.5).abs() < 1e-15);
         assert!((upper_tail(1.96) + upper_tail(-1.96) - 1.0).abs() < 1e-15);
         assert!((upper_tail(1.959963984540054) - 0.025).abs() < 1e-12);
+    }
+
+    #[test]
+    fn upper_quantile_inverts_the_tail() {
+        // Tabulated: z(0.025) = 1.959964, z(0.5) = 0, z(1e-6) = 4.753424 (Python statistics.NormalDist).
+        assert!((upper_quantile(0.025) - 1.959963984540054).abs() < 1e-9);
+        assert!(upper_quantile(0.5).abs() < 1e-12);
+        assert!((upper_quantile(1e-6) - 4.753424308817089).abs() < 1e-8);
+        assert!((upper_tail(upper_quantile(0.5f64.powf(0.2))) - 0.5f64.powf(0.2)).abs() < 1e-12);
     }
 }

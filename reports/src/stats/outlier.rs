@@ -34,7 +34,20 @@ pub fn grubbs_outlier(figures: &[f64]) -> Option<usize> {
     }
     let (farthest, distance) =
         figures.iter().map(|v| (v.ln() - mean).abs()).enumerate().max_by(|a, b| a.1.total_cmp(&b.1))?;
-    (distance / sd > critical_value(figures.len(), ALPHA)).then_some(farthest)
+    (distance / sd > critical_at_alpha(figures.len())).then_some(farthest)
+}
+
+/// Counts of units whose critical value at [`ALPHA`] is computed once and
+/// kept: a fleet tests the repetitions of every node's every metric.
+const TABULATED: usize = 64;
+
+/// [`critical_value`] at [`ALPHA`], from a table made once for up to
+/// [`TABULATED`] units.
+fn critical_at_alpha(n: usize) -> f64 {
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let table = TABLE
+        .get_or_init(|| (0..=TABULATED).map(|n| if n < 3 { f64::NAN } else { critical_value(n, ALPHA) }).collect());
+    table.get(n).copied().unwrap_or_else(|| critical_value(n, ALPHA))
 }
 
 /// Grubbs' critical G for `n` values at two-sided level `alpha`:
@@ -69,6 +82,8 @@ mod tests {
         // Published tables, n = 5 two-sided: 1.715 at 5%, 1.764 at 1%.
         assert!((critical_value(5, 0.05) - 1.715).abs() < 0.001, "{}", critical_value(5, 0.05));
         assert!((critical_value(5, ALPHA) - 1.764).abs() < 0.001, "{}", critical_value(5, ALPHA));
+        assert_eq!(critical_at_alpha(5), critical_value(5, ALPHA));
+        assert_eq!(critical_at_alpha(TABULATED + 1), critical_value(TABULATED + 1, ALPHA));
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub fn nodes(fleet: &Fleet) -> Vec<u8> {
 pub fn values(fleet: &Fleet) -> Vec<u8> {
     let j = &fleet.judgement;
     let mut out = String::from(
-        "run_id,cohort,benchmark,params,metric,unit,value,cohort_median,change,robust_z,p_value,q_value,flagged\n",
+        "run_id,cohort,benchmark,params,metric,unit,value,cohort_median,change,robust_z,p_value,q_value,repetitions_counted,repetitions_beyond,flagged,evidence\n",
     );
     for t in &j.tests {
         let dist = &j.distributions[t.cohort][t.distribution];
@@ -53,7 +53,10 @@ pub fn values(fleet: &Fleet) -> Vec<u8> {
             t.z.to_string(),
             t.p.to_string(),
             t.q.to_string(),
+            t.persistence.map(|p| p.counted.to_string()).unwrap_or_default(),
+            t.persistence.map(|p| p.beyond.to_string()).unwrap_or_default(),
             t.flagged.to_string(),
+            if t.discovery { t.evidence().as_str() } else { "" }.to_string(),
         ]
         .join(",");
         out.push('\n');
@@ -64,7 +67,7 @@ pub fn values(fleet: &Fleet) -> Vec<u8> {
 /// distributions.csv: one row per (cohort, metric).
 pub fn distributions(fleet: &Fleet) -> Vec<u8> {
     let mut out = String::from(
-        "cohort,benchmark,params,metric,unit,n,min,p5,q1,median,q3,p95,max,mad,relative_spread,verdict,bound_low,bound_high,flagged\n",
+        "cohort,benchmark,params,metric,unit,n,min,p5,q1,median,q3,p95,max,mad,relative_spread,verdict,bound_low,bound_high,nodes_with_repetitions,detectable_shift,detectable_shift_every_repetition,flagged,intermittent\n",
     );
     for (c, list) in fleet.judgement.distributions.iter().enumerate() {
         for d in list {
@@ -90,7 +93,11 @@ pub fn distributions(fleet: &Fleet) -> Vec<u8> {
                 d.verdict.as_str().to_string(),
                 optional(d.bounds.map(|b| b.0)),
                 optional(d.bounds.map(|b| b.1)),
+                d.repeated.to_string(),
+                optional(d.detectable.map(|r| r.headline)),
+                optional(d.detectable.and_then(|r| r.every_repetition)),
                 d.flagged.to_string(),
+                d.intermittent.to_string(),
             ]
             .join(",");
             out.push('\n');

@@ -60,6 +60,14 @@ pub fn index(fleet: &Fleet) -> Vec<u8> {
     h += "<nav><a href=\"#flagged\">Flagged nodes</a><a href=\"#cohorts\">Cohorts</a><a href=\"#versus\">Cohort against cohort</a><a href=\"#method\">Method</a></nav>\n";
     h += "<h2 id=\"flagged\">Flagged nodes</h2>\n";
     flagged_table(&mut h, fleet, fleet.outliers.iter(), "");
+    let intermittent = fleet.judgement.intermittent();
+    if intermittent > 0 {
+        let _ = writeln!(
+            h,
+            "<p>Not flagged: {intermittent} (node, metric) pair(s) whose headline is beyond the bounds but not every repetition (off intermittently): \
+             listed in <a href=\"fleet.json\">fleet.json</a> (<code>intermittent</code>) and <a href=\"values.csv\">values.csv</a>.</p>"
+        );
+    }
     cohorts(&mut h, fleet);
     versus(&mut h, fleet);
     let _ = writeln!(h, "<h2 id=\"method\">Method</h2>\n<p>{}</p>", esc(&super::method(fleet)));
@@ -72,13 +80,18 @@ pub fn index(fleet: &Fleet) -> Vec<u8> {
 fn flagged_table<'a>(h: &mut String, fleet: &Fleet, outliers: impl Iterator<Item = &'a Outlier>, prefix: &str) {
     let outliers: Vec<&Outlier> = outliers.collect();
     if outliers.is_empty() {
-        let _ = writeln!(h, "<p>No node flagged (false discovery rate {}%).</p>", fleet.options.fdr * 100.0);
+        let _ = writeln!(
+            h,
+            "<p>No node flagged (false discovery rate {}%): every node is within the shifts its cohort could flag (<a href=\"{prefix}index.html#cohorts\">Cohorts</a>), which is not the same as fine.</p>",
+            fleet.options.fdr * 100.0
+        );
         return;
     }
     let _ = writeln!(
         h,
-        "<p>{} node(s) flagged: outside their cohort's robust bounds on the metrics named, at a false discovery rate of {}% \
-         over every (node, metric) test (Benjamini-Hochberg); see <a href=\"{prefix}index.html#method\">Method</a>.</p>",
+        "<p>{} node(s) flagged: outside their cohort's robust bounds on the metrics named (in every repetition, where a node has \
+         repetitions), at a false discovery rate of {}% over every (node, metric) test (Benjamini-Hochberg); see \
+         <a href=\"{prefix}index.html#method\">Method</a>.</p>",
         outliers.len(),
         fleet.options.fdr * 100.0
     );
@@ -110,7 +123,7 @@ fn flagged_table<'a>(h: &mut String, fleet: &Fleet, outliers: impl Iterator<Item
 }
 
 fn cohorts(h: &mut String, fleet: &Fleet) {
-    h.push_str("<h2 id=\"cohorts\">Cohorts</h2>\n<table>\n<tr><th>#</th><th>cohort</th><th>nodes</th><th>metrics judged</th><th>too variable to judge</th><th>not judged otherwise</th><th>flagged nodes</th></tr>\n");
+    h.push_str("<h2 id=\"cohorts\">Cohorts</h2>\n<p>A node not flagged is within what its cohort can tell, not necessarily fine: each cohort page gives, per metric, the smallest shift the cohort could flag.</p>\n<table>\n<tr><th>#</th><th>cohort</th><th>nodes</th><th>metrics judged</th><th>too variable to judge</th><th>not judged otherwise</th><th>smallest shift it could flag</th><th>flagged nodes</th></tr>\n");
     let mut flagged = vec![0usize; fleet.cohorts.len()];
     for o in &fleet.outliers {
         flagged[fleet.nodes[o.node].cohort] += 1;
@@ -120,13 +133,14 @@ fn cohorts(h: &mut String, fleet: &Fleet) {
         let count = |v: Verdict| dists.iter().filter(|d| d.verdict == v).count();
         let judged = count(Verdict::Judged);
         let variable = count(Verdict::TooVariable);
+        let reach = shift_range(dists).unwrap_or_else(|| "n/a".into());
         let mut note = cohort.unjudged.clone().unwrap_or_default();
         for (part, mine, theirs) in &cohort.differs_from_largest {
             let _ = write!(note, "; {part} {mine} (cohort 1: {theirs})");
         }
         let _ = writeln!(
             h,
-            "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{judged}</td><td class=\"num\">{variable}</td><td class=\"num\">{}{}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{judged}</td><td class=\"num\">{variable}</td><td class=\"num\">{}{}</td><td class=\"num\">{reach}</td><td class=\"num\">{}</td></tr>",
             cohort_page(c),
             c + 1,
             esc(&cohort.key),
@@ -137,6 +151,21 @@ fn cohorts(h: &mut String, fleet: &Fleet) {
         );
     }
     h.push_str("</table>\n");
+}
+
+/// The range of the shifts a cohort could flag over its judged metrics
+/// ("6.3% .. 41.2%"; in every repetition where its nodes carry
+/// repetitions); `None` when none is judged.
+fn shift_range(dists: &[Distribution]) -> Option<String> {
+    let shifts: Vec<f64> = dists
+        .iter()
+        .filter(|d| d.verdict == Verdict::Judged)
+        .filter_map(|d| d.detectable)
+        .map(|r| r.to_flag())
+        .collect();
+    let lo = shifts.iter().copied().reduce(f64::min)?;
+    let hi = shifts.iter().copied().fold(lo, f64::max);
+    Some(format!("{} .. {}", format::percent_unsigned(lo), format::percent_unsigned(hi)))
 }
 
 fn versus(h: &mut String, fleet: &Fleet) {
@@ -202,6 +231,12 @@ pub fn cohort(fleet: &Fleet, c: usize, charts: &[Chart]) -> Vec<u8> {
     }
     h.push_str("<h2 id=\"flagged\">Flagged nodes</h2>\n");
     flagged_table(&mut h, fleet, fleet.outliers.iter().filter(|o| fleet.nodes[o.node].cohort == c), "");
+    if let Some(range) = shift_range(&fleet.judgement.distributions[c]) {
+        let _ = writeln!(
+            h,
+            "<p>The smallest shift this cohort could flag is {range} of the median, by metric (<a href=\"#metrics\">Every metric</a>): a node not flagged may still be off by less.</p>"
+        );
+    }
     h.push_str("<h2 id=\"plots\">Distributions</h2>\n");
     if charts.is_empty() {
         let _ = writeln!(h, "<p>Too few nodes for distribution plots (at least {}).</p>", super::charts::MIN_NODES);
@@ -209,7 +244,9 @@ pub fn cohort(fleet: &Fleet, c: usize, charts: &[Chart]) -> Vec<u8> {
     for chart in charts {
         figure(&mut h, chart);
     }
-    h.push_str("<h2 id=\"metrics\">Every metric</h2>\n<table>\n<tr><th>benchmark</th><th>params</th><th>metric</th><th>nodes</th><th>median</th><th>p5</th><th>IQR</th><th>p95</th><th>robust spread</th><th>bounds</th><th>verdict</th><th>flagged</th></tr>\n");
+    h.push_str("<h2 id=\"metrics\">Every metric</h2>\n");
+    h.push_str("<p>Not flagged means within what this cohort can tell, not fine: <em>could flag shifts of</em> is the distance from the median to the bounds (a node without repetitions shifted by that much is flagged about half the time, by less hardly ever); <em>every repetition beyond from</em> is the shift at which a node whose repetitions scatter as this cohort's typically do is off in every repetition at least half the time, which a node with repetitions needs to be flagged. For a metric too variable to judge, the shift judging it would take. <em>Intermittent</em>: nodes whose headline is beyond the bounds but not every repetition, not flagged.</p>\n");
+    h.push_str("<table>\n<tr><th>benchmark</th><th>params</th><th>metric</th><th>nodes</th><th>with repetitions</th><th>median</th><th>p5</th><th>IQR</th><th>p95</th><th>robust spread</th><th>bounds</th><th>could flag shifts of (or more)</th><th>every repetition beyond from</th><th>verdict</th><th>flagged</th><th>intermittent</th></tr>\n");
     for d in &fleet.judgement.distributions[c] {
         distribution_row(&mut h, fleet, d);
     }
@@ -223,21 +260,26 @@ fn distribution_row(h: &mut String, fleet: &Fleet, d: &Distribution) {
     let unit = esc(&info.unit);
     let bounds = d.bounds.map_or("n/a".into(), |(lo, hi)| format!("{} .. {}", format::value(lo), format::value(hi)));
     let spread = s.relative_spread().map_or("n/a".into(), |r| format!("{:.1}%", r * 100.0));
+    let shift = |v: Option<f64>| v.map_or("n/a".into(), format::percent_unsigned);
     let class = if d.verdict == Verdict::Judged { "" } else { " class=\"muted\"" };
     let _ = writeln!(
         h,
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{} {unit}</td><td class=\"num\">{}</td><td class=\"num\">{} .. {}</td><td class=\"num\">{}</td><td class=\"num\">{spread}</td><td class=\"num\">{bounds}</td><td{class}>{}</td><td class=\"num\">{}</td></tr>",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{} {unit}</td><td class=\"num\">{}</td><td class=\"num\">{} .. {}</td><td class=\"num\">{}</td><td class=\"num\">{spread}</td><td class=\"num\">{bounds}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td{class}>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
         esc(&info.key.id),
         esc(&info.key.params),
         esc(&info.key.metric),
         s.n,
+        d.repeated,
         format::value(s.median),
         format::value(s.p5),
         format::value(s.q1),
         format::value(s.q3),
         format::value(s.p95),
+        shift(d.detectable.map(|r| r.headline)),
+        shift(d.detectable.and_then(|r| r.every_repetition)),
         d.verdict.as_str(),
-        d.flagged
+        d.flagged,
+        d.intermittent
     );
 }
 
@@ -279,7 +321,7 @@ pub fn node(fleet: &Fleet, outlier: &Outlier) -> Vec<u8> {
         }
         h.push_str("</table>\n");
     }
-    h.push_str("<h2>Every judged figure</h2>\n<table>\n<tr><th>benchmark</th><th>params</th><th>metric</th><th>value</th><th>cohort median</th><th>change</th><th>robust z</th><th>q-value</th><th>flagged</th></tr>\n");
+    h.push_str("<h2>Every judged figure</h2>\n<table>\n<tr><th>benchmark</th><th>params</th><th>metric</th><th>value</th><th>cohort median</th><th>change</th><th>robust z</th><th>q-value</th><th>repetitions beyond the bounds</th><th>flagged</th></tr>\n");
     let j = &fleet.judgement;
     for t in j.tests.iter().filter(|t| t.node == outlier.node) {
         let d = &j.distributions[t.cohort][t.distribution];
@@ -287,7 +329,7 @@ pub fn node(fleet: &Fleet, outlier: &Outlier) -> Vec<u8> {
         let unit = esc(&info.unit);
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{} {unit}</td><td class=\"num\">{} {unit}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td><td{}>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{} {unit}</td><td class=\"num\">{} {unit}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td{}>{}</td></tr>",
             esc(&info.key.id),
             esc(&info.key.params),
             esc(&info.key.metric),
@@ -296,8 +338,18 @@ pub fn node(fleet: &Fleet, outlier: &Outlier) -> Vec<u8> {
             format::percent(t.change),
             t.z,
             format::p_value(t.q),
+            t.persistence.map_or("n/a".into(), |p| format!(
+                "{} of {}{}",
+                p.beyond,
+                p.counted,
+                if p.set_aside { " (one outlying set aside)" } else { "" }
+            )),
             if t.flagged { " class=\"worse\"" } else { "" },
-            if t.flagged { "flagged" } else { "" }
+            match (t.flagged, t.intermittent()) {
+                (true, _) => format!("flagged: {}", t.evidence().as_str()),
+                (_, true) => format!("not flagged: {}", t.evidence().as_str()),
+                _ => String::new(),
+            }
         );
     }
     h.push_str("</table>\n</body>\n</html>\n");

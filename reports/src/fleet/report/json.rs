@@ -1,9 +1,12 @@
 //! The fleet as JSON (`hwbench fleet --json`, fleet.json): the method, each
 //! cohort's distributions, the flagged nodes with their reasons
-//! (`outliers`), and cohort against cohort.
+//! (`outliers`), the discoveries not flagged for want of persistence
+//! (`intermittent`), and cohort against cohort.
 
 use serde::Serialize;
 
+use super::super::judge::Test;
+use super::super::persistence::MIN_REPETITIONS;
 use super::super::Fleet;
 use crate::stats::Interval;
 
@@ -13,6 +16,7 @@ struct Document<'a> {
     method: Method<'a>,
     cohorts: Vec<Cohort<'a>>,
     outliers: Vec<Outlier<'a>>,
+    intermittent: Vec<Intermittent<'a>>,
     comparisons: Vec<Comparison<'a>>,
 }
 
@@ -24,6 +28,7 @@ struct Summary {
     tests: usize,
     flagged_tests: usize,
     flagged_nodes: usize,
+    intermittent_tests: usize,
 }
 
 #[derive(Serialize)]
@@ -35,6 +40,9 @@ struct Method<'a> {
     min_effect: f64,
     max_spread: f64,
     min_nodes: usize,
+    min_repetitions: usize,
+    persistence: &'a str,
+    detectable_shift: &'a str,
 }
 
 #[derive(Serialize)]
@@ -73,7 +81,11 @@ struct Distribution<'a> {
     verdict: &'static str,
     bounds: Option<(f64, f64)>,
     k: Option<f64>,
+    nodes_with_repetitions: usize,
+    detectable_shift: Option<f64>,
+    detectable_shift_every_repetition: Option<f64>,
     flagged: usize,
+    intermittent: usize,
 }
 
 #[derive(Serialize)]
@@ -97,6 +109,8 @@ struct Family<'a> {
     median_change: f64,
     direction: &'a str,
     points: &'a str,
+    persistent: usize,
+    evidence: String,
     summary: String,
 }
 
@@ -111,6 +125,26 @@ struct Flagged<'a> {
     p_value: f64,
     q_value: f64,
     bounds: Option<(f64, f64)>,
+    evidence: &'static str,
+    repetitions: Option<Repetitions>,
+}
+
+/// A discovery whose headline is beyond the bounds but not every repetition.
+#[derive(Serialize)]
+struct Intermittent<'a> {
+    run_id: &'a str,
+    label: Option<&'a str>,
+    name: &'a str,
+    cohort: usize,
+    #[serde(flatten)]
+    test: Flagged<'a>,
+}
+
+#[derive(Serialize)]
+struct Repetitions {
+    counted: usize,
+    set_aside: bool,
+    beyond: usize,
 }
 
 #[derive(Serialize)]
@@ -148,10 +182,7 @@ pub fn render(fleet: &Fleet) -> Vec<u8> {
 }
 
 fn document(fleet: &Fleet) -> Document<'_> {
-    let metric = |m: u32| {
-        let info = &fleet.metrics[m as usize];
-        MetricRef { id: &info.key.id, params: &info.key.params, metric: &info.key.metric, unit: &info.unit }
-    };
+    let metric = |m: u32| metric_ref(fleet, m);
     let j = &fleet.judgement;
     let cohorts = fleet
         .cohorts
@@ -177,7 +208,11 @@ fn document(fleet: &Fleet) -> Document<'_> {
                     verdict: dist.verdict.as_str(),
                     bounds: dist.bounds,
                     k: dist.k,
+                    nodes_with_repetitions: dist.repeated,
+                    detectable_shift: dist.detectable.map(|d| d.headline),
+                    detectable_shift_every_repetition: dist.detectable.and_then(|d| d.every_repetition),
                     flagged: dist.flagged,
+                    intermittent: dist.intermittent,
                 })
                 .collect(),
         })
@@ -204,27 +239,12 @@ fn document(fleet: &Fleet) -> Document<'_> {
                         median_change: f.median_change,
                         direction: f.direction,
                         points: &f.points,
+                        persistent: f.persistent,
+                        evidence: f.evidence(),
                         summary: f.describe(),
                     })
                     .collect(),
-                metrics: o
-                    .tests
-                    .iter()
-                    .map(|&t| {
-                        let t = &j.tests[t];
-                        let dist = &j.distributions[t.cohort][t.distribution];
-                        Flagged {
-                            metric: metric(dist.metric),
-                            value: t.value,
-                            cohort_median: dist.summary.median,
-                            change: t.change,
-                            robust_z: t.z,
-                            p_value: t.p,
-                            q_value: t.q,
-                            bounds: dist.bounds,
-                        }
-                    })
-                    .collect(),
+                metrics: o.tests.iter().map(|&t| flagged(fleet, &j.tests[t])).collect(),
                 provenance: o
                     .differences
                     .iter()
@@ -267,6 +287,7 @@ fn document(fleet: &Fleet) -> Document<'_> {
             tests: j.tests.len(),
             flagged_tests: j.flagged(),
             flagged_nodes: fleet.outliers.len(),
+            intermittent_tests: j.intermittent(),
         },
         method: Method {
             text: super::method(fleet),
@@ -276,9 +297,54 @@ fn document(fleet: &Fleet) -> Document<'_> {
             min_effect: fleet.options.min_effect,
             max_spread: fleet.options.max_spread,
             min_nodes: fleet.options.min_nodes,
+            min_repetitions: MIN_REPETITIONS,
+            persistence: super::PERSISTENCE,
+            detectable_shift: super::DETECTABLE_SHIFT,
         },
         cohorts,
         outliers,
+        intermittent: j
+            .tests
+            .iter()
+            .filter(|t| t.intermittent())
+            .map(|t| {
+                let node = &fleet.nodes[t.node];
+                Intermittent {
+                    run_id: &node.run_id,
+                    label: node.label.as_deref(),
+                    name: &node.name,
+                    cohort: node.cohort + 1,
+                    test: flagged(fleet, t),
+                }
+            })
+            .collect(),
         comparisons,
+    }
+}
+
+/// How a metric is named in the document.
+fn metric_ref(fleet: &Fleet, m: u32) -> MetricRef<'_> {
+    let info = &fleet.metrics[m as usize];
+    MetricRef { id: &info.key.id, params: &info.key.params, metric: &info.key.metric, unit: &info.unit }
+}
+
+/// A discovery's figures, what it rests on and its repetitions.
+fn flagged<'a>(fleet: &'a Fleet, t: &Test) -> Flagged<'a> {
+    let dist = &fleet.judgement.distributions[t.cohort][t.distribution];
+    Flagged {
+        metric: metric_ref(fleet, dist.metric),
+        value: t.value,
+        cohort_median: dist.summary.median,
+        change: t.change,
+        robust_z: t.z,
+        p_value: t.p,
+        q_value: t.q,
+        bounds: dist.bounds,
+        evidence: t.evidence().as_str(),
+        repetitions: t.persistence.map(|p| Repetitions {
+            counted: p.counted,
+            set_aside: p.set_aside,
+            beyond: p.beyond,
+        }),
     }
 }

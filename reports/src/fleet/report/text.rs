@@ -1,10 +1,13 @@
-//! The fleet for a terminal: cohorts in a line each, then every flagged
-//! node with its metric families and provenance differences.
+//! The fleet for a terminal: cohorts in a line each with the smallest
+//! shift each family could show, then every flagged node with its metric
+//! families, what their flags rest on and provenance differences.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::super::judge::Verdict;
+use super::super::judge::{Distribution, Verdict};
 use super::super::Fleet;
+use crate::format::percent_unsigned;
 
 /// The summary as UTF-8 bytes.
 pub fn render(fleet: &Fleet) -> Vec<u8> {
@@ -39,6 +42,14 @@ pub fn render(fleet: &Fleet) -> Vec<u8> {
         for (part, mine, theirs) in &cohort.differs_from_largest {
             let _ = writeln!(t, "  differs from cohort 1 in {part}: {mine} (cohort 1: {theirs})");
         }
+        let reach = detectable_by_family(fleet, &j.distributions[c]);
+        if !reach.is_empty() {
+            let _ = writeln!(
+                t,
+                "  smallest shift it could flag, per family (not flagged means within this, not fine): {}",
+                reach.join(", ")
+            );
+        }
     }
     let o = &fleet.options;
     let _ = writeln!(
@@ -48,13 +59,28 @@ pub fn render(fleet: &Fleet) -> Vec<u8> {
         o.min_nodes,
         o.min_nodes
     );
+    let intermittent = j.intermittent();
+    if intermittent > 0 {
+        let mut nodes: Vec<usize> = j.tests.iter().filter(|t| t.intermittent()).map(|t| t.node).collect();
+        nodes.sort_unstable();
+        nodes.dedup();
+        let _ = writeln!(
+            t,
+            "not flagged: {intermittent} (node, metric) pair(s) on {} node(s) whose headline is beyond the bounds but not every repetition (off intermittently; fleet.json's intermittent and values.csv list them)",
+            nodes.len()
+        );
+    }
     if fleet.outliers.is_empty() {
-        let _ = writeln!(t, "no node flagged (false discovery rate {}%)", o.fdr * 100.0);
+        let _ = writeln!(
+            t,
+            "no node flagged (false discovery rate {}%): every node is within the shifts each cohort could flag, above",
+            o.fdr * 100.0
+        );
         return t.into_bytes();
     }
     let _ = writeln!(
         t,
-        "flagged: {} node(s) (Benjamini-Hochberg at a false discovery rate of {}% over every test: p <= {:.2e}, outside median +- k x robust spread and at least {}% off the median)",
+        "flagged: {} node(s) (Benjamini-Hochberg at a false discovery rate of {}% over every test: p <= {:.2e}, outside median +- k x robust spread, in every repetition where a node has repetitions, and at least {}% off the median)",
         fleet.outliers.len(),
         fleet.options.fdr * 100.0,
         j.p_threshold,
@@ -74,4 +100,31 @@ pub fn render(fleet: &Fleet) -> Vec<u8> {
         }
     }
     t.into_bytes()
+}
+
+/// Per benchmark id, the range of the shifts its judged metrics could flag
+/// ("memory.bandwidth 9.1%..14.0%"; in every repetition where the nodes
+/// carry repetitions); a family none of whose metrics is judged shows what
+/// judging its too variable ones would take.
+fn detectable_by_family(fleet: &Fleet, distributions: &[Distribution]) -> Vec<String> {
+    let mut families: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for d in distributions {
+        let Some(reach) = d.detectable else { continue };
+        let (judged, variable) = families.entry(&fleet.metrics[d.metric as usize].key.id).or_default();
+        if d.verdict == Verdict::Judged { judged } else { variable }.push(reach.to_flag());
+    }
+    families
+        .into_iter()
+        .map(|(id, (judged, variable))| {
+            let (shifts, note) = if judged.is_empty() { (variable, " if judged (too variable)") } else { (judged, "") };
+            let lo = shifts.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = shifts.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let range = if hi - lo < 0.0005 {
+                percent_unsigned(lo)
+            } else {
+                format!("{}..{}", percent_unsigned(lo), percent_unsigned(hi))
+            };
+            format!("{id} {range}{note}")
+        })
+        .collect()
 }
