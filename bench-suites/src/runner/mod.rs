@@ -400,7 +400,7 @@ mod tests {
         fn estimate(&self, p: &Secs, _: Option<&Secs>, _: &CostModel) -> f64 {
             p.seconds
         }
-        fn summarize(&self, own: &[Record], _: &[Record], _: &Host) -> Vec<Record> {
+        fn summarize(&self, own: &[Record], _: &[Record], _: &mut Session) -> Vec<Record> {
             vec![Record::new("test.timed.summary", own[0].params.clone())]
         }
     }
