@@ -122,7 +122,11 @@ fn run_writes_a_loadable_document_and_prints_its_path_last() {
     assert_eq!(r.params["bytes"], hwbench_schema::ParamValue::Int(65536));
     let latency = &r.metrics[0];
     assert_eq!((latency.name.as_str(), latency.unit.as_str()), ("latency", "ns"));
-    assert_eq!(latency.samples.len(), 10);
+    // Ten undisturbed samples, or fewer when the machine let too few slices
+    // run undisturbed before the bound (the record says so).
+    let descheduling = &r.info["descheduling"];
+    assert_eq!(descheduling["samples"], latency.samples.len());
+    assert!(latency.samples.len() == 10 || descheduling["bound_reached"] == true, "{descheduling}");
     assert!(latency.value > 0.3 && latency.value < 50.0, "{}", latency.value);
     assert_eq!(r.placement.as_ref().unwrap().page_obtained, "4k");
     assert!(doc.machine.kernel.known().is_some());

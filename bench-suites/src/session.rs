@@ -296,7 +296,7 @@ impl Session {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::harness::tests::Linear;
     use crate::undisturbed::{SETTLE, STATISTIC};
@@ -307,6 +307,16 @@ mod tests {
 
     fn session() -> Session {
         Session::plain(Host::new(SysRoot::default(), Topology::default()))
+    }
+
+    /// This machine, and a session on it that takes three samples of 5 ms:
+    /// the real paths, quickly.
+    pub(crate) fn quick_live() -> (Host, Session) {
+        let host = Host::new(SysRoot::default(), hwbench_probes::topology::probe(&SysRoot::default()).unwrap());
+        let mut session = Session::plain(host.clone());
+        session.sampler.target = Duration::from_millis(5);
+        session.sampler.samples = 3;
+        (host, session)
     }
 
     #[test]
