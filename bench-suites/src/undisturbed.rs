@@ -13,10 +13,11 @@
 //! undisturbed slices (as many as make the sampler's target), its time
 //! theirs; the first sample is dropped as warm-up, as the sampler does.
 //! Slices are taken until every sample is complete, for at most [`BOUND`]
-//! times the samples' planned time (at least [`MIN_BOUND`]). When not even one sample after the warm-up
-//! is complete by then, the undisturbed slices taken since make one
-//! shorter sample (the record says so); with none at all, the point has
-//! no undisturbed figure and fails saying so rather than report one.
+//! times the samples' planned time (at least [`MIN_BOUND`]). When not even
+//! one sample after the warm-up is complete by then, the undisturbed slices
+//! taken since make one shorter sample (the record says so); with none at
+//! all, the point has no undisturbed figure and fails saying so rather than
+//! report one.
 
 use std::time::Duration;
 
@@ -39,8 +40,10 @@ pub const TOLERANCE: f64 = 0.01;
 /// readings of a CPU clock a few microseconds apart disagree by this much.
 pub const JITTER: Duration = Duration::from_micros(2);
 /// After time off the CPU, the slices of this much time are set aside
-/// while caches and TLB refill.
-pub const SETTLE: Duration = Duration::from_millis(1);
+/// while caches and TLB refill: one slice. Most of the refill falls in its
+/// first 100 us; a longer time would leave nothing undisturbed beside a
+/// task that preempts every millisecond (a real-time thread at 1 kHz).
+pub const SETTLE: Duration = SLICE;
 /// The wait for a CPU allowed each time a thread that sleeps is given one:
 /// a wakeup on an idle vCPU takes microseconds; a wait behind another task
 /// lasts what the scheduler gives that task (about a millisecond).
