@@ -15,9 +15,9 @@
 //! Slices are taken until every sample is complete, for at most [`BOUND`]
 //! times the samples' planned time (at least [`MIN_BOUND`]). When not even
 //! one sample after the warm-up is complete by then, the undisturbed slices
-//! taken since make one shorter sample (the record says so); with none at
-//! all, the point has no undisturbed figure and fails saying so rather than
-//! report one.
+//! taken since make one shorter sample, or with none the warm-up sample is
+//! kept (the record says so); with no undisturbed slice at all, the point
+//! has no undisturbed figure and fails saying so rather than report one.
 
 use std::time::Duration;
 
@@ -271,12 +271,16 @@ impl Slicer {
     /// one slice, `watch` what the evidence was.
     pub fn finish(self, iterations: u64, watch: String) -> Undisturbed {
         let all_seconds = self.complete.iter().map(|s| s.all_seconds).sum::<f64>() + self.current.all_seconds;
-        let mut samples: Vec<Sample> = self.complete.into_iter().skip(1).collect();
+        let mut complete = self.complete.into_iter();
+        let warm_up = complete.next();
+        let mut samples: Vec<Sample> = complete.collect();
         // Out of slices without a sample after the warm-up: the undisturbed
-        // slices taken since make one shorter sample.
-        let short = samples.is_empty() && !self.current.runs.is_empty();
-        if short {
-            samples.push(self.current);
+        // slices taken since make one shorter sample, or, with none, the
+        // warm-up sample is the one.
+        let mut short = false;
+        if samples.is_empty() {
+            samples.extend(Some(self.current).filter(|s| !s.runs.is_empty()).or(warm_up));
+            short = !samples.is_empty();
         }
         Undisturbed {
             iterations,
@@ -302,8 +306,9 @@ pub struct Undisturbed {
     pub slices_per_sample: usize,
     /// The kept samples (the warm-up dropped), in order.
     pub samples: Vec<Sample>,
-    /// True when the only sample is shorter than planned: too few slices
-    /// ran undisturbed before the bound.
+    /// True when too few slices ran undisturbed before the bound for a
+    /// sample after the warm-up: the one sample kept is the undisturbed
+    /// slices taken since the warm-up, or the warm-up sample itself.
     pub short: bool,
     /// Slices taken in all.
     pub slices: usize,
@@ -372,7 +377,7 @@ impl Undisturbed {
         }
         let every = f(self.all_seconds, self.iterations * self.slices as u64);
         Err(BenchError::Failed(format!(
-            "{name}: descheduled: none of {} slices ran undisturbed after the warm-up ({} waiting for a CPU, {} off the CPU otherwise, {} settling after); over every slice {every:.4} {unit}, time off the CPU included",
+            "{name}: descheduled: none of {} slices ran undisturbed ({} waiting for a CPU, {} off the CPU otherwise, {} settling after); over every slice {every:.4} {unit}, time off the CPU included",
             self.slices, self.set_aside.descheduled, self.set_aside.off_cpu, self.set_aside.settling,
         )))
     }
@@ -573,6 +578,21 @@ pub(crate) mod tests {
             (info["bound_reached"].clone(), info["short_sample"].clone(), info["samples"].clone()),
             (true.into(), true.into(), 1.into())
         );
+    }
+
+    /// Undisturbed only while warming up: the warm-up sample is the one.
+    #[test]
+    fn with_nothing_undisturbed_after_the_warm_up_the_warm_up_is_kept() {
+        let plan =
+            Plan { samples: 2, slices_per_sample: 2, slice_iterations: 1_000_000, max_wall: Duration::from_millis(16) };
+        let mut slicer = Slicer::new(plan, 0);
+        let mut pushed = 0;
+        while slicer.push(us(2000), if pushed < 2 { waited(2000, 0) } else { waited(2000, 500) }) {
+            pushed += 1;
+        }
+        let set = slicer.finish(1_000_000, "test".into());
+        assert!(set.bound_reached && set.short);
+        assert_eq!(set.samples.iter().map(|s| s.runs.clone()).collect::<Vec<_>>(), [vec![0, 1]]);
     }
 
     /// Disturbed throughout: no figure, and the failure says why and what
