@@ -40,7 +40,7 @@ fn code_of_cause(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
     if let Some(e) = cause.downcast_ref::<ProbeError>() {
         return Some(match e {
             ProbeError::Hwloc(_) | ProbeError::Sysfs(_) | ProbeError::Binding(_) => ENVIRONMENT,
-            ProbeError::HwlocEnvironment(_) | ProbeError::Root(_) => BAD_INPUT,
+            ProbeError::Root(_) => BAD_INPUT,
         });
     }
     if let Some(e) = cause.downcast_ref::<BenchError>() {

@@ -61,7 +61,43 @@ fn topology_json_of_a_two_socket_cxl_fixture() {
     // Human output shows the tier and its evidence.
     let out = hwbench(&["topology", "--sysfs-root", root.to_str().unwrap()]);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("Cxl") && text.contains("evidence: no CPUs"), "{text}");
+    assert!(text.contains("Cxl") && text.contains("evidence: hwloc subtype CXL-DRAM"), "{text}");
+    assert!(text.contains("PCI device 0000:35:00.0; no CPUs"), "{text}");
+}
+
+/// Trees as real kernels and firmware write them (tests/fixtures/sysfs/
+/// make-fixtures): each one reads, and says what it is.
+#[test]
+fn topology_reads_trees_as_real_kernels_write_them() {
+    let said = [
+        ("cpumap-only", "RemoteDram"),
+        ("nul-terminated", "Cxl"),
+        ("offline-node", "21 10"),
+        ("cgroup-limited", "not allowed here"),
+        ("bogus-numa", "node(s) 1-7 that hwloc did not take"),
+        ("gpu-memory", "GpuMemory"),
+        ("hmat-zeros", "latency not provided"),
+    ];
+    for (name, words) in said {
+        let root = fixture_root(name);
+        let out = hwbench(&["topology", "--sysfs-root", root.to_str().unwrap()]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(words), "{name}: no {words:?} in\n{text}");
+        let out = hwbench(&["topology", "--json", "--sysfs-root", root.to_str().unwrap()]);
+        let t: hwbench_schema::Topology = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(t.nodes.iter().all(|n| n.tier.is_some()), "{name}: a node without a tier");
+    }
+}
+
+/// A node outside the process's cpuset is never targeted: naming it is bad
+/// input, with the reason.
+#[test]
+fn a_node_outside_the_cpuset_is_bad_input() {
+    let root = fixture_root("cgroup-limited");
+    let out = hwbench(&["run", "memory.latency", "--sysfs-root", root.to_str().unwrap(), "--set", "node=3"]);
+    let err = assert_bad_input(&out);
+    assert!(err.contains("node 3 is not allowed here") && err.contains("cgroup /kubepods/pod1"), "{err}");
 }
 
 #[test]

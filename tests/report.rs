@@ -315,3 +315,30 @@ fn one_repetition_runs_have_no_interval() {
     assert!(html.contains("without a run-to-run estimate"), "{html}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_latency_chart_marks_the_declared_caches_and_the_measured_levels() {
+    // A sweep recorded on a 2-vCPU KVM guest that declares a 480 MiB L3
+    // while its latency reaches DRAM within a few MiB.
+    let out_dir = tmp_dir("levels");
+    let out = report(&[&fixture("latency-vm.json"), "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let svg = read(&out_dir.join("plots/memory-latency.svg"));
+    for text in ["L1d 48 KiB", "L2 2 MiB", "L3 480 MiB", "declared cache size (topology)", "measured level boundary"] {
+        assert!(svg.contains(text), "{text}");
+    }
+    let doc = hwbench_schema::load(Path::new(&fixture("latency-vm.json"))).unwrap();
+    let levels = doc.benchmarks.iter().find(|r| r.id == "memory.latency.levels").unwrap();
+    let boundaries = levels.info["measured_boundaries"].as_array().unwrap();
+    assert!(!boundaries.is_empty());
+    for b in boundaries {
+        let name = |v: &serde_json::Value| v.as_str().unwrap().to_uppercase();
+        let bytes = hwbench_schema::units::format_bytes(b["bytes"].as_u64().unwrap());
+        let label = format!("{}→{} {bytes}", name(&b["from"]), name(&b["to"]));
+        assert!(svg.contains(&label), "{label}");
+    }
+    assert!(svg.contains("→DRAM "), "the step into DRAM is marked");
+    let bars = read(&out_dir.join("plots/memory-latency-levels.svg"));
+    assert!(bars.contains("DRAM"));
+    std::fs::remove_dir_all(&out_dir).unwrap();
+}

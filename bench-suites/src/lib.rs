@@ -10,6 +10,7 @@ pub mod error;
 pub mod gpu;
 pub mod harness;
 pub mod host;
+pub mod limits;
 pub mod memory;
 pub mod params;
 pub mod registry;

@@ -47,8 +47,9 @@ pub trait Benchmark: Send {
 
     /// Summary records derived from this benchmark's records of the run
     /// (`own`), which may draw on every record of the run (`all`: another
-    /// benchmark's peak, say).
-    fn summarize(&self, _own: &[Record], _all: &[Record], _host: &Host) -> Vec<Record> {
+    /// benchmark's peak, say); the session gives the host and takes run
+    /// warnings.
+    fn summarize(&self, _own: &[Record], _all: &[Record], _session: &mut Session) -> Vec<Record> {
         Vec::new()
     }
 }
@@ -63,7 +64,7 @@ pub trait Planner: Send {
     /// See [`Benchmark::release`].
     fn release(&mut self);
     /// See [`Benchmark::summarize`].
-    fn summarize(&self, own: &[Record], all: &[Record], host: &Host) -> Vec<Record>;
+    fn summarize(&self, own: &[Record], all: &[Record], session: &mut Session) -> Vec<Record>;
 }
 
 struct Typed<B: Benchmark> {
@@ -86,8 +87,8 @@ impl<B: Benchmark> Planner for Typed<B> {
         self.bench.release();
     }
 
-    fn summarize(&self, own: &[Record], all: &[Record], host: &Host) -> Vec<Record> {
-        self.bench.summarize(own, all, host)
+    fn summarize(&self, own: &[Record], all: &[Record], session: &mut Session) -> Vec<Record> {
+        self.bench.summarize(own, all, session)
     }
 }
 

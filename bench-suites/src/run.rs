@@ -194,7 +194,8 @@ impl PreparedRun {
         sensors: BTreeMap<String, SensorStatus>,
         on_event: &mut dyn FnMut(Event),
     ) -> ResultDocument {
-        let outcome = runner::execute(self.planned, &mut self.session, self.schedule, on_event);
+        let mut outcome = runner::execute(self.planned, &mut self.session, self.schedule, on_event);
+        crate::limits::Limits::probe(self.session.host(), &self.provenance).attach(&mut outcome.records);
         let mut warnings = self.warnings;
         warnings.extend(self.session.take_warnings());
         let request = self.request;

@@ -55,17 +55,19 @@ pub fn same_param(record: &Record, name: &str, value: Option<&ParamValue>) -> bo
 /// the same statistic, under a new name and unit.
 pub fn ratio(metric: &Metric, reference: f64, name: &str, unit: &str) -> Metric {
     Metric {
-        name: name.into(),
-        unit: unit.into(),
-        value: metric.value / reference,
-        statistic: metric.statistic.clone(),
-        samples: metric.samples.iter().map(|s| s / reference).collect(),
-        better: metric.better,
         repetitions: metric
             .repetitions
             .iter()
             .map(|r| Repetition { value: r.value / reference, sample_count: r.sample_count })
             .collect(),
+        ..Metric::new(
+            name,
+            unit,
+            metric.value / reference,
+            &metric.statistic,
+            metric.samples.iter().map(|s| s / reference).collect(),
+            metric.better,
+        )
     }
 }
 

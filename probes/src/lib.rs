@@ -7,6 +7,7 @@ pub mod counters;
 pub mod energy;
 pub mod interference;
 pub mod interleave;
+pub mod limits;
 pub mod mempolicy;
 pub mod migrate;
 pub mod placement;
@@ -27,9 +28,6 @@ pub enum ProbeError {
     /// hwloc failed to load or answer.
     #[error("{0}")]
     Hwloc(String),
-    /// The environment points hwloc at another machine than this one.
-    #[error("{0}")]
-    HwlocEnvironment(String),
     /// A fixture root that describes no machine.
     #[error(transparent)]
     Root(#[from] RootError),

@@ -1,7 +1,7 @@
 //! Provenance: what the machine and its software were during a run. Each
 //! fact is a value or "unknown" with the reason (docs/METHODS.md, "Provenance").
 
-mod dmi;
+pub(crate) mod dmi;
 mod pci;
 
 use hwbench_schema::{Fact, Machine, Topology};
@@ -93,6 +93,7 @@ pub fn probe(root: &SysRoot, topology: &Topology, rustc: Fact<String>) -> Machin
         },
         hypervisor: hypervisor(root, &field("flags")),
         rustc,
+        hwloc: Fact::Known(crate::topology::version_text(crate::topology::hwloc_version())),
         load_average: match root.read("/proc/loadavg") {
             Ok(text) => parse_loadavg(&text)
                 .map(Fact::Known)

@@ -99,10 +99,13 @@ impl SysRoot {
         self.root.join(absolute.trim_start_matches('/'))
     }
 
-    /// Reads a file and trims surrounding whitespace.
+    /// Reads a file and trims surrounding whitespace and NUL bytes (some
+    /// kernels and firmware-backed attributes end a value with NUL).
     pub fn read(&self, absolute: &str) -> Result<String, SysfsError> {
         let path = self.path(absolute);
-        std::fs::read_to_string(&path).map(|s| s.trim().to_string()).map_err(|source| SysfsError::Io { path, source })
+        std::fs::read_to_string(&path)
+            .map(|s| s.trim_matches(|c: char| c.is_whitespace() || c == '\0').to_string())
+            .map_err(|source| SysfsError::Io { path, source })
     }
 
     /// Reads a file and parses its trimmed content.
@@ -122,6 +125,13 @@ impl SysRoot {
     pub fn read_list(&self, absolute: &str) -> Result<Vec<u32>, SysfsError> {
         let content = self.read(absolute)?;
         parse_list(&content).map_err(|why| SysfsError::Parse { path: self.path(absolute), content, why })
+    }
+
+    /// Reads a Linux CPU mask file ("00000000,0000000f": 32-bit hex words,
+    /// most significant first) into its members.
+    pub fn read_mask(&self, absolute: &str) -> Result<Vec<u32>, SysfsError> {
+        let content = self.read(absolute)?;
+        parse_mask(&content).map_err(|why| SysfsError::Parse { path: self.path(absolute), content, why })
     }
 
     /// Names of the entries of a directory, sorted; empty when it is absent.
@@ -159,6 +169,23 @@ pub fn parse_list(s: &str) -> Result<Vec<u32>, String> {
     Ok(out)
 }
 
+/// Parses a Linux bitmap mask ("ff,00000001": comma-separated 32-bit hex
+/// words, most significant first; empty means none).
+pub fn parse_mask(s: &str) -> Result<Vec<u32>, String> {
+    let mut out = Vec::new();
+    let words: Vec<&str> = s.trim().split(',').collect();
+    for (from_low, word) in words.iter().rev().enumerate() {
+        let word = word.trim();
+        if word.is_empty() && words.len() == 1 {
+            break;
+        }
+        let bits = u32::from_str_radix(word, 16).map_err(|e| format!("'{word}' in mask: {e}"))?;
+        out.extend((0..32).filter(|b| bits & (1 << b) != 0).map(|b| from_low as u32 * 32 + b));
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
 /// Formats members as a compact Linux list ("0-3,8").
 pub fn format_list(items: &[u32]) -> String {
     let mut sorted = items.to_vec();
@@ -192,6 +219,28 @@ mod tests {
         assert!(parse_list("a").is_err());
         assert_eq!(format_list(&[0, 1, 2, 3, 8, 10, 11]), "0-3,8,10-11");
         assert_eq!(format_list(&[]), "");
+    }
+
+    #[test]
+    fn parses_masks() {
+        assert_eq!(parse_mask("0000000f").unwrap(), vec![0, 1, 2, 3]);
+        assert_eq!(parse_mask("00000001,00000000,80000000").unwrap(), vec![31, 64]);
+        assert_eq!(parse_mask("c").unwrap(), vec![2, 3]);
+        assert_eq!(parse_mask("00000000").unwrap(), Vec::<u32>::new());
+        assert_eq!(parse_mask("").unwrap(), Vec::<u32>::new());
+        assert!(parse_mask("xyz").is_err());
+    }
+
+    #[test]
+    fn values_ending_in_nul_or_whitespace_read_as_their_text() {
+        let dir = std::env::temp_dir().join(format!("hwbench-sysroot-nul-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sys")).unwrap();
+        std::fs::write(dir.join("sys/cpulist"), b"0-3\0\n").unwrap();
+        std::fs::write(dir.join("sys/cpumap"), b"  0000000c\n\0").unwrap();
+        let root = SysRoot::new(&dir);
+        assert_eq!(root.read_list("/sys/cpulist").unwrap(), vec![0, 1, 2, 3]);
+        assert_eq!(root.read_mask("/sys/cpumap").unwrap(), vec![2, 3]);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -16,15 +16,18 @@ const FAR_LATENCY_RATIO: f64 = 1.3;
 /// HMAT bandwidth at least this many times the reference's marks HBM.
 const HBM_BANDWIDTH_RATIO: f64 = 2.0;
 
-/// The node hwbench measures from: the one holding the first CPU this
-/// process may run on; else the first node with CPUs; else the first node.
+/// The node hwbench measures from: the first node with CPUs this process
+/// may run on and memory it may allocate; else the first with CPUs it may
+/// run on; else the first node with CPUs; else the first node.
 pub fn reference_node(topology: &Topology) -> u32 {
-    let allowed = crate::binding::allowed_cpus();
-    let with_cpus = || topology.nodes.iter().find(|n| !n.cpu_less);
-    allowed
-        .first()
-        .and_then(|cpu| topology.nodes.iter().find(|n| n.cpus.contains(cpu)))
-        .or_else(with_cpus)
+    let runs_here = |n: &&NumaNode| n.cpus.iter().any(|&c| topology.cpu_allowed(c));
+    topology
+        .nodes
+        .iter()
+        .filter(runs_here)
+        .find(|n| topology.node_allowed(n.os_index))
+        .or_else(|| topology.nodes.iter().find(runs_here))
+        .or_else(|| topology.nodes.iter().find(|n| !n.cpu_less))
         .or(topology.nodes.first())
         .map_or(0, |n| n.os_index)
 }
@@ -40,17 +43,38 @@ pub fn classify(topology: &mut Topology, reference: u32, measured_latency_ns: &B
     }
 }
 
+/// The node's label: hwloc's subtype decides when it names a tier (with
+/// the device behind the node), the facts below otherwise; the facts are
+/// evidence either way.
 fn label(
     node: &NumaNode,
     reference: Option<&NumaNode>,
     dram_tier: Option<u32>,
     measured: &BTreeMap<u32, f64>,
 ) -> TierLabel {
-    let mut evidence = Vec::new();
-    if let Some(tier) = node.subtype.as_deref().and_then(tier_of_subtype) {
-        evidence.push(format!("hwloc subtype {}", node.subtype.as_deref().unwrap_or_default()));
-        return TierLabel { tier, evidence };
+    let mut facts = by_facts(node, reference, dram_tier, measured);
+    let Some(subtype) = &node.subtype else { return facts };
+    let Some(tier) = tier_of_subtype(subtype) else {
+        facts.evidence.insert(0, format!("hwloc subtype {subtype} (not a tier by itself)"));
+        return facts;
+    };
+    let mut evidence = vec![format!("hwloc subtype {subtype}")];
+    if let Some(device) = node.infos.get("PCIBusID").or_else(|| node.infos.get("CXLDevice")) {
+        evidence.push(format!("PCI device {device}"));
     }
+    evidence.extend(facts.evidence);
+    TierLabel { tier, evidence }
+}
+
+/// The label the node's CPUs, kernel tier, HMAT figures, distance and
+/// measured latency give.
+fn by_facts(
+    node: &NumaNode,
+    reference: Option<&NumaNode>,
+    dram_tier: Option<u32>,
+    measured: &BTreeMap<u32, f64>,
+) -> TierLabel {
+    let mut evidence = Vec::new();
     let is_reference = reference.is_some_and(|r| r.os_index == node.os_index);
     let ref_hmat = reference.and_then(|r| hmat_of(r, r.os_index));
     let hmat = reference.and_then(|r| hmat_of(node, r.os_index));
@@ -109,13 +133,21 @@ fn hmat_of(node: &NumaNode, initiator: u32) -> Option<(u64, u64, u64)> {
     Some((h.read_latency_ns?, h.read_bandwidth_mbps?, h.write_bandwidth_mbps.unwrap_or(0)))
 }
 
+/// The tier an hwloc subtype names. hwloc's subtypes rest on evidence
+/// here (discovery runs without its bandwidth-only guesses): GPUMemory
+/// from the GPU driver, CXL-* from a CXL device behind the node, NVM from
+/// a persistent-memory DAX device, MCDRAM/HBM from the processor. SPM
+/// (specific-purpose memory, EFI_MEMORY_SP) says how firmware reserved the
+/// memory, not what it is (HBM and CXL both appear so): no tier by itself.
 fn tier_of_subtype(subtype: &str) -> Option<Tier> {
     let s = subtype.to_ascii_uppercase();
-    if s.contains("CXL") {
+    if s.contains("GPUMEMORY") {
+        Some(Tier::GpuMemory)
+    } else if s.contains("CXL") {
         Some(Tier::Cxl)
     } else if s.contains("HBM") || s.contains("MCDRAM") {
         Some(Tier::Hbm)
-    } else if s.contains("NVM") || s.contains("PMEM") || s.contains("SPM") {
+    } else if s.contains("NVM") || s.contains("PMEM") {
         Some(Tier::Persistent)
     } else {
         None
@@ -171,6 +203,9 @@ mod tests {
         assert_eq!(tier_of_subtype("CXL-DRAM"), Some(Tier::Cxl));
         assert_eq!(tier_of_subtype("HBM"), Some(Tier::Hbm));
         assert_eq!(tier_of_subtype("NVM"), Some(Tier::Persistent));
+        assert_eq!(tier_of_subtype("GPUMemory"), Some(Tier::GpuMemory));
+        assert_eq!(tier_of_subtype("CXL-GPUMemory"), Some(Tier::GpuMemory));
+        assert_eq!(tier_of_subtype("SPM"), None);
         assert_eq!(tier_of_subtype("DRAM"), None);
     }
 }

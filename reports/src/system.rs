@@ -131,6 +131,7 @@ pub fn facts() -> Vec<(&'static str, Getter)> {
         }),
         ("hwbench", |d| format!("{} ({})", d.tool.version, fact(&d.tool.git_sha))),
         ("rustc", |d| fact(&d.machine.rustc)),
+        ("hwloc", |d| fact(&d.machine.hwloc)),
         ("suite", |d| d.run.suite.clone()),
         ("run status", |d| format!("{:?}", d.run.status).to_lowercase()),
         ("started", |d| d.run.started_at.clone()),

@@ -127,6 +127,9 @@ pub struct Machine {
     pub demotion_enabled: Fact<bool>,
     pub hypervisor: Fact<String>,
     pub rustc: Fact<String>,
+    /// The hwloc library this build reads the topology with ("2.12.0").
+    #[serde(default = "not_recorded")]
+    pub hwloc: Fact<String>,
     /// 1, 5 and 15 minute load averages when the run started.
     pub load_average: Fact<[f64; 3]>,
     /// Firmware version (/sys/class/dmi/id/bios_version).
@@ -169,6 +172,46 @@ pub struct Topology {
     /// Why no GPU adapter is listed, when none is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpu_note: Option<String>,
+    /// The CPUs and memory nodes this process may use (its cgroup cpuset
+    /// and CPU affinity); None in documents written before it was recorded,
+    /// which read as "everything allowed".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Allowed>,
+    /// Facts that could not be read, each with the reason (the fact is
+    /// absent or empty elsewhere in the topology, never made up).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unknown: BTreeMap<String, String>,
+    /// Facts the hwloc this build links cannot give (it is older than the
+    /// release that reads them), each with what it lacks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hwloc_lacks: Vec<String>,
+}
+
+/// What this process may use: hwloc's allowed sets (the cgroup cpuset),
+/// the CPUs further narrowed to the process's affinity on the live machine.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Allowed {
+    /// OS indices of the PUs this process may run on.
+    pub cpus: Vec<u32>,
+    /// OS indices of the NUMA nodes this process may allocate memory on.
+    pub nodes: Vec<u32>,
+    /// The cgroup the limits come from, when hwloc found one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<String>,
+}
+
+impl Topology {
+    /// True when this process may allocate on node `n` (always, in
+    /// documents that did not record it).
+    pub fn node_allowed(&self, n: u32) -> bool {
+        self.allowed.as_ref().is_none_or(|a| a.nodes.contains(&n))
+    }
+
+    /// True when this process may run on PU `cpu` (always, in documents
+    /// that did not record it).
+    pub fn cpu_allowed(&self, cpu: u32) -> bool {
+        self.allowed.as_ref().is_none_or(|a| a.cpus.contains(&cpu))
+    }
 }
 
 /// A physical core and the PUs (hardware threads) it runs.
@@ -228,9 +271,31 @@ pub struct NumaNode {
     /// The tier hwbench classified the node as, with the evidence.
     #[serde(default)]
     pub tier: Option<TierLabel>,
+    /// hwloc's info attributes of the node (PCIBusID of a GPU whose memory
+    /// it is, DAXDevice, DAXType, CXLDevice, MemoryTier, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub infos: BTreeMap<String, String>,
+    /// Memory-side caches in front of the node (hwloc MemCache objects),
+    /// nearest the node first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub memory_side_caches: Vec<MemorySideCache>,
 }
 
-/// HMAT figures of one access class of a memory node, as sysfs gives them.
+/// A memory-side cache (e.g. DRAM caching CXL or HBM caching DRAM).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemorySideCache {
+    /// 1 for the cache nearest the memory.
+    pub depth: u32,
+    /// Size in bytes; None when the firmware does not say.
+    pub size_bytes: Option<u64>,
+    /// Line size in bytes; None when the firmware does not say.
+    pub line_bytes: Option<u32>,
+}
+
+/// Firmware (ACPI HMAT) performance figures of a memory node as seen from
+/// one set of initiators: hwloc's memory attributes, which Linux takes from
+/// the node's access class 1 (CPU initiators) when it has one, else 0. A
+/// figure the firmware leaves at 0 ("not provided") is None.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HmatFigures {
     /// 0: best initiators of any kind; 1: best initiators that are CPUs.
@@ -260,6 +325,9 @@ pub enum Tier {
     Cxl,
     Hbm,
     Persistent,
+    /// A GPU's memory exposed as a NUMA node (POWER9 with NVLink, Grace
+    /// Hopper, Grace Blackwell).
+    GpuMemory,
     Unknown,
 }
 
@@ -412,6 +480,30 @@ pub struct Metric {
     /// is then the median of the repetitions' values. Empty: one repetition.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repetitions: Vec<Repetition>,
+    /// What the figure counts and how that relates to its limit (STREAM's
+    /// logical bytes against the bus traffic with write-allocate, one
+    /// direction of a link or both, dense FLOP/s). Absent for figures no
+    /// hardware limit applies to (latencies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<String>,
+    /// The hardware limit the figure is set beside (value, unit,
+    /// derivation), or `{"unknown": why}` when the machine does not say
+    /// enough to derive it. Absent for figures no limit applies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Fact<Limit>>,
+    /// `value` over the limit's value, when the limit is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of_limit: Option<f64>,
+}
+
+/// A hardware limit: what the hardware can do at most, in a metric's unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Limit {
+    pub value: f64,
+    pub unit: String,
+    /// How the figure was derived, with its inputs ("16 channels x 4800
+    /// MT/s x 8 B (SMBIOS type 17: 16 populated DDR5 devices) = 614.4 GB/s").
+    pub derivation: String,
 }
 
 /// One repetition of a metric: its own figure from its own samples.
@@ -436,6 +528,9 @@ impl Metric {
             samples,
             better,
             repetitions: Vec::new(),
+            counts: None,
+            limit: None,
+            of_limit: None,
         }
     }
 

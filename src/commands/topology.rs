@@ -40,8 +40,16 @@ pub fn machine_topology(root: &hwbench_probes::SysRoot) -> anyhow::Result<Topolo
 fn render(t: &Topology) -> String {
     use hwbench_probes::sysroot::format_list;
     let pus: usize = t.cores.iter().map(|c| c.pus.len()).sum();
-    let mut out =
-        format!("{} package(s), {} core(s), {} PU(s)   [{}]\n\nCaches\n", t.packages, t.cores.len(), pus, t.source);
+    let mut out = format!("{} package(s), {} core(s), {} PU(s)   [{}]\n", t.packages, t.cores.len(), pus, t.source);
+    if let Some(allowed) = &t.allowed {
+        let cgroup = allowed.cgroup.as_deref().map(|c| format!(" (cgroup {c})")).unwrap_or_default();
+        out.push_str(&format!(
+            "This process may use CPUs {} and memory nodes {}{cgroup}\n",
+            format_list(&allowed.cpus),
+            format_list(&allowed.nodes)
+        ));
+    }
+    out.push_str("\nCaches\n");
     out.push_str("  level  kind         size  line  ways  instances  PUs per instance\n");
     let mut groups: Vec<(&Cache, usize)> = Vec::new();
     for c in &t.caches {
@@ -72,11 +80,11 @@ fn render(t: &Topology) -> String {
             .iter()
             .map(|h| {
                 format!(
-                    "access{} from {}: {} ns, {} MB/s",
+                    "access{} from {}: {}, {}",
                     h.access_class,
                     format_list(&h.initiators),
-                    h.read_latency_ns.map_or("?".into(), |v| v.to_string()),
-                    h.read_bandwidth_mbps.map_or("?".into(), |v| v.to_string())
+                    h.read_latency_ns.map_or("latency not provided".into(), |v| format!("{v} ns")),
+                    h.read_bandwidth_mbps.map_or("bandwidth not provided".into(), |v| format!("{v} MB/s"))
                 )
             })
             .collect();
@@ -91,8 +99,23 @@ fn render(t: &Topology) -> String {
             distances.join(" "),
             hmat.join("; ")
         ));
+        if !t.node_allowed(n.os_index) {
+            out.push_str("       not allowed here: outside this process's cpuset, never measured\n");
+        }
         if let Some(label) = &n.tier {
             out.push_str(&format!("       evidence: {}\n", label.evidence.join("; ")));
+        }
+        if !n.infos.is_empty() {
+            let infos: Vec<String> = n.infos.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            out.push_str(&format!("       hwloc: {}\n", infos.join(", ")));
+        }
+        for c in &n.memory_side_caches {
+            out.push_str(&format!(
+                "       memory-side cache (depth {}): {}, line {}\n",
+                c.depth,
+                c.size_bytes.map_or("size unknown".into(), format_bytes),
+                c.line_bytes.map_or("unknown".into(), |l| format!("{l} B"))
+            ));
         }
     }
     out.push_str("\nGPU adapters\n");
@@ -112,6 +135,15 @@ fn render(t: &Topology) -> String {
     }
     if let Some(note) = &t.gpu_note {
         out.push_str(&format!("  none: {note}\n"));
+    }
+    if !t.unknown.is_empty() {
+        out.push_str("\nNot read\n");
+        for (fact, why) in &t.unknown {
+            out.push_str(&format!("  {fact}: {why}\n"));
+        }
+    }
+    for lack in &t.hwloc_lacks {
+        out.push_str(&format!("\nhwloc {} cannot give: {lack}\n", t.source.split(';').next().unwrap_or_default()));
     }
     if !t.memory_tiers.is_empty() {
         let tiers: Vec<String> =

@@ -170,7 +170,7 @@ impl Benchmark for CpuRoofline {
         self.engine = None;
     }
 
-    fn summarize(&self, own: &[Record], all: &[Record], _host: &Host) -> Vec<Record> {
+    fn summarize(&self, own: &[Record], all: &[Record], _session: &mut Session) -> Vec<Record> {
         summary::group(own, &["precision", "threads", "isa"])
             .into_iter()
             .map(|(params, points)| {

@@ -159,7 +159,7 @@ impl Benchmark for Gemm {
         Ok(measured)
     }
 
-    fn summarize(&self, own: &[Record], all: &[Record], _host: &Host) -> Vec<Record> {
+    fn summarize(&self, own: &[Record], all: &[Record], _session: &mut Session) -> Vec<Record> {
         own.iter().filter(|r| r.params.contains_key("adapter")).map(|r| efficiency(r, all)).collect()
     }
 }

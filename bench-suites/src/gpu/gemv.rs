@@ -123,7 +123,7 @@ impl Benchmark for GemvBench {
         Ok(measured)
     }
 
-    fn summarize(&self, own: &[Record], all: &[Record], _host: &Host) -> Vec<Record> {
+    fn summarize(&self, own: &[Record], all: &[Record], _session: &mut Session) -> Vec<Record> {
         let mut out: Vec<Record> =
             own.iter().filter(|r| r.params.contains_key("adapter")).map(|r| efficiency(r, all)).collect();
         out.extend(super::decode::bounds(own, &self.model_bytes));

@@ -150,7 +150,7 @@ impl Benchmark for Roofline {
         self.data = None;
     }
 
-    fn summarize(&self, own: &[Record], all: &[Record], _host: &Host) -> Vec<Record> {
+    fn summarize(&self, own: &[Record], all: &[Record], _session: &mut Session) -> Vec<Record> {
         summary::group(own, &["adapter", "precision"])
             .into_iter()
             .filter(|(params, _)| params.contains_key("adapter"))

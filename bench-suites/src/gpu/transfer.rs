@@ -66,13 +66,14 @@ pub struct TransferPoint {
     pub host_node: Option<u32>,
 }
 
-/// The host nodes asked for: none (not placed), one, or every node.
+/// The host nodes asked for: none (not placed), one, or every node this
+/// process may allocate on.
 fn host_nodes(settings: &Settings, host: &Host) -> Result<Vec<Option<u32>>, BenchError> {
     let Some(text) = HOST_NODE.get(settings)? else {
         return Ok(vec![None]);
     };
     if text == "all" {
-        return Ok(host.topology.nodes.iter().map(|n| Some(n.os_index)).collect());
+        return Ok(host.memory_nodes().map(|n| Some(n.os_index)).collect());
     }
     let node = text
         .parse::<u32>()

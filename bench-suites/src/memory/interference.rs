@@ -120,7 +120,7 @@ pub enum InterferencePoint {
 fn split_cpus(host: &Host, p: &InterferencePoint) -> Result<(Vec<u32>, Vec<u32>), BenchError> {
     let &InterferencePoint::Pair { victim_cpu_node, aggressor_cpu_node, victim_threads, aggressor_threads, .. } = p
     else {
-        return Err(BenchError::Unavailable(nodes::NO_CPULESS_NODE.into()));
+        return Err(BenchError::Unavailable(nodes::no_cpuless_node(host)));
     };
     let victim_all = nodes::initiator_cpus(&host.topology, victim_cpu_node)?;
     let victim: Vec<u32> = victim_all.iter().copied().take(victim_threads.max(1) as usize).collect();
@@ -201,7 +201,7 @@ impl Benchmark for Interference {
     fn measure(&mut self, point: &InterferencePoint, session: &mut Session) -> Result<Measured, BenchError> {
         let (victim_cpus, aggressor_cpus) = split_cpus(session.host(), point)?;
         let &InterferencePoint::Pair { victim, aggressor, mix, bytes, traffic_bytes, page, .. } = point else {
-            return Err(BenchError::Unavailable(nodes::NO_CPULESS_NODE.into()));
+            return Err(BenchError::Unavailable(nodes::no_cpuless_node(session.host())));
         };
         let host = session.host().clone();
         let chased = placed::place(&host, bytes, page, victim)?;
@@ -356,7 +356,12 @@ mod tests {
         let m = measured.unwrap();
         let value = |name: &str| m.metrics.iter().find(|x| x.name == name).unwrap().value;
         let loss = (1.0 - value("bandwidth") / value("bandwidth_alone")) * 100.0;
-        assert!((value("bandwidth_loss") - loss).abs() < 1e-9);
+        assert!(
+            (value("bandwidth_loss") - loss).abs() < 1e-9,
+            "loss {} against {loss}: {:?}",
+            value("bandwidth_loss"),
+            m.metrics
+        );
         let p99 = (value("latency_p99") / value("latency_p99_alone") - 1.0) * 100.0;
         assert!((value("latency_p99_increase") - p99).abs() < 1e-9);
         assert!(value("latency_p50") <= value("latency_p99"));

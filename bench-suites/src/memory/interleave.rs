@@ -139,13 +139,7 @@ pub enum Planned {
 fn node_sets(text: &str, host: &Host) -> Result<Vec<Vec<u32>>, BenchError> {
     if text == "auto" {
         let local = nodes::local_node(host)?;
-        return Ok(host
-            .topology
-            .nodes
-            .iter()
-            .filter(|n| n.os_index != local)
-            .map(|n| vec![local, n.os_index])
-            .collect());
+        return Ok(host.memory_nodes().filter(|n| n.os_index != local).map(|n| vec![local, n.os_index]).collect());
     }
     let list: Vec<u32> = text
         .split(',')
@@ -302,8 +296,8 @@ impl Benchmark for Interleave {
         }
     }
 
-    fn summarize(&self, own: &[Record], _all: &[Record], host: &Host) -> Vec<Record> {
-        best_records(own, kernel_weights(&host.root))
+    fn summarize(&self, own: &[Record], _all: &[Record], session: &mut Session) -> Vec<Record> {
+        best_records(own, kernel_weights(&session.host().root))
     }
 }
 

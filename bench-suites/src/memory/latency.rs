@@ -1,13 +1,12 @@
 //! `memory.latency`: idle load-to-use latency over working-set sizes by a
-//! random pointer chase, and `memory.latency.levels`, the latency
-//! attributed to each cache level and DRAM.
+//! random pointer chase, and `memory.latency.levels`, the latency of each
+//! cache level and DRAM as the curve's own plateaus show them.
 
 use std::collections::BTreeMap;
 
 use hwbench_probes::placement::{PagePolicy, Region};
 use hwbench_probes::topology::{cache_levels_for_pu, last_level_cache_bytes};
-use hwbench_schema::numbers::median;
-use hwbench_schema::{Better, Metric, ParamValue, Record, RecordStatus, Repetition};
+use hwbench_schema::{Better, Metric, ParamValue, Record, RecordStatus};
 use serde::Serialize;
 
 use super::chase::{Chase, LOADS_PER_ITERATION};
@@ -60,7 +59,7 @@ const PER_OCTAVE: Param<u32> =
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "idle memory latency by random pointer chase over working-set sizes",
-    metrics: "latency ns (median of undisturbed samples), latency_min ns, latency_all ns (every slice), latency_p50/p99/p999 ns (timed batches); summary record memory.latency.levels: l1, l2, l3, dram ns",
+    metrics: "latency ns (median of undisturbed samples), latency_min ns, latency_all ns (every slice), latency_p50/p99/p999 ns (timed batches); summary record memory.latency.levels: l1, l2, l3, dram ns, the plateaus the curve measured",
     params: &[
         BYTES.spec,
         PAGE.spec,
@@ -184,8 +183,12 @@ impl Benchmark for Latency {
         self.region = None;
     }
 
-    fn summarize(&self, own: &[Record], _all: &[Record], host: &Host) -> Vec<Record> {
-        levels_record(own, host).into_iter().collect()
+    fn summarize(&self, own: &[Record], _all: &[Record], session: &mut Session) -> Vec<Record> {
+        let Some((record, disagreements)) = levels_record(own, session.host()) else { return Vec::new() };
+        for sentence in disagreements {
+            session.warn(format!("{LEVELS_ID}: {sentence}"));
+        }
+        vec![record]
     }
 }
 
@@ -220,10 +223,11 @@ pub fn build(region: &Region, bytes: u64, stride: u64, seed: u64) -> Result<Chas
 }
 
 /// `memory.latency.levels` from a sweep's records: the levels are found on
-/// the headline curve; with repetitions, each repetition's level is the
-/// median of its own latencies at those sizes, so the summary carries the
-/// run-to-run spread too.
-fn levels_record(records: &[Record], host: &Host) -> Option<Record> {
+/// the headline curve and named after the caches the chasing CPU sees
+/// ([`levels::summarize`]); with the sentences where the declared caches
+/// and the curve disagree. None for a single size (`bytes=`), which is not
+/// a curve.
+fn levels_record(records: &[Record], host: &Host) -> Option<(Record, Vec<String>)> {
     let ok: Vec<&Record> = records.iter().filter(|r| r.status == RecordStatus::Ok && r.id == ID).collect();
     let curve: Vec<(u64, &Metric)> = ok
         .iter()
@@ -235,7 +239,6 @@ fn levels_record(records: &[Record], host: &Host) -> Option<Record> {
             Some((bytes, r.metrics.iter().find(|m| m.name == "latency")?))
         })
         .collect();
-    // A single size (bytes=) is not a curve: nothing to attribute.
     if curve.len() < 2 {
         return None;
     }
@@ -246,35 +249,7 @@ fn levels_record(records: &[Record], host: &Host) -> Option<Record> {
     };
     let mut params = first.params.clone();
     params.remove("bytes");
-    let mut record = Record::new(LEVELS_ID, params);
-    let headline: Vec<(u64, f64)> = curve.iter().map(|(b, m)| (*b, m.value)).collect();
-    let found = levels::attribute(&cache_levels_for_pu(&host.topology, cpu), &headline);
-    if found.is_empty() {
-        record.status = RecordStatus::Skipped;
-        record.reason = Some("no sweep point lies well inside any cache level (widen min_bytes..max_bytes)".into());
-        return Some(record);
-    }
-    let repetitions = curve.iter().map(|(_, m)| m.repetitions.len()).min().unwrap_or(0);
-    for level in found {
-        let plateau: Vec<&Metric> = curve.iter().filter(|(b, _)| level.sizes.contains(b)).map(|(_, m)| *m).collect();
-        record.info.insert(format!("{}_sizes", level.name), level.sizes.clone().into());
-        let per_repetition: Vec<Repetition> = (0..repetitions)
-            .map(|i| {
-                let values: Vec<f64> = plateau.iter().map(|m| m.repetitions[i].value).collect();
-                Repetition { value: median(&values).unwrap_or(f64::NAN), sample_count: values.len() }
-            })
-            .collect();
-        let samples: Vec<f64> = if per_repetition.is_empty() {
-            plateau.iter().map(|m| m.value).collect()
-        } else {
-            (0..repetitions).flat_map(|i| plateau.iter().map(move |m| m.repetitions[i].value)).collect()
-        };
-        record.metrics.push(Metric {
-            repetitions: per_repetition,
-            ..Metric::new(&level.name, "ns", level.latency_ns, "median of plateau points", samples, Better::Lower)
-        });
-    }
-    Some(record)
+    Some(levels::summarize(Record::new(LEVELS_ID, params), &curve, &cache_levels_for_pu(&host.topology, cpu)))
 }
 
 #[cfg(test)]
@@ -282,7 +257,8 @@ mod tests {
     use super::*;
     use crate::harness::median_metric;
     use hwbench_probes::SysRoot;
-    use hwbench_schema::{Cache, CacheKind, Core, Topology};
+    use hwbench_schema::numbers::median;
+    use hwbench_schema::{Cache, CacheKind, Core, Repetition, Topology};
 
     fn host() -> Host {
         let cache = |level, size_bytes| Cache {
@@ -322,6 +298,62 @@ mod tests {
         }
     }
 
+    /// The sweep recorded on a 2-vCPU KVM guest (Intel Xeon) that declares
+    /// a 480 MiB L3 (tests/fixtures/results/latency-vm.json: `hwbench run
+    /// memory.latency --repeat 3 --set max_bytes=1GiB` while two other
+    /// builds ran, trimmed of the tail metrics and counters), summarized
+    /// again from its records.
+    #[test]
+    fn a_recorded_guest_curve_reaches_dram_long_before_its_declared_l3() {
+        const MIB: u64 = 1 << 20;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/results/latency-vm.json");
+        let doc = hwbench_schema::load(&path).unwrap();
+        let host = Host::new(SysRoot::default(), doc.topology.clone());
+        let sweep: Vec<Record> = doc.benchmarks.iter().filter(|r| r.id == ID).cloned().collect();
+        let (levels, disagreements) = levels_record(&sweep, &host).unwrap();
+        let info = &levels.info;
+        assert_eq!(info["declared_cache_bytes"]["l3"], 480 * MIB);
+        let into_dram = info["measured_boundaries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["to"] == "dram")
+            .and_then(|b| b["bytes"].as_u64())
+            .unwrap();
+        assert!((4 * MIB..=64 * MIB).contains(&into_dram), "DRAM from {into_dram} bytes");
+        let value = |name: &str| levels.metrics.iter().find(|m| m.name == name).map(|m| m.value);
+        let dram = value("dram").unwrap();
+        // What the declared sizes called L3 (4 MiB to 240 MiB) reads DRAM latency.
+        let declared_l3: Vec<f64> = sweep
+            .iter()
+            .filter(|r| matches!(r.params["bytes"], ParamValue::Int(b) if b > 4 << 20 && b <= 240 << 20))
+            .filter_map(|r| r.metrics.iter().find(|m| m.name == "latency").map(|m| m.value))
+            .collect();
+        assert!(median(&declared_l3).unwrap() > dram / levels::plateaus::STEP_RATIO, "the fixture shows the fault");
+        // The l3 figure, if any, is a plateau of its own below DRAM's step.
+        if let Some(l3) = value("l3") {
+            assert!(l3 * levels::plateaus::STEP_RATIO <= dram, "l3 {l3} ns, dram {dram} ns");
+            let sizes = info["l3_sizes"].as_array().unwrap();
+            assert!(sizes.iter().all(|b| b.as_u64().unwrap() < into_dram));
+        }
+        assert!(disagreements.iter().any(|d| d.starts_with("declared L3 480 MiB")), "{disagreements:?}");
+        // The run wrote the same summary (to the last bits of the figures,
+        // which a JSON round trip may change) and warned.
+        let recorded = doc.benchmarks.iter().find(|r| r.id == LEVELS_ID).unwrap();
+        let figures = |r: &Record| r.metrics.iter().map(|m| (m.name.clone(), m.value)).collect::<Vec<_>>();
+        assert_eq!(figures(recorded).len(), figures(&levels).len());
+        for ((name, got), (want_name, want)) in figures(recorded).into_iter().zip(figures(&levels)) {
+            assert_eq!(name, want_name);
+            assert!((got / want - 1.0).abs() < 1e-9, "{name}: recorded {got}, summarized {want}");
+        }
+        for key in ["declared_cache_bytes", "measured_boundaries", "absent_levels", "disagreements", "levels_rule"] {
+            assert_eq!(recorded.info[key], levels.info[key], "{key}");
+        }
+        for d in &disagreements {
+            assert!(doc.run.warnings.contains(&format!("{LEVELS_ID}: {d}")), "{d}");
+        }
+    }
+
     #[test]
     fn levels_carry_one_figure_per_repetition() {
         let records = [
@@ -331,7 +363,7 @@ mod tests {
             point(512 << 10, [4.2, 6.0]),
             point(8 << 20, [90.0, 110.0]),
         ];
-        let levels = levels_record(&records, &host()).unwrap();
+        let (levels, _) = levels_record(&records, &host()).unwrap();
         let l1 = levels.metrics.iter().find(|m| m.name == "l1").unwrap();
         assert_eq!(l1.repetitions.iter().map(|r| r.value).collect::<Vec<_>>(), vec![1.05, 1.35]);
         let dram = levels.metrics.iter().find(|m| m.name == "dram").unwrap();

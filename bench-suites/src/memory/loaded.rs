@@ -230,7 +230,7 @@ impl Benchmark for LoadedLatency {
 
     fn measure(&mut self, point: &LoadedPoint, session: &mut Session) -> Result<Measured, BenchError> {
         let &LoadedPoint::Level { node, cpu_node, mix, bytes, traffic_bytes, page, delay, threads } = point else {
-            return Err(BenchError::Unavailable(nodes::NO_CPULESS_NODE.into()));
+            return Err(BenchError::Unavailable(nodes::no_cpuless_node(session.host())));
         };
         let cpus = nodes::initiator_cpus(&session.host().topology, cpu_node)?;
         let mix = Mix::parse(mix).ok_or_else(|| BenchError::Failed(format!("unknown mix {mix}")))?;

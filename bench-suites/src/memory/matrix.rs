@@ -100,7 +100,7 @@ impl Benchmark for Matrix {
 
     fn measure(&mut self, point: &MatrixPoint, session: &mut Session) -> Result<Measured, BenchError> {
         let &MatrixPoint::Cell { cpu_node, node, bytes, page } = point else {
-            return Err(BenchError::Unavailable(nodes::NO_CPULESS_NODE.into()));
+            return Err(BenchError::Unavailable(nodes::no_cpuless_node(session.host())));
         };
         let chaser = nodes::initiator_cpus(&session.host().topology, cpu_node)?[0];
         let (chased, placement) = idle_latency(session, node, chaser, bytes, page)?;

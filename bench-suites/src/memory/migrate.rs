@@ -106,7 +106,7 @@ pub enum MigratePoint {
 /// The nodes a `from`/`to` param names.
 fn node_list(param: &str, text: &str, host: &Host) -> Result<Vec<u32>, BenchError> {
     if text == "all" {
-        return Ok(host.topology.nodes.iter().map(|n| n.os_index).collect());
+        return Ok(host.memory_nodes().map(|n| n.os_index).collect());
     }
     text.split(',')
         .map(|n| {

@@ -187,7 +187,7 @@ impl Benchmark for Mlp {
 
     fn measure(&mut self, point: &MlpPoint, session: &mut Session) -> Result<Measured, BenchError> {
         let &MlpPoint::Chains { node, cpu_node, chains, threads, bytes, page } = point else {
-            return Err(BenchError::Unavailable(nodes::NO_CPULESS_NODE.into()));
+            return Err(BenchError::Unavailable(nodes::no_cpuless_node(session.host())));
         };
         let all = nodes::initiator_cpus(&session.host().topology, cpu_node)?;
         if all.len() < threads as usize {

@@ -31,11 +31,14 @@ pub fn sizes(min: u64, max: u64, per_octave: u32, cache_sizes: &[u64], align: u6
     out
 }
 
-/// One size well inside each cache level (the geometric middle of twice
-/// the level below and half the level, as `levels::attribute` counts
-/// "inside") and one at `max`, past the last level: points away from the
-/// cache boundaries, where run-to-run spread is smallest. Sizes outside
-/// `min..=max` are left out; each is rounded to `align`.
+/// One size well inside each declared cache level (the geometric middle of
+/// twice the level below and half the level) and one at `max`, past the
+/// last level: points away from the cache boundaries, where run-to-run
+/// spread is smallest. Each point is a plateau of its own to
+/// `levels::plateaus` when its latency differs from its neighbours'; a
+/// declared size the machine does not have puts its point on the next
+/// level. Sizes outside `min..=max` are left out; each is rounded to
+/// `align`.
 pub fn inside_levels(min: u64, max: u64, cache_sizes: &[u64], align: u64) -> Vec<u64> {
     let mut out = Vec::new();
     let mut below = 0u64;

@@ -10,7 +10,7 @@
 //! them. Workers only count their requests; whoever measures reads the
 //! counters.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hwbench_probes::placement::Region;
@@ -187,8 +187,8 @@ pub fn generate(chunk: &mut [u64], mix: Mix, delay: u64, counter: &Counter, stop
 
 /// Runs one traffic worker pinned to each of `cpus`, each over its own
 /// part of `region` with `mix` and `delay`, calls `measure` with their
-/// counters meanwhile, then stops and joins them. A worker that cannot be
-/// pinned stops the others and fails the call.
+/// counters once every worker runs, then stops and joins them. A worker
+/// that cannot be pinned stops the others and fails the call.
 pub fn run_with<R>(
     cpus: &[u32],
     region: &Region,
@@ -198,6 +198,7 @@ pub fn run_with<R>(
 ) -> Result<R, BenchError> {
     let counters: Vec<Counter> = cpus.iter().map(|_| Counter::default()).collect();
     let stop = AtomicBool::new(false);
+    let started = AtomicUsize::new(0);
     let words = region.len() / 8;
     // SAFETY: the region is only touched through this slice while it
     // lives, and the chunks handed to the workers are disjoint.
@@ -209,10 +210,11 @@ pub fn run_with<R>(
             .zip(all.chunks_mut(per_thread.max(WORDS_PER_REQUEST)))
             .zip(&counters)
             .map(|((&cpu, chunk), counter)| {
-                let stop = &stop;
+                let (stop, started) = (&stop, &started);
                 s.spawn(move || {
                     let pinned = pinned::pin(cpu);
                     if pinned.is_ok() {
+                        started.fetch_add(1, Ordering::Release);
                         generate(chunk, mix, delay, counter, stop);
                     } else {
                         stop.store(true, Ordering::Relaxed);
@@ -221,6 +223,12 @@ pub fn run_with<R>(
                 })
             })
             .collect();
+        // Measure only once every worker runs: a window that opened before
+        // some were scheduled (a loaded machine takes milliseconds) would
+        // count their absence as bandwidth.
+        while started.load(Ordering::Acquire) < workers.len() && !stop.load(Ordering::Relaxed) {
+            std::thread::yield_now();
+        }
         let measured = measure(&counters);
         stop.store(true, Ordering::Relaxed);
         for worker in workers {

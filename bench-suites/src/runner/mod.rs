@@ -225,7 +225,7 @@ pub fn execute(
     let mut records = Vec::with_capacity(all.len());
     for (bench, own) in planned.iter().zip(measured_records) {
         // A summary of a sweep cut short would attribute a partial curve.
-        let summaries = if interrupted { Vec::new() } else { bench.planner.summarize(&own, &all, session.host()) };
+        let summaries = if interrupted { Vec::new() } else { bench.planner.summarize(&own, &all, session) };
         for record in own.into_iter().chain(summaries) {
             on_event(Event::Recorded { record: &record });
             records.push(record);

@@ -113,14 +113,8 @@ pub fn energy_metrics(record: &EnergyRecord, work: Option<(f64, &str)>) -> Vec<M
 }
 
 fn figures(suffix: &str, joules: f64, window_s: f64, work: Option<(f64, &str)>) -> Vec<Metric> {
-    let metric = |name: &str, unit: &str, value: f64, statistic: &str| Metric {
-        name: format!("{name}{suffix}"),
-        unit: unit.into(),
-        value,
-        statistic: statistic.into(),
-        samples: Vec::new(),
-        better: Better::Lower,
-        repetitions: Vec::new(),
+    let metric = |name: &str, unit: &str, value: f64, statistic: &str| {
+        Metric::new(&format!("{name}{suffix}"), unit, value, statistic, Vec::new(), Better::Lower)
     };
     let mut out = vec![metric("power", "W", joules / window_s, "mean"), metric("energy", "J", joules, "total")];
     if let Some((amount, unit)) = work.filter(|&(amount, _)| amount > 0.0) {

@@ -1,34 +1,56 @@
-//! Packages, cores, PUs, caches and NUMA nodes from hwloc.
+//! What hwloc knows of the machine: packages, cores, PUs, caches, NUMA
+//! nodes (memory, locality, subtype, info attributes, memory-side caches,
+//! firmware memory attributes per initiator), NUMA distances, and the CPUs
+//! and nodes this process may use.
 //!
-//! For a fixture root hwloc's Linux backend reads the same tree through
-//! HWLOC_FSROOT, so the live path and the tested path are the same code.
-//! hwloc takes that root only from the environment, and changing the
-//! environment of a running multithreaded process races with every other
-//! thread reading it (getenv is not synchronised with setenv); so a fixture
-//! is loaded in a child process that has the variable from birth (see
-//! [`fixture`]) and comes back as hwloc XML.
+//! The topology is discovered in a forked child ([`child`]) with hwloc's
+//! settings in its own environment and comes back as XML, for the live
+//! machine as for a fixture tree (through HWLOC_FSROOT), so both are read
+//! by the same hwloc Linux discovery. Disallowed CPUs and nodes are kept
+//! (INCLUDE_DISALLOWED) and the allowed sets are read beside them.
 
-mod fixture;
+mod child;
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use hwbench_schema::{Cache, CacheKind, Core};
+use hwbench_schema::{Cache, CacheKind, Core, MemorySideCache};
+use hwlocality::bitmap::BitmapIndex;
+use hwlocality::memory::attribute::{Initiator, MemoryAttribute};
 use hwlocality::object::attributes::{CacheAssociativity, ObjectAttributes};
+use hwlocality::object::distance::DistancesKind;
 use hwlocality::object::types::{CacheType, ObjectType};
 use hwlocality::object::TopologyObject;
-use hwlocality::topology::builder::{TopologyBuilder, TypeFilter};
+use hwlocality::topology::builder::{BuildFlags, TopologyBuilder, TypeFilter};
 use hwlocality::Topology;
 
 use crate::sysroot::SysRoot;
 use crate::ProbeError;
+
+/// Firmware figures of a node as seen from one initiator (hwloc's memory
+/// attributes; a figure the firmware leaves at 0 is absent).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InitiatorFigures {
+    /// The initiator's CPUs (OS indices).
+    pub cpus: Vec<u32>,
+    pub read_latency_ns: Option<u64>,
+    pub write_latency_ns: Option<u64>,
+    pub read_bandwidth_mbps: Option<u64>,
+    pub write_bandwidth_mbps: Option<u64>,
+}
 
 /// What hwloc reports about one NUMA node.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HwlocNode {
     pub os_index: u32,
     pub memory_bytes: u64,
-    pub cpus: Vec<u32>,
+    /// The CPUs the node is local to (hwloc's cpuset): its own CPUs, or for
+    /// a CPU-less node those of its initiators.
+    pub locality: Vec<u32>,
     pub subtype: Option<String>,
+    pub infos: BTreeMap<String, String>,
+    pub memory_side_caches: Vec<MemorySideCache>,
+    pub figures: Vec<InitiatorFigures>,
 }
 
 /// The hwloc part of the topology.
@@ -38,29 +60,44 @@ pub struct HwlocView {
     pub cores: Vec<Core>,
     pub caches: Vec<Cache>,
     pub nodes: Vec<HwlocNode>,
+    /// PUs this process may use (the cgroup's, narrowed to the process's
+    /// affinity on the live machine).
+    pub allowed_cpus: Vec<u32>,
+    /// NUMA nodes this process may allocate on.
+    pub allowed_nodes: Vec<u32>,
+    /// The cgroup the allowed sets come from.
+    pub cgroup: Option<String>,
+    /// SLIT distances: node -> (node -> distance); None when hwloc has no
+    /// NUMA distance matrix.
+    pub distances: Option<BTreeMap<u32, BTreeMap<u32, u32>>>,
 }
 
-/// The live machine's hwloc topology, loaded once and shared (binding uses it too).
+/// The live machine's hwloc topology, loaded once and shared (binding uses
+/// it too): discovered in a child, reloaded from its XML as this system's,
+/// so binding calls act on this process.
 pub fn live() -> Result<&'static Topology, ProbeError> {
     static LIVE: OnceLock<Result<Topology, String>> = OnceLock::new();
-    if let Some((var, value)) = REDIRECTING.iter().find_map(|v| Some((v, std::env::var_os(v)?))) {
-        return Err(ProbeError::HwlocEnvironment(format!(
-            "{var}={} is set: hwloc would describe that instead of this machine; unset it, and use \
-             --sysfs-root for a fixture tree",
-            value.to_string_lossy()
-        )));
-    }
-    LIVE.get_or_init(|| keeping_icaches(Topology::builder()).and_then(|b| b.build().map_err(hwloc_failed)))
+    LIVE.get_or_init(|| from_xml(&child::load_xml(None)?, BuildFlags::ASSUME_THIS_SYSTEM))
         .as_ref()
         .map_err(|e| ProbeError::Hwloc(e.clone()))
 }
 
-/// Environment variables that point hwloc at another machine than the one
-/// it runs on.
-const REDIRECTING: [&str; 3] = ["HWLOC_FSROOT", "HWLOC_XMLFILE", "HWLOC_SYNTHETIC"];
+/// The builder settings every discovery and reload uses: disallowed CPUs
+/// and nodes kept, instruction and memory-side caches kept.
+fn configured(builder: TopologyBuilder) -> Result<TopologyBuilder, String> {
+    builder
+        .with_flags(BuildFlags::INCLUDE_DISALLOWED)
+        .map_err(hwloc_failed)?
+        .with_cpu_icache_type_filter(TypeFilter::KeepAll)
+        .map_err(hwloc_failed)?
+        .with_type_filter(ObjectType::MemCache, TypeFilter::KeepAll)
+        .map_err(hwloc_failed)
+}
 
-fn keeping_icaches(builder: TopologyBuilder) -> Result<TopologyBuilder, String> {
-    builder.with_cpu_icache_type_filter(TypeFilter::KeepAll).map_err(hwloc_failed)
+fn from_xml(xml: &str, extra: BuildFlags) -> Result<Topology, String> {
+    let builder = configured(Topology::builder())?;
+    let flags = builder.flags() | extra;
+    builder.with_flags(flags).map_err(hwloc_failed)?.from_xml(xml).map_err(hwloc_failed)?.build().map_err(hwloc_failed)
 }
 
 fn hwloc_failed(e: impl std::fmt::Display) -> String {
@@ -70,25 +107,29 @@ fn hwloc_failed(e: impl std::fmt::Display) -> String {
 /// Reads the hwloc view of the machine under `root`.
 pub fn read(root: &SysRoot) -> Result<HwlocView, ProbeError> {
     if root.is_live() {
-        Ok(view(live()?))
-    } else {
-        root.check()?;
-        let xml = fixture::load_xml(root.root()).map_err(ProbeError::Hwloc)?;
-        let topology = keeping_icaches(Topology::builder())
-            .and_then(|b| b.from_xml(&xml).map_err(hwloc_failed))
-            .and_then(|b| b.build().map_err(hwloc_failed))
-            .map_err(ProbeError::Hwloc)?;
-        let backend = topology.root_object().infos().iter().find(|i| i.name().to_bytes() == b"Backend");
-        if backend.map(|i| i.value().to_bytes()) != Some(b"Linux") {
-            return Err(ProbeError::Hwloc(format!(
-                "{}: hwloc did not read it with its Linux backend (backend {:?}): its figures would not \
-                 describe the tree",
-                root.root().display(),
-                backend.map(|i| i.value().to_string_lossy())
-            )));
+        let mut view = view(live()?);
+        let affinity = crate::binding::allowed_cpus();
+        if !affinity.is_empty() {
+            view.allowed_cpus.retain(|c| affinity.contains(c));
         }
-        Ok(view(&topology))
+        return Ok(view);
     }
+    root.check()?;
+    let xml = child::load_xml(Some(root.root())).map_err(ProbeError::Hwloc)?;
+    let topology = from_xml(&xml, BuildFlags::empty()).map_err(ProbeError::Hwloc)?;
+    let backend = root_info(&topology, "Backend");
+    if backend.as_deref() != Some("Linux") {
+        return Err(ProbeError::Hwloc(format!(
+            "{}: hwloc did not read it with its Linux backend (backend {backend:?}): its figures would not describe \
+             the tree",
+            root.root().display(),
+        )));
+    }
+    Ok(view(&topology))
+}
+
+fn root_info(topology: &Topology, name: &str) -> Option<String> {
+    topology.root_object().info(name).map(|v| v.to_string_lossy().into_owned())
 }
 
 fn view(topology: &Topology) -> HwlocView {
@@ -115,23 +156,105 @@ fn view(topology: &Topology) -> HwlocView {
         ObjectType::L5Cache,
     ];
     let caches = cache_types.iter().flat_map(|&ty| topology.objects_with_type(ty)).filter_map(cache_of).collect();
-    let nodes = topology
-        .objects_with_type(ObjectType::NUMANode)
-        .map(|node| HwlocNode {
-            os_index: node.os_index().unwrap_or(0) as u32,
-            memory_bytes: match node.attributes() {
-                Some(ObjectAttributes::NUMANode(n)) => n.local_memory().map_or(0, |m| m.get()),
-                _ => 0,
-            },
-            cpus: cpus_of(node),
-            subtype: node.subtype().map(|s| s.to_string_lossy().into_owned()),
+    let nodes = topology.objects_with_type(ObjectType::NUMANode).map(|node| node_of(topology, node)).collect();
+    HwlocView {
+        packages,
+        cores,
+        caches,
+        nodes,
+        allowed_cpus: topology.allowed_cpuset().iter_set().map(index).collect(),
+        allowed_nodes: topology.allowed_nodeset().iter_set().map(index).collect(),
+        cgroup: root_info(topology, "LinuxCgroup"),
+        distances: distances(topology),
+    }
+}
+
+fn index(i: BitmapIndex) -> u32 {
+    usize::from(i) as u32
+}
+
+fn node_of(topology: &Topology, node: &TopologyObject) -> HwlocNode {
+    HwlocNode {
+        os_index: node.os_index().unwrap_or(0) as u32,
+        memory_bytes: match node.attributes() {
+            Some(ObjectAttributes::NUMANode(n)) => n.local_memory().map_or(0, |m| m.get()),
+            _ => 0,
+        },
+        locality: cpus_of(node),
+        subtype: node.subtype().map(|s| s.to_string_lossy().into_owned()),
+        infos: node
+            .infos()
+            .iter()
+            .map(|i| (i.name().to_string_lossy().into_owned(), i.value().to_string_lossy().into_owned()))
+            .collect(),
+        memory_side_caches: memory_side_caches(node),
+        figures: figures(topology, node),
+    }
+}
+
+/// The MemCache objects above a node in hwloc's memory hierarchy.
+fn memory_side_caches(node: &TopologyObject) -> Vec<MemorySideCache> {
+    node.ancestors()
+        .take_while(|a| a.object_type() == ObjectType::MemCache)
+        .filter_map(|cache| match cache.attributes() {
+            Some(ObjectAttributes::Cache(attrs)) => Some(MemorySideCache {
+                depth: attrs.depth() as u32,
+                size_bytes: attrs.size().map(|s| s.get()),
+                line_bytes: attrs.line_size().map(|s| s.get() as u32),
+            }),
+            _ => None,
         })
-        .collect();
-    HwlocView { packages, cores, caches, nodes }
+        .collect()
+}
+
+/// Where a memory attribute's value goes in [`InitiatorFigures`].
+type Field = fn(&mut InitiatorFigures) -> &mut Option<u64>;
+
+/// The node's firmware figures, one entry per initiator that has any.
+fn figures(topology: &Topology, node: &TopologyObject) -> Vec<InitiatorFigures> {
+    let mut by_initiator: Vec<InitiatorFigures> = Vec::new();
+    let attributes: [(MemoryAttribute<'_>, Field); 4] = [
+        (MemoryAttribute::read_latency(topology), |f| &mut f.read_latency_ns),
+        (MemoryAttribute::write_latency(topology), |f| &mut f.write_latency_ns),
+        (MemoryAttribute::read_bandwidth(topology), |f| &mut f.read_bandwidth_mbps),
+        (MemoryAttribute::write_bandwidth(topology), |f| &mut f.write_bandwidth_mbps),
+    ];
+    for (attribute, field) in attributes {
+        let Ok((initiators, values)) = attribute.initiators(node) else { continue };
+        for (initiator, value) in initiators.iter().zip(values) {
+            let Initiator::CpuSet(set) = initiator else { continue };
+            let cpus: Vec<u32> = set.iter_set().map(index).collect();
+            let entry = match by_initiator.iter().position(|f| f.cpus == cpus) {
+                Some(i) => &mut by_initiator[i],
+                None => {
+                    by_initiator.push(InitiatorFigures { cpus, ..Default::default() });
+                    by_initiator.last_mut().expect("just pushed")
+                }
+            };
+            *field(entry) = Some(value).filter(|&v| v > 0);
+        }
+    }
+    by_initiator
+}
+
+/// hwloc's NUMA distance matrix from the operating system (the SLIT).
+fn distances(topology: &Topology) -> Option<BTreeMap<u32, BTreeMap<u32, u32>>> {
+    let matrices = topology.distances(Some(DistancesKind::FROM_OS)).ok()?;
+    let matrix =
+        matrices.iter().find(|m| m.objects().all(|o| o.is_some_and(|o| o.object_type() == ObjectType::NUMANode)))?;
+    let ids: Vec<u32> = matrix.objects().map(|o| o.and_then(|o| o.os_index()).unwrap_or(0) as u32).collect();
+    let n = ids.len();
+    let values = matrix.distances();
+    Some(
+        ids.iter()
+            .enumerate()
+            .map(|(i, &from)| (from, ids.iter().enumerate().map(|(j, &to)| (to, values[i * n + j] as u32)).collect()))
+            .collect(),
+    )
 }
 
 fn cpus_of(object: &TopologyObject) -> Vec<u32> {
-    object.cpuset().map(|set| set.iter_set().map(|i| usize::from(i) as u32).collect()).unwrap_or_default()
+    object.cpuset().map(|set| set.iter_set().map(index).collect()).unwrap_or_default()
 }
 
 fn cache_of(object: &TopologyObject) -> Option<Cache> {

@@ -70,7 +70,7 @@ fn marker(best: &[Found<'_>], nodes: &str, mechanism: &str, split: &[&Record]) -
         .filter_map(|r| {
             let ratio = r.info.get("best_ratio")?.as_str()?.to_string();
             let x = select::value(r, "first_node_fraction")?;
-            Some(Marker { x, label: format!("best {MARKED}: {ratio}") })
+            Some(Marker::plain(x, format!("best {MARKED}: {ratio}")))
         })
         .take(usize::from(!split.is_empty()))
         .collect()

@@ -1,12 +1,12 @@
-//! Memory latency against working set (log x, cache sizes marked), and
-//! latency per cache level.
+//! Memory latency against working set (log x; the declared cache sizes
+//! and the measured level boundaries marked), and latency per cache level.
 
-use hwbench_schema::{CacheKind, Topology};
+use hwbench_schema::{CacheKind, Record, Topology};
 
 use super::select::{self, Found, Groups};
 use super::{bars, lines, Planned, Words};
 use crate::plots::line::Marker;
-use crate::plots::Axis;
+use crate::plots::{Axis, Guide};
 use crate::runs::RunSet;
 use hwbench_schema::units::format_bytes;
 
@@ -21,22 +21,21 @@ pub fn plan(runs: &RunSet) -> Vec<Planned> {
     let words = Words::new(
         "memory-latency.svg",
         "Memory latency against working set",
-        "Median load-to-use latency of a dependent pointer chase against the working set; one line per run (and per page size, node or CPU where those vary). Grey lines: cache sizes per instance from each run's topology.",
+        "Median load-to-use latency of a dependent pointer chase against the working set; one line per run (and per page size, node or CPU where those vary). Dashed grey lines: cache sizes per instance as each run's topology declares them. Solid lines in a curve's colour: where its latency steps from one measured plateau to the next (memory.latency.levels), labelled with the levels on each side.",
     );
-    out.extend(lines(
-        words,
-        Axis::bytes("working set (bytes)"),
-        "latency",
-        &found,
-        "latency",
-        &curves,
-        cache_markers(runs),
-    ));
-    out.extend(levels(runs, &select::records(runs, "memory.latency.levels")));
+    let levels_found = select::records(runs, "memory.latency.levels");
+    let mut markers = cache_markers(runs);
+    markers.extend(measured_markers(runs, &found, &levels_found));
+    out.extend(lines(words, Axis::bytes("working set (bytes)"), "latency", &found, "latency", &curves, markers));
+    out.extend(levels(runs, &levels_found));
     out
 }
 
-/// One marker per distinct data or unified cache size across the runs.
+/// Legend words of the declared and the measured markers.
+const DECLARED: &str = "declared cache size (topology)";
+const MEASURED: &str = "measured level boundary";
+
+/// One dashed marker per distinct data or unified cache size across the runs.
 fn cache_markers(runs: &RunSet) -> Vec<Marker> {
     let mut markers: Vec<(u8, u64, String)> = Vec::new();
     for topology in runs.runs.iter().map(|r| &r.doc.topology) {
@@ -47,7 +46,41 @@ fn cache_markers(runs: &RunSet) -> Vec<Marker> {
         }
     }
     markers.sort();
-    markers.into_iter().map(|(_, size, label)| Marker { x: size as f64, label }).collect()
+    markers
+        .into_iter()
+        .map(|(_, size, label)| Marker { x: size as f64, label, guide: Guide::Dashed, legend: Some(DECLARED.into()) })
+        .collect()
+}
+
+/// One solid marker per measured boundary of each levels record, in the
+/// colour of the curve it was measured on ("L3→DRAM 11.6 MiB").
+fn measured_markers(runs: &RunSet, sweep: &[Found<'_>], levels: &[Found<'_>]) -> Vec<Marker> {
+    let names = select::varying(sweep, &["bytes"]);
+    let curves: Vec<String> =
+        select::series_of(&select::curves(runs, sweep, "bytes", &[]), "latency").into_iter().map(|s| s.label).collect();
+    let mut markers = Vec::new();
+    for &(run, record) in levels {
+        let label = select::series_label(runs, run, record, &names);
+        let colour = curves.iter().position(|c| *c == label).unwrap_or(0);
+        for (bytes, from, to) in boundaries(record) {
+            markers.push(Marker {
+                x: bytes as f64,
+                label: format!("{from}→{to} {}", format_bytes(bytes)),
+                guide: Guide::Series(colour),
+                legend: Some(MEASURED.into()),
+            });
+        }
+    }
+    markers
+}
+
+/// The measured boundaries a levels record states: (bytes, level below,
+/// level above), the levels as "L1" ... "DRAM", "?" when unnamed. None in
+/// documents from before levels were measured.
+fn boundaries(record: &Record) -> Vec<(u64, String, String)> {
+    let level = |v: &serde_json::Value| v.as_str().map_or("?".to_string(), str::to_uppercase);
+    let Some(list) = record.info.get("measured_boundaries").and_then(|v| v.as_array()) else { return Vec::new() };
+    list.iter().filter_map(|b| Some((b.get("bytes")?.as_u64()?, level(&b["from"]), level(&b["to"])))).collect()
 }
 
 fn caches(topology: &Topology) -> Vec<(u8, u64, String)> {
@@ -80,7 +113,7 @@ fn levels(runs: &RunSet, found: &[Found<'_>]) -> Option<Planned> {
     let words = Words::new(
         "memory-latency-levels.svg",
         "Latency per cache level",
-        "Median latency of the sweep points well inside each cache level and in DRAM, per run.",
+        "Median latency of the points on each plateau the sweep measured, named after the declared cache levels and DRAM, per run; a declared level with no plateau of its own has no bar (the record's info.absent_levels says why).",
     );
     bars(words, "level", format!("latency ({unit})"), groups)
 }
@@ -102,5 +135,21 @@ mod tests {
         .unwrap();
         let labels: Vec<String> = caches(&topology).into_iter().map(|c| c.2).collect();
         assert_eq!(labels, ["L1d 48 KiB", "L3 30 MiB"]);
+    }
+
+    #[test]
+    fn measured_boundaries_are_read_with_the_levels_on_each_side() {
+        let mut record = Record::new("memory.latency.levels", Default::default());
+        assert!(boundaries(&record).is_empty(), "documents from before levels were measured have none");
+        record.info.insert(
+            "measured_boundaries".into(),
+            serde_json::json!([
+                { "bytes": 50700, "between_bytes": [44224, 51968], "from": "l1", "to": "l2" },
+                { "bytes": 12144776, "between_bytes": [10568960, 13316032], "from": null, "to": "dram" },
+                { "between_bytes": [1, 2] }
+            ]),
+        );
+        let got = boundaries(&record);
+        assert_eq!(got, [(50700, "L1".to_string(), "L2".to_string()), (12144776, "?".to_string(), "DRAM".to_string())]);
     }
 }

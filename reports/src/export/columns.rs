@@ -141,6 +141,7 @@ pub const COLUMNS: &[Column] = &[
     ("hwbench_version", Kind::Text, Source::Run(|r| text(&r.doc.tool.version))),
     ("git_sha", Kind::Text, Source::Run(|r| fact_text(&r.doc.tool.git_sha))),
     ("rustc", Kind::Text, Source::Run(|r| fact_text(&r.doc.machine.rustc))),
+    ("hwloc", Kind::Text, Source::Run(|r| fact_text(&r.doc.machine.hwloc))),
     ("benchmark", Kind::Text, Source::Row(|r| text(&r.record.id))),
     ("params", Kind::Map, Source::Row(|r| map(r.record.params.iter().map(|(k, v)| (k, v.to_string()))))),
     ("params_text", Kind::Text, Source::Row(|r| text(params_text(&r.record.params)))),

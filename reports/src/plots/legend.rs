@@ -3,6 +3,7 @@
 use plotters::prelude::*;
 
 use super::style::{series_colour, shorten, small_font, LEGEND_CHARS, LEGEND_ROW};
+use super::Guide;
 use super::{Area, PlotError};
 
 /// How an entry's swatch looks.
@@ -14,6 +15,8 @@ pub enum Swatch {
     Dashed,
     /// A filled box, for bars.
     Box,
+    /// A line alone, as the chart draws a kind of vertical guide.
+    Guide(Guide),
 }
 
 /// Height the legend needs for `entries` labels.
@@ -28,13 +31,23 @@ pub fn draw(area: &Area<'_>, labels: &[String], swatch: Swatch) -> Result<(), Pl
     draw_styled(area, &entries)
 }
 
-/// Draws one entry per (label, palette index, swatch).
+/// Draws one entry per (label, palette index, swatch); a guide's swatch
+/// takes the guide's own colour.
 pub fn draw_styled(area: &Area<'_>, entries: &[(String, usize, Swatch)]) -> Result<(), PlotError> {
     let font = small_font().color(&BLACK);
     for (i, (label, colour, swatch)) in entries.iter().enumerate() {
         let y = 50 + (i as u32 * LEGEND_ROW) as i32;
         let colour = series_colour(*colour);
         match swatch {
+            Swatch::Guide(guide) => {
+                let style = guide.colour().stroke_width(2);
+                if guide.dashed() {
+                    area.draw(&PathElement::new(vec![(8, y), (16, y)], style))?;
+                    area.draw(&PathElement::new(vec![(24, y), (32, y)], style))?;
+                } else {
+                    area.draw(&PathElement::new(vec![(8, y), (32, y)], style))?;
+                }
+            }
             Swatch::Line => {
                 area.draw(&PathElement::new(vec![(8, y), (32, y)], colour.stroke_width(2)))?;
                 area.draw(&Circle::new((20, y), 3, colour.filled()))?;

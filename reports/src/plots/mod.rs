@@ -12,6 +12,47 @@ mod style;
 
 pub use axis::{Axis, Scale, TickFormat};
 
+/// How a vertical guide of a line chart is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guide {
+    /// Solid grey, labelled at the top (a best ratio).
+    Solid,
+    /// Dashed grey, labelled at the top (a declared size).
+    Dashed,
+    /// Solid in the colour of series `i` of the palette, labelled at the
+    /// bottom (a size measured on that series).
+    Series(usize),
+}
+
+impl Guide {
+    /// Its colour.
+    pub fn colour(self) -> plotters::style::RGBColor {
+        match self {
+            Guide::Solid | Guide::Dashed => style::GUIDE,
+            Guide::Series(i) => style::series_colour(i),
+        }
+    }
+
+    /// Its line width, px: measured sizes stand out from the grid.
+    pub fn width(self) -> u32 {
+        if matches!(self, Guide::Series(_)) {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// True when drawn dashed.
+    pub fn dashed(self) -> bool {
+        self == Guide::Dashed
+    }
+
+    /// True when labelled at the bottom of the plot.
+    pub fn at_bottom(self) -> bool {
+        matches!(self, Guide::Series(_))
+    }
+}
+
 /// A pixel-addressed area of an SVG chart.
 type Area<'a> = plotters::drawing::DrawingArea<plotters::backend::SVGBackend<'a>, plotters::coord::Shift>;
 

@@ -147,7 +147,7 @@ pub fn plan(settings: &Settings, host: &Host) -> Result<Vec<BandwidthPoint>, Ben
 /// A `cpu_node` must exist and have CPUs this process may run on.
 fn check_cpu_node(host: &Host, node: u32) -> Result<u32, BenchError> {
     let ids: Vec<u32> = host.topology.nodes.iter().map(|n| n.os_index).collect();
-    let allowed = hwbench_probes::binding::allowed_cpus();
+    let allowed = host.allowed_cpus();
     match host.topology.nodes.iter().find(|n| n.os_index == node) {
         None => Err(BenchError::bad_param(
             ID,
