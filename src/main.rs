@@ -7,6 +7,7 @@ mod commands;
 mod exit;
 mod interrupt;
 mod measure;
+mod plan;
 mod progress;
 
 use std::process::ExitCode;

@@ -42,16 +42,25 @@ pub fn measure(request: Request, out: &Path, global: &GlobalArgs) -> anyhow::Res
             eprintln!("hwbench: measuring idle power for {seconds} s");
         }
     });
-    let bar = crate::progress::bar(prepared.measurements(), quiet);
+    let budget = prepared.plan().budget.as_ref().map(|b| (b.asked_seconds, prepared.elapsed()));
+    let bar = crate::progress::bar(prepared.measurements(), quiet, budget);
+    let verbose = global.verbose > 0;
+    let mut current = String::new();
     let doc = prepared.execute(tool(), std::env::args().collect(), sensors, &mut |event| match event {
-        Event::Measuring { id, params, repetition, repeat } if repeat > 1 => bar.set_message(format!(
-            "{id} {} (repetition {repetition} of {repeat})",
-            hwbench_suites::params::describe(params)
-        )),
-        Event::Measuring { id, params, .. } => {
-            bar.set_message(format!("{id} {}", hwbench_suites::params::describe(params)))
+        Event::Measuring { id, params, repetition, repeat } => {
+            current = format!("{id} {}", hwbench_suites::params::describe(params));
+            if repeat > 1 {
+                bar.set_message(format!("{current} (repetition {repetition} of {repeat})"));
+            } else {
+                bar.set_message(current.clone());
+            }
         }
-        Event::Measured => bar.inc(1),
+        Event::Measured { seconds, estimated } => {
+            if verbose {
+                bar.suspend(|| eprintln!("hwbench: {current}: {seconds:.2} s (estimated {estimated:.2} s)"));
+            }
+            bar.inc(1);
+        }
         Event::Recorded { .. } => {}
     });
     bar.finish_and_clear();
@@ -71,7 +80,8 @@ fn tool() -> Tool {
     }
 }
 
-fn rustc() -> Fact<String> {
+/// The compiler the binary was built with, for the provenance.
+pub fn rustc() -> Fact<String> {
     let rustc = env!("HWBENCH_RUSTC");
     if rustc.is_empty() {
         Fact::unknown("rustc --version failed at build time")

@@ -5,6 +5,8 @@
 //! repetitions into records, keeping every raw sample; [`run`] takes a
 //! request to a result document.
 
+pub mod budget;
+pub mod cost;
 pub mod cpu;
 pub mod error;
 pub mod gpu;
@@ -13,6 +15,7 @@ pub mod host;
 pub mod limits;
 pub mod memory;
 pub mod params;
+pub mod plan;
 pub mod registry;
 pub mod roofline;
 pub mod run;

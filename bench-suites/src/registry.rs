@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use hwbench_schema::{Metric, ParamValue, Placement, Record};
 use serde::Serialize;
 
+use crate::budget::Sweep;
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::host::Host;
 use crate::params::{params_of, ParamSpec, Settings};
@@ -40,6 +42,20 @@ pub trait Benchmark: Send {
     /// Measures one point.
     fn measure(&mut self, point: &Self::Point, session: &mut Session) -> Result<Measured, BenchError>;
 
+    /// Seconds measuring `point` once takes on the machine `cost`
+    /// describes: the benchmark's own cost model (docs/METHODS.md, "Plans
+    /// and budgets"). `previous` is the point measured just before it in
+    /// the same repetition (None: the repetition's first), so work that
+    /// consecutive points share (buffers placed and touched, workers
+    /// started) is counted once, where it happens.
+    fn estimate(&self, point: &Self::Point, previous: Option<&Self::Point>, cost: &CostModel) -> f64;
+
+    /// The coordinate of `points` a budget may measure fewer values of,
+    /// and how few a figure needs; None when every point is its own figure.
+    fn sweep(&self, _points: &[Self::Point]) -> Option<Sweep> {
+        None
+    }
+
     /// Drops what measuring keeps between points (buffers, worker threads):
     /// called after each repetition of the benchmark's points, so the next
     /// repetition gets fresh memory as another run would.
@@ -61,6 +77,14 @@ pub trait Planner: Send {
     fn plan(&mut self, settings: &Settings, host: &Host) -> Result<Vec<BTreeMap<String, ParamValue>>, BenchError>;
     /// Measures planned point `index`.
     fn measure(&mut self, index: usize, session: &mut Session) -> Result<Measured, BenchError>;
+    /// Seconds measuring planned point `index` takes after point
+    /// `previous` ([`Benchmark::estimate`]).
+    fn estimate(&self, index: usize, previous: Option<usize>, cost: &CostModel) -> f64;
+    /// See [`Benchmark::sweep`], over the planned points.
+    fn sweep(&self) -> Option<Sweep>;
+    /// Keeps the planned points `keep` (indices, in plan order) and drops
+    /// the others: a budget's shortening.
+    fn retain(&mut self, keep: &[usize]);
     /// See [`Benchmark::release`].
     fn release(&mut self);
     /// See [`Benchmark::summarize`].
@@ -81,6 +105,25 @@ impl<B: Benchmark> Planner for Typed<B> {
     fn measure(&mut self, index: usize, session: &mut Session) -> Result<Measured, BenchError> {
         let point = self.points.get(index).ok_or_else(|| BenchError::Failed(format!("no planned point {index}")))?;
         self.bench.measure(point, session)
+    }
+
+    fn estimate(&self, index: usize, previous: Option<usize>, cost: &CostModel) -> f64 {
+        match self.points.get(index) {
+            Some(point) => self.bench.estimate(point, previous.and_then(|p| self.points.get(p)), cost),
+            None => 0.0,
+        }
+    }
+
+    fn sweep(&self) -> Option<Sweep> {
+        self.bench.sweep(&self.points)
+    }
+
+    fn retain(&mut self, keep: &[usize]) {
+        let mut index = 0;
+        self.points.retain(|_| {
+            index += 1;
+            keep.contains(&(index - 1))
+        });
     }
 
     fn release(&mut self) {

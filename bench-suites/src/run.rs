@@ -1,25 +1,30 @@
 //! A run from request to result document, shared by `hwbench run` and
 //! `hwbench check`: probe the host, select and plan (bad input stops here,
-//! before anything is measured or written), discover the instruments and
+//! before anything is measured or written), estimate every point and fit
+//! the plan to the budget when there is one, discover the instruments and
 //! measure idle power, measure in rounds, and assemble the document.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
-use hwbench_probes::energy::{self, DiscoverOptions, Instruments};
+use hwbench_probes::energy::{self, DiscoverOptions, Found, Instruments};
 use hwbench_probes::SysRoot;
 use hwbench_schema::{
-    time, Fact, Machine, ResultDocument, Run, RunStatus, SensorStatus, Tool, Topology, SCHEMA_VERSION,
+    time, Budget, BudgetShare, Fact, Machine, ResultDocument, Run, RunStatus, SensorStatus, Tool, Topology,
+    SCHEMA_VERSION,
 };
 
+use crate::budget::Deadline;
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::gpu::Gpus;
 use crate::host::Host;
 use crate::params::Setting;
-use crate::runner::{self, Event, PlannedBenchmark, Schedule};
+use crate::plan::{self, BeforeMeasuring, BudgetPlan, Plan};
+use crate::runner::{self, Event, Pacing, PlannedBenchmark, Schedule};
 use crate::session::Session;
 use crate::suites;
 
@@ -51,25 +56,32 @@ pub struct Request {
     pub tags: BTreeMap<String, String>,
     /// Energy options.
     pub energy: EnergyOptions,
+    /// Seconds the run must fit into, from its start to its result
+    /// written; None: no budget.
+    pub budget: Option<f64>,
 }
 
 /// A run planned and ready to measure: its input was good.
 pub struct PreparedRun {
     request: Request,
     started: SystemTime,
+    clock: Instant,
     suite: String,
     planned: Vec<PlannedBenchmark>,
     session: Session,
     provenance: Machine,
     schedule: Schedule,
     warnings: Vec<String>,
+    meters: Option<Found>,
+    cost: CostModel,
+    plan: Plan,
 }
 
 /// Probes the host under `root`, selects and plans what `request` asks
 /// for, and probes the GPUs when a GPU benchmark is selected. `rustc` is
 /// the compiler the binary was built with, for the provenance.
 pub fn prepare(request: Request, root: SysRoot, rustc: Fact<String>) -> Result<PreparedRun, BenchError> {
-    let started = SystemTime::now();
+    let (started, clock) = (SystemTime::now(), Instant::now());
     let topology = hwbench_probes::topology::probe_classified(&root)
         .map_err(|e| BenchError::Environment(format!("reading the topology: {e}")))?;
     let suite = if request.benchmarks.is_empty() { Some(suites::load(&request.suite)?) } else { None };
@@ -81,21 +93,76 @@ pub fn prepare(request: Request, root: SysRoot, rustc: Fact<String>) -> Result<P
     let mut gpus = Gpus::new();
     let mut host = Host::new(root.clone(), topology);
     describe_gpus(&mut host.topology, &mut gpus, &root, chosen.iter().any(|(spec, _)| spec.uses_gpu));
-    let planned = runner::plan(chosen, &host)?;
+    let mut planned = runner::plan(chosen, &host)?;
     let provenance = hwbench_probes::provenance::probe(&root, &host.topology, rustc);
-    let warnings = interference_warnings(&provenance);
+    let mut warnings = interference_warnings(&provenance);
+    let meters = energy::find(&root, DiscoverOptions { ipmi: request.energy.ipmi });
     let session = Session::new(host, Instruments::new(Vec::new()), gpus);
-    let seed = request.order_seed.unwrap_or_else(random_u64);
+    let cost = CostModel::new(session.host(), session.sampler);
+    let mut schedule = Schedule { repeat, seed: request.order_seed.unwrap_or_else(random_u64) };
+    let suite = suite.map_or_else(|| "custom".to_string(), |s| s.name);
+    let mut before = BeforeMeasuring {
+        startup_seconds: 0.0,
+        energy_meters_seconds: meters_seconds(&meters, request.energy),
+        gpu_open_seconds: cost.gpu_open(planned.iter().any(|b| b.spec.uses_gpu)),
+    };
+    before.startup_seconds = clock.elapsed().as_secs_f64();
+    let fitted =
+        request.budget.map(|b| fit_budget(b, &mut planned, &mut schedule, &cost, before.seconds(), &mut warnings));
+    let mut plan = plan::plan(&suite, &planned, schedule, &cost, session.host(), before);
+    plan.budget = fitted;
     Ok(PreparedRun {
-        suite: suite.map_or_else(|| "custom".to_string(), |s| s.name),
+        suite,
         request,
         started,
+        clock,
         planned,
         session,
         provenance,
-        schedule: Schedule { repeat, seed },
+        schedule,
         warnings,
+        meters: Some(meters),
+        cost,
+        plan,
     })
+}
+
+/// Shortens `planned` and `schedule` to fit `budget` seconds of which
+/// `before` go before the first point; warns when even the shortest valid
+/// plan does not fit.
+fn fit_budget(
+    budget: f64,
+    planned: &mut [PlannedBenchmark],
+    schedule: &mut Schedule,
+    cost: &CostModel,
+    before: f64,
+    warnings: &mut Vec<String>,
+) -> BudgetPlan {
+    let fit = plan::fit_budget(planned, *schedule, cost, budget, before);
+    schedule.repeat = fit.repeat;
+    if !fit.fits {
+        warnings.push(format!(
+            "the shortest valid plan ({:.0} s) does not fit the budget of {budget:.0} s: the run stops before the first point that would not fit",
+            fit.seconds + before
+        ));
+    }
+    BudgetPlan {
+        asked_seconds: budget,
+        unshortened_seconds: fit.unshortened_seconds + before,
+        shortened: fit.shortened,
+        fits: fit.fits,
+    }
+}
+
+/// Seconds the energy meters `found` take before the first point: proving
+/// they count, then idle power (taken when one does; assumed here).
+fn meters_seconds(found: &Found, options: EnergyOptions) -> f64 {
+    let calibration = found.calibration().as_secs_f64();
+    if calibration > 0.0 {
+        calibration + options.idle_seconds
+    } else {
+        0.0
+    }
 }
 
 /// Lists the GPU adapters in `topology` when `wanted` (a GPU benchmark
@@ -162,6 +229,16 @@ impl PreparedRun {
         self.schedule.repeat
     }
 
+    /// The plan: every point with its estimate, and the budget's choices.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Seconds since the run started.
+    pub fn elapsed(&self) -> f64 {
+        self.clock.elapsed().as_secs_f64()
+    }
+
     /// Uses `stop` as the run's stop flag (Ctrl-C).
     pub fn with_stop(mut self, stop: Arc<AtomicBool>) -> Self {
         self.session = self.session.with_stop(stop);
@@ -173,7 +250,11 @@ impl PreparedRun {
     /// Returns each source's status, the document's `sensors`.
     pub fn instruments(&mut self, before_idle: impl FnOnce(f64)) -> BTreeMap<String, SensorStatus> {
         let options = self.request.energy;
-        let sensors = energy::discover(&self.session.host().root, DiscoverOptions { ipmi: options.ipmi });
+        let root = self.session.host().root.clone();
+        let sensors = match self.meters.take() {
+            Some(found) => found.prove(&root),
+            None => energy::discover(&root, DiscoverOptions { ipmi: options.ipmi }),
+        };
         let status = sensors.report();
         let mut instruments = Instruments::new(sensors.sources);
         if instruments.has_meters() && options.idle_seconds > 0.0 {
@@ -194,10 +275,38 @@ impl PreparedRun {
         sensors: BTreeMap<String, SensorStatus>,
         on_event: &mut dyn FnMut(Event),
     ) -> ResultDocument {
-        let mut outcome = runner::execute(self.planned, &mut self.session, self.schedule, on_event);
+        let clock = self.clock;
+        let elapsed = move || clock.elapsed().as_secs_f64();
+        let deadline = self.request.budget.map(|b| Deadline::new(b - plan::write_reserve(b)));
+        let pacing = Pacing { cost: &self.cost, deadline, clock: &elapsed };
+        let mut outcome = runner::execute_within(self.planned, &mut self.session, self.schedule, pacing, on_event);
         crate::limits::Limits::probe(self.session.host(), &self.provenance).attach(&mut outcome.records);
         let mut warnings = self.warnings;
         warnings.extend(self.session.take_warnings());
+        let status = match (outcome.interrupted, &outcome.stopped) {
+            (true, _) => RunStatus::Interrupted,
+            (false, Some(_)) => RunStatus::BudgetEnded,
+            (false, None) => RunStatus::Complete,
+        };
+        let budget = self.plan.budget.as_ref().map(|asked| Budget {
+            asked_seconds: asked.asked_seconds,
+            unshortened_seconds: asked.unshortened_seconds,
+            planned_seconds: self.plan.estimated_seconds,
+            used_seconds: elapsed(),
+            shortened: asked.shortened.clone(),
+            stopped: outcome.stopped.clone(),
+            benchmarks: self
+                .plan
+                .benchmarks
+                .iter()
+                .zip(&outcome.used)
+                .map(|(b, &used)| BudgetShare {
+                    id: b.id.to_string(),
+                    estimated_seconds: b.estimated_seconds,
+                    used_seconds: used,
+                })
+                .collect(),
+        });
         let request = self.request;
         ResultDocument {
             schema_version: SCHEMA_VERSION,
@@ -211,11 +320,12 @@ impl PreparedRun {
                 settings: request.settings.iter().map(|s| format!("{}={}", s.key, s.value)).collect(),
                 started_at: time::rfc3339(self.started),
                 finished_at: time::rfc3339(SystemTime::now()),
-                status: if outcome.interrupted { RunStatus::Interrupted } else { RunStatus::Complete },
+                status,
                 warnings,
                 repeat: self.schedule.repeat,
                 order_seed: (self.schedule.repeat > 1).then_some(self.schedule.seed),
                 tags: request.tags,
+                budget,
             },
             machine: self.provenance,
             topology: self.session.host().topology.clone(),

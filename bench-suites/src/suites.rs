@@ -30,7 +30,7 @@ pub struct Suite {
     pub name: String,
     /// What it is for.
     pub description: String,
-    /// About how long it takes, and where that was measured.
+    /// What its duration grows with; `hwbench run --plan` estimates it.
     pub duration: String,
     /// Repetitions of every point when `--repeat` is not given (1 if unset).
     #[serde(default)]

@@ -49,6 +49,23 @@ pub enum RunStatus {
     Complete,
     /// Stopped early (Ctrl-C); the document holds what was measured.
     Interrupted,
+    /// Stopped before a point that would not fit the time left of the
+    /// run's budget (`run.budget.stopped` says where); every record
+    /// finished before is kept. Added after the first documents of
+    /// schema_version 1.
+    #[serde(rename = "budget_ended")]
+    BudgetEnded,
+}
+
+impl RunStatus {
+    /// The status as the document writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunStatus::Complete => "complete",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::BudgetEnded => "budget_ended",
+        }
+    }
 }
 
 /// What was run and when.
@@ -89,6 +106,64 @@ pub struct Run {
     /// `--tag KEY=VALUE` labels (sku, rack, ...), for cohorts and exports.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// The time budget the run was fitted into (`--budget`); None when it
+    /// had none, and in documents written before budgets existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<Budget>,
+}
+
+/// A run's time budget: what was asked, what the plan expected and the
+/// run used, what was shortened to fit and, when the machine was slower
+/// than planned, where the run stopped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Budget {
+    /// Seconds the run was given, from its start to its result written.
+    pub asked_seconds: f64,
+    /// The estimate of the run as selected, before anything was shortened.
+    pub unshortened_seconds: f64,
+    /// The estimate of the run as planned, after shortening.
+    pub planned_seconds: f64,
+    /// Wall seconds from the start of the run to the document assembled
+    /// (writing it follows).
+    pub used_seconds: f64,
+    /// What was shortened, in the order the planner chose; empty when the
+    /// whole selection fitted.
+    pub shortened: Vec<Shortening>,
+    /// Where and why the run stopped before its plan's end; None when every
+    /// planned point was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+    /// Estimated and used seconds of each planned benchmark, in plan order.
+    pub benchmarks: Vec<BudgetShare>,
+}
+
+/// One thing a budget shortened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shortening {
+    /// The benchmark shortened; None for what applies to every benchmark
+    /// (repetitions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchmark: Option<String>,
+    /// What was cut: "repetitions", "sweep points", "thread counts",
+    /// "delays", "chain counts", "ratios", "pairs".
+    pub lever: String,
+    /// How many there were.
+    pub from: u64,
+    /// How many are measured.
+    pub to: u64,
+    /// Why no fewer are measured, or why it was cut.
+    pub why: String,
+}
+
+/// A planned benchmark's share of a budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetShare {
+    /// The benchmark id.
+    pub id: String,
+    /// Its estimate, as planned (every repetition).
+    pub estimated_seconds: f64,
+    /// Wall seconds its points took (every repetition measured).
+    pub used_seconds: f64,
 }
 
 fn one() -> u32 {

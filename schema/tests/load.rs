@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use hwbench_schema::{load, write_document, LoadError, RecordStatus, SCHEMA_VERSION};
+use hwbench_schema::{
+    load, write_document, Budget, BudgetShare, LoadError, RecordStatus, RunStatus, Shortening, SCHEMA_VERSION,
+};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/results/minimal-v1.json")
@@ -126,4 +128,41 @@ fn repetitions_split_the_samples_and_must_add_up() {
     let text = serde_json::to_string(&doc).unwrap();
     let (_, err) = error_for("bad-repetitions.json", text.as_bytes());
     assert!(err.to_string().contains("repetitions do not add up"), "{err}");
+}
+
+/// A budgeted run's `budget` and its `budget_ended` status are written and
+/// read back as they were; a document from before budgets reads as none.
+#[test]
+fn a_budget_and_a_run_the_budget_ended_round_trip() {
+    let mut doc = load(&fixture()).unwrap();
+    assert_eq!(doc.run.budget, None, "documents before budgets have none");
+    doc.run.status = RunStatus::BudgetEnded;
+    doc.run.budget = Some(Budget {
+        asked_seconds: 600.0,
+        unshortened_seconds: 1500.5,
+        planned_seconds: 570.0,
+        used_seconds: 598.25,
+        shortened: vec![
+            Shortening { benchmark: None, lever: "repetitions".into(), from: 3, to: 2, why: "to fit".into() },
+            Shortening {
+                benchmark: Some("memory.latency".into()),
+                lever: "sweep points".into(),
+                from: 69,
+                to: 23,
+                why: "no fewer".into(),
+            },
+        ],
+        stopped: Some("stopped before memory.bandwidth kernel=triad".into()),
+        benchmarks: vec![BudgetShare { id: "memory.latency".into(), estimated_seconds: 20.0, used_seconds: 22.5 }],
+    });
+    let text = serde_json::to_value(&doc).unwrap();
+    assert_eq!(text["run"]["status"], "budget_ended");
+    assert_eq!(text["run"]["budget"]["shortened"][1]["benchmark"], "memory.latency");
+    assert!(text["run"]["budget"]["shortened"][0].get("benchmark").is_none());
+    let path = write_tmp("budget.json", b"");
+    write_document(&path, &doc).unwrap();
+    assert_eq!(load(&path).unwrap(), doc);
+    for status in [RunStatus::Complete, RunStatus::Interrupted, RunStatus::BudgetEnded] {
+        assert_eq!(serde_json::to_value(status).unwrap(), status.name());
+    }
 }

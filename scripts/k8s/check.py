@@ -9,8 +9,9 @@
 3. That the validator rejects broken copies of the fleet Job, so a pass means
    something.
 4. With --rehearse: the pods' commands themselves, run here (rehearse.py),
-   and the report Job's command over a synthetic fleet with three faulty
-   nodes, which must exit 1 (the Job then fails).
+   a pod whose deadline is shorter than its suite, which must fit its run
+   into it, and the report Job's command over a synthetic fleet with three
+   faulty nodes, which must exit 1 (the Job then fails).
 
 Exits 0 when every check holds, 1 with one line per failure otherwise.
 """
@@ -24,7 +25,7 @@ import sys
 import kubernetes_validate
 
 from manifests import CLAIM, FLEET, REPORT, claim_mount, container, expand, load, outcome, pod_spec
-from rehearse import flagged_fleet_checks, rehearsal_checks
+from rehearse import deadline_checks, flagged_fleet_checks, rehearsal_checks
 
 # 1.29: first release with backoffLimitPerIndex on by default (beta).
 # 1.37: the newest schemas in the pinned kubernetes-validate.
@@ -56,6 +57,10 @@ def fleet_checks(fleet):
     mount = claim_mount(fleet)
     script = " ".join(container(fleet)["command"])
     out = f'--out "{mount}/$JOB_NAME/$JOB_COMPLETION_INDEX.json"'
+    env = {e["name"]: e["value"] for e in container(fleet).get("env", []) if "value" in e}
+    pod_deadline = pod_spec(fleet).get("activeDeadlineSeconds")
+    budget = '--budget "$((HWBENCH_DEADLINE_SECONDS - HWBENCH_BUDGET_MARGIN))s"'
+    margin = int(env.get("HWBENCH_BUDGET_MARGIN", "0"))
     return [
         ("fleet: completionMode is Indexed", spec["completionMode"] == "Indexed"),
         ("fleet: parallelism equals completions",
@@ -65,6 +70,12 @@ def fleet_checks(fleet):
         ("fleet: pods never restart in place", pod_spec(fleet)["restartPolicy"] == "Never"),
         (f"fleet: mounts claim {CLAIM}", mount is not None),
         ("fleet: writes <job>/<index>.json on the claim", mount is not None and out in script),
+        ("fleet: HWBENCH_DEADLINE_SECONDS is the pod's activeDeadlineSeconds",
+         pod_deadline is not None and env.get("HWBENCH_DEADLINE_SECONDS") == str(pod_deadline)),
+        ("fleet: hwbench's --budget is the pod's deadline less a margin shorter than it",
+         budget in script and 0 < margin < (pod_deadline or 0)),
+        ("fleet: a pod's deadline fits in the Job's",
+         pod_deadline is not None and pod_deadline <= spec.get("activeDeadlineSeconds", 0)),
     ]
 
 
@@ -126,6 +137,7 @@ def main(argv):
         os.makedirs(args.volume)
         overrides = dict(pair.split("=", 1) for pair in args.env)
         checks += rehearsal_checks(fleet, report, args.volume, args.rehearse, overrides)
+        checks += deadline_checks(fleet, args.volume, args.rehearse)
         checks += flagged_fleet_checks(report, args.volume, args.rehearse)
 
     failed = [what for what, holds in checks if not holds]

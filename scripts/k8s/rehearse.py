@@ -6,16 +6,22 @@ start them: with the env of the manifest plus the given overrides, NODE_NAME,
 JOB_NAME and JOB_COMPLETION_INDEX filled in as the downward API and the Job
 controller would (node names rehearsal-node-<index>), the claim's mount path
 replaced by a local directory, and `hwbench` found on PATH in the given
-directory. Then checks what they left on the "volume".
+directory. Then checks what they left on the "volume". A pod with a deadline
+shorter than its suite is stopped as the kubelet stops it (SIGTERM at the
+deadline, SIGKILL after the grace period).
 """
 
 import json
 import os
+import signal
 import subprocess
+import time
 
 from manifests import claim_mount, container, expand, outcome
 
 POD_TIMEOUT_S = 300
+# The kubelet's default terminationGracePeriodSeconds.
+GRACE_S = 30
 
 
 def node_name(index):
@@ -53,9 +59,10 @@ def run_pod(job, pod, volume, bin_dir, env, expect=0):
     return what, done.returncode == expect
 
 
-def result_problems(path, label):
-    """What keeps `path` from being a complete hwbench result with this label
-    and positive figures; empty when nothing does."""
+def result_problems(path, label, budget, statuses=("complete",)):
+    """What keeps `path` from being a complete hwbench result with this label,
+    a status among `statuses`, `budget` seconds asked and positive figures;
+    empty when nothing does."""
     try:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
@@ -65,8 +72,11 @@ def result_problems(path, label):
     if doc.get("schema_version") != 1 or doc.get("tool", {}).get("name") != "hwbench":
         problems.append("not an hwbench result of schema version 1")
     run = doc.get("run", {})
-    if run.get("status") != "complete" or run.get("label") != label:
+    if run.get("status") not in statuses or run.get("label") != label:
         problems.append(f"run {run.get('status')}, label {run.get('label')!r}")
+    asked = (run.get("budget") or {}).get("asked_seconds")
+    if asked != budget:
+        problems.append(f"budget {asked} s asked, not {budget} s")
     records = doc.get("benchmarks", [])
     if not any(r["status"] == "ok" for r in records):
         problems.append("no ok record")
@@ -86,7 +96,9 @@ def rehearsal_checks(fleet, report, volume, bin_dir, overrides):
     checks.append(run_pod(report, f"{report['metadata']['name']} pod", volume, bin_dir, pod_env(report, {})))
     for i in indexes:
         label = f"{node_name(i)} (k8s job {job} index {i})"
-        problems = result_problems(os.path.join(volume, job, f"{i}.json"), label)
+        env = pod_env(fleet, overrides, i)
+        budget = int(env["HWBENCH_DEADLINE_SECONDS"]) - int(env["HWBENCH_BUDGET_MARGIN"])
+        problems = result_problems(os.path.join(volume, job, f"{i}.json"), label, budget)
         what = f"rehearsal: {job}/{i}.json is a complete result labelled '{label}'"
         checks.append(outcome(what, problems))
     nodes_csv = os.path.join(volume, job, "report", "nodes.csv")
@@ -98,6 +110,57 @@ def rehearsal_checks(fleet, report, volume, bin_dir, overrides):
     checks.append((f"rehearsal: the fleet report {job}/report/nodes.csv lists every node",
                    bool(nodes) and all(node_name(i) in nodes for i in indexes)))
     return checks
+
+
+# The deadline pod: its suite repeated three times (whatever the machine,
+# past the deadline), 40 s to run it, 10 s of them kept from the budget.
+DEADLINE_ARGS = "--repeat 3"
+DEADLINE_S = 40
+DEADLINE_MARGIN_S = 10
+
+
+def deadline_checks(fleet, volume, bin_dir):
+    """(what, holds) pairs: a pod whose deadline is shorter than its suite's
+    estimate here ends before its deadline with a result of what it ran,
+    complete or ended by its budget."""
+    job = fleet["metadata"]["name"]
+    index = fleet["spec"]["completions"]
+    deadline, margin = DEADLINE_S, DEADLINE_MARGIN_S
+    env = pod_env(fleet, {"HWBENCH_ARGS": DEADLINE_ARGS, "HWBENCH_DEADLINE_SECONDS": str(deadline),
+                          "HWBENCH_BUDGET_MARGIN": str(margin)}, index)
+    plan = subprocess.run([os.path.join(bin_dir, "hwbench"), "run", "--suite", env["HWBENCH_SUITE"],
+                           *DEADLINE_ARGS.split(), "--plan", "--json"],
+                          stdout=subprocess.PIPE, text=True, check=True, timeout=POD_TIMEOUT_S)
+    estimate = json.loads(plan.stdout)["estimated_seconds"]
+    mount = claim_mount(fleet)
+    command = [word.replace(mount, volume) for word in expand(container(fleet)["command"], env)]
+    full_env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", **env)
+    started = time.monotonic()
+    pod = subprocess.Popen(command, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output, _ = pod.communicate(timeout=deadline)
+        stopped = ""
+    except subprocess.TimeoutExpired:
+        pod.send_signal(signal.SIGTERM)
+        try:
+            output, _ = pod.communicate(timeout=GRACE_S)
+        except subprocess.TimeoutExpired:
+            pod.kill()
+            output, _ = pod.communicate()
+        stopped = f", stopped by its deadline after {time.monotonic() - started:.0f} s"
+    label = f"{node_name(index)} (k8s job {job} index {index})"
+    what = (f"rehearsal: a pod with a {deadline} s deadline for the {env['HWBENCH_SUITE']} suite {DEADLINE_ARGS} "
+            f"(estimated {estimate:.0f} s) exits 0 before it")
+    if pod.returncode != 0 or stopped:
+        what += f" (exit {pod.returncode}{stopped}: {output.strip()[-300:]})"
+    problems = result_problems(os.path.join(volume, job, f"{index}.json"), label, deadline - margin,
+                               ("complete", "budget_ended"))
+    return [
+        (f"rehearsal: the {env['HWBENCH_SUITE']} suite {DEADLINE_ARGS} is estimated past the pod's deadline",
+         estimate > deadline),
+        (what, pod.returncode == 0 and not stopped),
+        outcome(f"rehearsal: {job}/{index}.json holds what the pod ran, within its budget", problems),
+    ]
 
 
 def flagged_fleet_checks(report, volume, bin_dir):

@@ -70,6 +70,7 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         label: Some(label),
         tags: doc.run.tags.clone(),
         energy: args.energy.options(),
+        budget: None,
     };
     let new = measure(request, &args.out, global)?;
     if new.interrupted() {

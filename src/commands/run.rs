@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::collections::BTreeMap;
 
 use clap::Args;
+use hwbench_schema::units::parse_duration;
 use hwbench_schema::{Record, RecordStatus};
 use hwbench_suites::params::Setting;
 use hwbench_suites::run::Request;
@@ -39,9 +40,18 @@ pub struct RunArgs {
     /// a seeded random order (default: the suite's, else 1).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: Option<u32>,
-    /// Print the result document on stdout (the path goes to stderr).
+    /// Print the result document on stdout (the path goes to stderr); with
+    /// --plan, the plan.
     #[arg(long)]
     pub json: bool,
+    /// Print every point that would be measured with its estimated
+    /// duration, each benchmark's and the total; measure nothing.
+    #[arg(long)]
+    pub plan: bool,
+    /// Fit the run into this time (90s, 15m, 1h30m, [D-]HH:MM:SS, or
+    /// seconds): shorten what is planned, stop cleanly if it runs late.
+    #[arg(long, value_name = "DURATION")]
+    pub budget: Option<String>,
     #[command(flatten)]
     pub energy: EnergyArgs,
 }
@@ -54,6 +64,7 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("--tag {}: given twice", tag.key);
         }
     }
+    let budget = args.budget.as_deref().map(parse_duration).transpose().map_err(|e| anyhow::anyhow!("--budget {e}"))?;
     let request = Request {
         benchmarks: args.benchmarks.clone(),
         suite: args.suite.clone(),
@@ -63,7 +74,16 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         label: args.label.clone(),
         tags,
         energy: args.energy.options(),
+        budget,
     };
+    if args.plan {
+        let prepared =
+            hwbench_suites::run::prepare(request, crate::commands::sysroot(global), crate::measure::rustc())?;
+        let plan = prepared.plan();
+        let text = if args.json { serde_json::to_string_pretty(plan)? + "\n" } else { crate::plan::text(plan) };
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let m = measure(request, &args.out, global)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&m.doc)?);

@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::kernels::{self, Ends, Precision};
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::harness::{best_metric, median_metric, Workload};
 use crate::host::Host;
@@ -164,6 +165,18 @@ impl Benchmark for CpuRoofline {
         };
         let work = Work::for_intensity(p.intensity, p.precision.lane_bytes()).map_err(BenchError::BadInput)?;
         measure(engine, session, work, p.intensity)
+    }
+
+    /// The data are mapped and touched when the precision, threads or size
+    /// change; every point probes the pass length (halving the data while
+    /// a pass exceeds 100 ms), measures the clock and samples passes.
+    fn estimate(&self, p: &CpuRooflinePoint, previous: Option<&CpuRooflinePoint>, cost: &CostModel) -> f64 {
+        let same = previous.is_some_and(|q| q.precision == p.precision && q.bytes == p.bytes && q.cpus == p.cpus);
+        let build = if same { 0.0 } else { cost.touch(p.bytes, p.threads, PagePolicy::Transparent) };
+        let full = cost.stream(p.bytes, p.threads, p.bytes) + cost.cpu_flops(p.bytes as f64 * p.intensity, p.threads);
+        let target = PASS_TARGET.as_secs_f64();
+        let (probes, pass) = if full > target { ((full / target).log2().ceil() + 1.0, target) } else { (1.0, full) };
+        build + probes * full.min(2.0 * target) + cost.phase(cost.sampler, pass)
     }
 
     fn release(&mut self) {

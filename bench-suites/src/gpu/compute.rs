@@ -14,6 +14,7 @@ use super::fma::{FmaPipeline, FmaSpec, Form, Precision, Width, CHAINS, ROUNDS};
 use super::pass::TimedPass;
 use super::point::{self, choices, ADAPTER};
 use super::timing::{self, sample, GpuSamples, Headline};
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::harness::{median_metric, SamplerConfig, Workload};
 use crate::host::Host;
@@ -101,6 +102,27 @@ impl Benchmark for Compute {
         measured.info.extend(point::provenance(&gpu));
         Ok(measured)
     }
+
+    /// A pipeline per workgroup size tried, each sampled briefly, then each
+    /// form (fma, mad) compiled and sampled at full length.
+    fn estimate(&self, p: &ComputePoint, _previous: Option<&ComputePoint>, cost: &CostModel) -> f64 {
+        if !cost.has_gpu(p.adapter) {
+            return 0.0;
+        }
+        let cfg = timing::config(&cost.sampler);
+        let trial_cfg = trial_config(&cfg);
+        let tried = if p.workgroup.is_some() { 1 } else { WORKGROUPS.len() };
+        let forms = p.precision.forms().len();
+        let compile = cost.gpu_compile(p.adapter);
+        (tried + forms) as f64 * compile
+            + tried as f64 * cost.phase(trial_cfg, DISPATCH_TARGET.as_secs_f64())
+            + forms as f64 * cost.phase(cfg, DISPATCH_TARGET.as_secs_f64())
+    }
+}
+
+/// The short phases that choose the workgroup size.
+fn trial_config(cfg: &SamplerConfig) -> SamplerConfig {
+    SamplerConfig { target: cfg.target / 4, samples: 3, ..*cfg }
 }
 
 /// Measures one precision and width on `gpu`: both forms sampled with
@@ -135,7 +157,7 @@ pub fn measure(
 
     let mut trials = serde_json::Map::new();
     let mut best = (0, f64::NEG_INFINITY);
-    let trial_cfg = SamplerConfig { target: cfg.target / 4, samples: 3, ..cfg };
+    let trial_cfg = trial_config(&cfg);
     for (i, k) in trials_by_workgroup.iter_mut().enumerate() {
         k.set_invocations(gpu, invocations)?;
         k.set_trip(gpu, trip);

@@ -12,6 +12,7 @@ use super::device::GpuDevice;
 use super::pass::{Pipeline, TimedPass};
 use super::point::{self, ADAPTER};
 use super::timing::{self, sample};
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::harness::{median_metric, SamplerConfig, Workload};
 use crate::host::Host;
@@ -59,6 +60,14 @@ impl Benchmark for Dispatch {
         let mut measured = measure(&gpu, session, cfg)?;
         measured.info.extend(point::provenance(&gpu));
         Ok(measured)
+    }
+
+    /// One pipeline, a phase of round trips and one of timed dispatches.
+    fn estimate(&self, p: &DispatchPoint, _previous: Option<&DispatchPoint>, cost: &CostModel) -> f64 {
+        if !cost.has_gpu(p.adapter) {
+            return 0.0;
+        }
+        cost.gpu_compile(p.adapter) + 2.0 * cost.gpu_phase(p.adapter, 0.0, 0.0)
     }
 }
 

@@ -30,6 +30,7 @@ use super::matmul::{self, Operands, Shape, PRECISION, PRECISIONS, SHAPES};
 use super::pass::{Binding, Pipeline, TimedPass};
 use super::point::{self, choices, ADAPTER};
 use super::timing::{self, sample, GpuSamples, Headline};
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::host::Host;
 use crate::params::{Param, ParamKind, Settings, Unset};
@@ -157,6 +158,20 @@ impl Benchmark for Gemm {
         }
         measured.info.extend(point::provenance(&gpu));
         Ok(measured)
+    }
+
+    /// The operands are made and uploaded, the kernel compiled, the
+    /// product sampled and C read back and checked.
+    fn estimate(&self, p: &GemmPoint, _previous: Option<&GemmPoint>, cost: &CostModel) -> f64 {
+        if !cost.has_gpu(p.adapter) {
+            return 0.0;
+        }
+        let element = if p.precision == "f16" { 2.0 } else { 4.0 };
+        let (m, n, k) = (f64::from(p.m), f64::from(p.n), f64::from(p.k));
+        let operands = (m * k + k * n) * element;
+        cost.transfer(operands + m * n * 4.0)
+            + cost.gpu_compile(p.adapter)
+            + cost.gpu_phase(p.adapter, operands + m * n * 4.0, 2.0 * m * n * k)
     }
 
     fn summarize(&self, own: &[Record], all: &[Record], _session: &mut Session) -> Vec<Record> {

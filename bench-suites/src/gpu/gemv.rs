@@ -16,6 +16,7 @@ use super::matmul::{self, Operands, Shape, PRECISION, PRECISIONS, SHAPES};
 use super::pass::{grid, Binding, Pipeline, TimedPass};
 use super::point::{self, choices, ADAPTER};
 use super::timing::{self, sample, GpuSamples, Headline};
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::harness::SamplerConfig;
 use crate::host::Host;
@@ -121,6 +122,20 @@ impl Benchmark for GemvBench {
         let mut measured = finish(&gpu, &gemv, &operands, &samples)?;
         measured.info.extend(point::provenance(&gpu));
         Ok(measured)
+    }
+
+    /// The weights are made and uploaded, the kernel compiled, the product
+    /// sampled and read back and checked.
+    fn estimate(&self, p: &GemvPoint, _previous: Option<&GemvPoint>, cost: &CostModel) -> f64 {
+        if !cost.has_gpu(p.adapter) {
+            return 0.0;
+        }
+        let element = if p.precision == "f16" { 2.0 } else { 4.0 };
+        let (n, k, batch) = (f64::from(p.n), f64::from(p.k), f64::from(p.batch));
+        let weights = n * k * element;
+        cost.transfer(weights)
+            + cost.gpu_compile(p.adapter)
+            + cost.gpu_phase(p.adapter, weights + (n + k) * batch * 4.0, 2.0 * n * k * batch)
     }
 
     fn summarize(&self, own: &[Record], all: &[Record], _session: &mut Session) -> Vec<Record> {

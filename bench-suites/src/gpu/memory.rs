@@ -11,6 +11,7 @@ use super::device::GpuDevice;
 use super::pass::{grid, Binding, Pipeline, TimedPass};
 use super::point::{self, choices, ADAPTER};
 use super::timing::{self, sample, GpuSamples, Headline};
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::harness::SamplerConfig;
 use crate::host::{physical_memory_bytes, Host};
@@ -196,6 +197,20 @@ impl Benchmark for Memory {
         let mut measured = stream.finish(&gpu, p.kernel, &samples)?;
         measured.info.extend(point::provenance(&gpu));
         Ok(measured)
+    }
+
+    /// Three arrays are made and filled when the adapter or size changes;
+    /// every point samples its kernel over them and reads the output back.
+    fn estimate(&self, p: &MemoryPoint, previous: Option<&MemoryPoint>, cost: &CostModel) -> f64 {
+        let Some(bytes) = p.bytes.filter(|_| cost.has_gpu(p.adapter)) else { return 0.0 };
+        let shared = previous.is_some_and(|q| q.adapter == p.adapter && q.bytes == p.bytes);
+        let arrays = if shared {
+            0.0
+        } else {
+            KERNELS.len() as f64 * cost.gpu_compile(p.adapter) + cost.transfer(3.0 * bytes as f64)
+        };
+        let moved = f64::from(p.kernel.arrays_moved) * bytes as f64;
+        arrays + cost.gpu_phase(p.adapter, moved, 0.0) + cost.transfer(bytes as f64)
     }
 
     fn release(&mut self) {

@@ -18,6 +18,7 @@ use super::memory::largest_array;
 use super::pass::{grid, Binding, Pipeline, TimedPass};
 use super::point::{self, choices, ADAPTER};
 use super::timing::{self, sample, Headline};
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::harness::{best_metric, SamplerConfig, Workload};
 use crate::host::Host;
@@ -144,6 +145,17 @@ impl Benchmark for Roofline {
         let mut measured = measure(&gpu, session, cfg, data, work, p.intensity)?;
         measured.info.extend(point::provenance(&gpu));
         Ok(measured)
+    }
+
+    /// The data are made when the adapter, precision or size changes;
+    /// every point compiles its kernel and samples it over them.
+    fn estimate(&self, p: &RooflinePoint, previous: Option<&RooflinePoint>, cost: &CostModel) -> f64 {
+        let Some(bytes) = p.bytes.filter(|_| cost.has_gpu(p.adapter)) else { return 0.0 };
+        let shared =
+            previous.is_some_and(|q| q.adapter == p.adapter && q.precision == p.precision && q.bytes == p.bytes);
+        let data = if shared { 0.0 } else { cost.transfer(bytes as f64) };
+        let bytes = bytes as f64;
+        data + cost.gpu_compile(p.adapter) + cost.gpu_phase(p.adapter, bytes, bytes * p.intensity)
     }
 
     fn release(&mut self) {

@@ -17,7 +17,12 @@ pub const MIN_SAMPLE: Duration = Duration::from_millis(100);
 
 /// The session's sampler with the target raised to [`MIN_SAMPLE`].
 pub fn sampler(session: &Session) -> SamplerConfig {
-    SamplerConfig { target: session.sampler.target.max(MIN_SAMPLE), ..session.sampler }
+    config(&session.sampler)
+}
+
+/// `run` with the target raised to [`MIN_SAMPLE`].
+pub fn config(run: &SamplerConfig) -> SamplerConfig {
+    SamplerConfig { target: run.target.max(MIN_SAMPLE), ..*run }
 }
 
 /// The kept samples of one timed pipeline, in seconds per sample.

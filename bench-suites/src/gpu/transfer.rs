@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::device::GpuDevice;
 use super::point::{self, choices, ADAPTER};
 use super::timing;
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::harness::{best_metric, SamplerConfig, Workload};
 use crate::host::{physical_memory_bytes, Host};
@@ -132,6 +133,17 @@ impl Benchmark for Transfer {
         };
         measured.info.extend(point::provenance(&gpu));
         Ok(measured)
+    }
+
+    /// The host buffer is made (placed and touched on its node when asked),
+    /// then transfers of it are sampled.
+    fn estimate(&self, p: &TransferPoint, _previous: Option<&TransferPoint>, cost: &CostModel) -> f64 {
+        if !cost.has_gpu(p.adapter) {
+            return 0.0;
+        }
+        let bytes = p.bytes as f64;
+        cost.touch(p.bytes, 1, hwbench_probes::placement::PagePolicy::Transparent)
+            + cost.phase(timing::config(&cost.sampler), cost.transfer(bytes) + cost.gpu_work(p.adapter, bytes, 0.0))
     }
 }
 

@@ -9,25 +9,38 @@
 //! have no such limit and get none.
 
 mod gpu;
+mod gpu_table;
 mod memory;
 
+use std::collections::BTreeMap;
+
+use hwbench_probes::limits::DriverGpu;
 use hwbench_schema::{Fact, Limit, Machine, Metric, ParamValue, Record, RecordStatus};
 
 use crate::host::Host;
 
-pub use gpu::{GpuFigure, Part, PARTS};
+pub use gpu::GpuFigure;
+pub use gpu_table::{Entry, Part, Shared, Table, TABLE};
 
 /// What a run's figures are set beside: derived once per run.
 pub struct Limits<'a> {
     host: &'a Host,
     machine: &'a Machine,
     memory: memory::MemoryLimits,
+    /// What each GPU adapter's driver reports, by adapter index.
+    drivers: BTreeMap<usize, DriverGpu>,
 }
 
 impl<'a> Limits<'a> {
-    /// The limits of the machine `host` describes, with its provenance.
+    /// The limits of the machine `host` describes, with its provenance and
+    /// what the drivers of its GPU adapters report.
     pub fn probe(host: &'a Host, machine: &'a Machine) -> Self {
-        Limits { host, machine, memory: memory::MemoryLimits::probe(host) }
+        Limits {
+            host,
+            machine,
+            memory: memory::MemoryLimits::probe(host),
+            drivers: hwbench_probes::limits::driver_gpus(&host.root, &host.topology.gpus),
+        }
     }
 
     /// Sets `counts`, `limit` and `of_limit` on every throughput metric of
@@ -73,7 +86,7 @@ impl<'a> Limits<'a> {
     /// A GPU figure of the adapter the record ran on.
     fn gpu(&self, params: &Params, figure: GpuFigure, counts: String) -> (String, Fact<Limit>) {
         let limit = match self.adapter(params) {
-            Ok(adapter) => gpu::limit(adapter, &figure),
+            Ok(adapter) => gpu::limit(adapter, &figure, self.drivers.get(&adapter.index)),
             Err(why) => Fact::unknown(why),
         };
         (counts, limit)

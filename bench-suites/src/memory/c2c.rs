@@ -16,6 +16,8 @@ use hwbench_schema::Better;
 use serde::Serialize;
 
 use super::pinned;
+use crate::budget::{pair_key, Sweep};
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::harness::Workload;
 use crate::host::Host;
@@ -149,6 +151,22 @@ impl Benchmark for CoreToCore {
         info.insert("trips_per_sample".into(), (set.iterations_per_sample() * TRIPS_PER_ITERATION).into());
         info.extend([set.info("descheduling")]);
         Ok(Measured { metrics, placement: None, info })
+    }
+
+    /// Two threads and one sampling phase.
+    fn estimate(&self, point: &PairPoint, _previous: Option<&PairPoint>, cost: &CostModel) -> f64 {
+        match point {
+            PairPoint::Pair { .. } => cost.threads(2) + cost.sample(),
+            PairPoint::Alone {} => 0.0,
+        }
+    }
+
+    fn sweep(&self, points: &[PairPoint]) -> Option<Sweep> {
+        let pair = |p: &PairPoint| match *p {
+            PairPoint::Pair { cpu_a, cpu_b } => Some(pair_key(cpu_a.min(cpu_b), cpu_a.max(cpu_b))),
+            PairPoint::Alone {} => None,
+        };
+        Sweep::along(points, pair, "pairs", 4, "four pairs of CPUs, both orders of each")
     }
 }
 

@@ -21,6 +21,8 @@ use super::rows::{self, PAGE};
 use super::tails::{self, Quantile, Tails};
 use super::traffic::{self, Counter, Mix, MIXES, REQUEST_BYTES};
 use super::{nodes, pinned};
+use crate::budget::{pair_key, Sweep};
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::harness::{median_metric, Workload};
 use crate::host::Host;
@@ -261,6 +263,33 @@ impl Benchmark for Interference {
         placed::check_second_buffer(session, &what, "aggressor's buffer", aggressor_fraction, aggressor);
         info.insert("aggressor_on_node_fraction".into(), aggressor_fraction.into());
         Ok(Measured { metrics, placement: Some(chased.placement(bytes as usize)), info })
+    }
+
+    /// A pair places and touches its three buffers and builds the chase,
+    /// then runs the victim's phases (tails, then its threads reading)
+    /// alone and under the aggressor's traffic; the buffers' pages are
+    /// looked up.
+    fn estimate(&self, point: &InterferencePoint, _previous: Option<&InterferencePoint>, cost: &CostModel) -> f64 {
+        let InterferencePoint::Pair { victim_threads, aggressor_threads, bytes, traffic_bytes, page, .. } = *point
+        else {
+            return 0.0;
+        };
+        let buffers = 2 * bytes + traffic_bytes;
+        let victim =
+            cost.tails(tails::loaded_config(&cost.sampler)) + cost.threads(victim_threads as usize) + cost.sample();
+        cost.touch(buffers, 1, page)
+            + cost.chase_build(bytes, LINE)
+            + 2.0 * victim
+            + cost.threads(aggressor_threads as usize)
+            + cost.page_census(buffers)
+    }
+
+    fn sweep(&self, points: &[InterferencePoint]) -> Option<Sweep> {
+        let pair = |p: &InterferencePoint| match *p {
+            InterferencePoint::Pair { victim, aggressor, .. } => Some(pair_key(victim, aggressor)),
+            InterferencePoint::Empty { .. } => None,
+        };
+        Sweep::along(points, pair, "pairs", 2, "two (victim, aggressor) pairs")
     }
 }
 

@@ -20,12 +20,15 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::bandwidth::arrays::Arrays;
+use super::bandwidth::kernels::Isa;
 use super::bandwidth::kernels::StreamKernel;
-use super::bandwidth::{measure_kernel, BandwidthPoint, Engine};
+use super::bandwidth::{engine_cost, kernel_cost, measure_kernel, BandwidthPoint, Engine};
 use super::chase::Chase;
 use super::placed::LINE;
 use super::rows::{self, CPU_NODE, PAGE};
 use super::{nodes, pinned, tails};
+use crate::budget::Sweep;
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::host::Host;
 use crate::params::{Param, ParamKind, Settings, Unset};
@@ -294,6 +297,34 @@ impl Benchmark for Interleave {
                 Err(BenchError::Unavailable("one memory node only: no pair of nodes to split pages between".into()))
             }
         }
+    }
+
+    /// A ratio lays out and touches three arrays and runs each kernel on
+    /// them with every CPU of its initiator, then lays out, touches and
+    /// chases a buffer; every page of them is looked up.
+    fn estimate(&self, point: &Planned, _previous: Option<&Planned>, cost: &CostModel) -> f64 {
+        let Planned::Ratio(p) = point else { return 0.0 };
+        let threads = cost.cpus_of(p.cpu_node);
+        let kernels: f64 = kernels(&p.kernel)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|k| kernel_cost(k, p.bytes, threads, 3, Isa::candidates(k).len(), cost))
+            .sum();
+        engine_cost(p.bytes, 3, threads, p.page, cost)
+            + kernels
+            + cost.touch(p.bytes, 1, p.page)
+            + cost.chase_build(p.bytes, LINE)
+            + cost.sample()
+            + cost.tails(tails::idle_config(&cost.sampler))
+            + cost.page_census(4 * p.bytes)
+    }
+
+    fn sweep(&self, points: &[Planned]) -> Option<Sweep> {
+        let first_share = |p: &Planned| match p {
+            Planned::Ratio(p) => Some((p.shares.fraction(0) * 1e6).round() as u64),
+            Planned::Empty { .. } => None,
+        };
+        Sweep::along(points, first_share, "ratios", 3, "each node alone and one split between them")
     }
 
     fn summarize(&self, own: &[Record], _all: &[Record], session: &mut Session) -> Vec<Record> {

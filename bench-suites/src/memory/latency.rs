@@ -12,6 +12,8 @@ use serde::Serialize;
 use super::chase::{Chase, LOADS_PER_ITERATION};
 use super::rows::{NODE, PAGE};
 use super::{levels, pinned, sweep, tails};
+use crate::budget::Sweep;
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::host::Host;
 use crate::params::{Param, ParamKind, Settings, Unset};
@@ -177,6 +179,20 @@ impl Benchmark for Latency {
         info.extend([chased.info("descheduling")]);
         info.extend(tails.info());
         Ok(Measured { metrics, placement: Some(placement), info })
+    }
+
+    /// The repetition's first point maps and touches the buffer at the
+    /// largest size; every point builds its chase, samples it and times
+    /// its tails.
+    fn estimate(&self, p: &LatencyPoint, previous: Option<&LatencyPoint>, cost: &CostModel) -> f64 {
+        let touch = if previous.is_none() { cost.touch(self.largest, 1, p.page) } else { 0.0 };
+        touch + cost.chase_build(p.bytes, p.stride) + cost.sample() + cost.tails(tails::idle_config(&cost.sampler))
+    }
+
+    fn sweep(&self, points: &[LatencyPoint]) -> Option<Sweep> {
+        let (min, max) = (points.iter().map(|p| p.bytes).min()?, points.iter().map(|p| p.bytes).max()?);
+        let doublings = (max as f64 / min as f64).log2().ceil() as usize + 1;
+        Sweep::along(points, |p| Some(p.bytes), "sweep points", doublings.max(2), "one size per doubling, so that memory.latency.levels finds a point inside each cache level and past the last")
     }
 
     fn release(&mut self) {

@@ -22,6 +22,8 @@ use super::rows::{self, CPU_NODE, PAGE};
 use super::tails;
 use super::traffic::{self, Counter, Mix, MIXES, REQUEST_BYTES};
 use super::{latency, nodes, pinned};
+use crate::budget::Sweep;
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::harness::{median_metric, Workload};
 use crate::host::Host;
@@ -303,6 +305,38 @@ impl Benchmark for LoadedLatency {
             info.insert("tier".into(), serde_json::to_value(label).unwrap_or(Value::Null));
         }
         Ok(Measured { metrics, placement: Some(prepared.chase_region.placement(bytes as usize)), info })
+    }
+
+    /// The buffers are placed, touched and the chase built when the node or
+    /// sizes change; every point starts its traffic threads, samples the
+    /// chase, times its tails and looks up the traffic buffer's pages.
+    fn estimate(&self, point: &LoadedPoint, previous: Option<&LoadedPoint>, cost: &CostModel) -> f64 {
+        let LoadedPoint::Level { bytes, traffic_bytes, page, threads, .. } = *point else { return 0.0 };
+        let key = |p: &LoadedPoint| match *p {
+            LoadedPoint::Level { node, cpu_node, bytes, traffic_bytes, page, .. } => {
+                Some((node, cpu_node, bytes, traffic_bytes, page))
+            }
+            LoadedPoint::Empty { .. } => None,
+        };
+        let prepare = if previous.and_then(key) == key(point) {
+            0.0
+        } else {
+            cost.touch(bytes + traffic_bytes, 1, page) + cost.chase_build(bytes, LINE)
+        };
+        prepare
+            + cost.threads(threads as usize)
+            + cost.sample()
+            + cost.tails(tails::loaded_config(&cost.sampler))
+            + cost.page_census(bytes + traffic_bytes)
+    }
+
+    fn sweep(&self, points: &[LoadedPoint]) -> Option<Sweep> {
+        let load = |p: &LoadedPoint| match *p {
+            LoadedPoint::Level { delay: Delay::NoTraffic, .. } => Some(0),
+            LoadedPoint::Level { delay: Delay::Spins(n), .. } => Some(u64::MAX - n),
+            LoadedPoint::Empty { .. } => None,
+        };
+        Sweep::along(points, load, "delays", 3, "zero load, saturation and a level between: a curve")
     }
 
     fn release(&mut self) {

@@ -10,11 +10,12 @@ use hwbench_schema::{Better, Topology};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::bandwidth::kernels::StreamKernel;
-use super::bandwidth::{Bandwidth, BandwidthPoint};
+use super::bandwidth::kernels::{Isa, StreamKernel};
+use super::bandwidth::{engine_cost, kernel_cost, Bandwidth, BandwidthPoint};
 use super::placed::{self, LINE};
 use super::rows::{self, PAGE};
 use super::{latency, nodes, pinned};
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::host::Host;
 use crate::params::{describe, params_of, Param, ParamKind, Settings, Unset};
@@ -125,6 +126,18 @@ impl Benchmark for Matrix {
         let mut metrics = chase_metrics;
         metrics.extend(read.metrics);
         Ok(Measured { metrics, placement: Some(placement), info })
+    }
+
+    /// A cell places, touches and chases its buffer, then maps, touches
+    /// and reads an array with every CPU of the initiator; both placements
+    /// are looked up page by page.
+    fn estimate(&self, point: &MatrixPoint, _previous: Option<&MatrixPoint>, cost: &CostModel) -> f64 {
+        let &MatrixPoint::Cell { cpu_node, bytes, page, .. } = point else { return 0.0 };
+        let threads = cost.cpus_of(cpu_node);
+        let latency = cost.touch(bytes, 1, page) + cost.chase_build(bytes, LINE) + cost.sample();
+        let read = engine_cost(bytes, 1, threads, page, cost)
+            + kernel_cost(KERNEL, bytes, threads, 1, Isa::candidates(KERNEL).len(), cost);
+        latency + read + cost.page_census(2 * bytes)
     }
 }
 

@@ -20,6 +20,8 @@ use hwbench_schema::{Better, Placement};
 use serde::Serialize;
 
 use super::{nodes, pinned, placed};
+use crate::budget::{pair_key, Sweep};
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::harness::{median_metric, Workload};
 use crate::host::Host;
@@ -242,6 +244,31 @@ impl Benchmark for Migrate {
             }),
             info,
         })
+    }
+
+    /// Each sample's moves are timed one way; every move also goes back
+    /// and is looked up page by page, so a sample's wall time is about
+    /// twice its timed moves and the lookups. An in-process buffer is
+    /// placed and touched once; migrate_pages touches a child's buffer
+    /// each run.
+    fn estimate(&self, point: &MigratePoint, _previous: Option<&MigratePoint>, cost: &CostModel) -> f64 {
+        let MigratePoint::Move { page, call, bytes, .. } = *point else { return 0.0 };
+        if call == "migrate_pages" && page == PagePolicy::Huge2M {
+            return 0.0;
+        }
+        let moved = cost.migrate(bytes, page);
+        let timed = cost.phase(cost.sampler, moved);
+        let wall = timed * (2.0 * moved + cost.page_census(bytes)) / moved.max(1e-9);
+        let touches = if call == "migrate_pages" { cost.sampler.runs() + 2 } else { 1 };
+        wall + touches as f64 * cost.touch(bytes, 1, page)
+    }
+
+    fn sweep(&self, points: &[MigratePoint]) -> Option<Sweep> {
+        let pair = |p: &MigratePoint| match *p {
+            MigratePoint::Move { from, to, .. } => Some(pair_key(from, to)),
+            MigratePoint::Empty { .. } => None,
+        };
+        Sweep::along(points, pair, "pairs", 2, "two node pairs")
     }
 }
 

@@ -28,6 +28,8 @@ use super::chase::Chase;
 use super::placed::{self, LINE};
 use super::rows::{self, CPU_NODE, PAGE};
 use super::{latency, nodes, pinned};
+use crate::budget::Sweep;
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::harness::{median_metric, SamplerConfig, Workload};
 use crate::host::Host;
@@ -214,11 +216,7 @@ impl Benchmark for Mlp {
 
         // The idle latency: one chain over every line of thread 0, in the
         // second word of each line, walked alone.
-        let idle_cfg = SamplerConfig {
-            target: session.sampler.target.min(Duration::from_millis(20)),
-            samples: 6,
-            ..session.sampler
-        };
+        let idle_cfg = idle_config(&session.sampler);
         let idle = pinned::run_on(cpus[0], || {
             // SAFETY: the region holds `portion` bytes for thread 0; word 1
             // of each line is the idle chain's alone.
@@ -258,9 +256,44 @@ impl Benchmark for Mlp {
         Ok(Measured { metrics, placement: Some(region.placement(bytes as usize)), info })
     }
 
+    /// The buffer is placed and touched when the node, threads or size
+    /// change; every point builds its chains, starts its threads, samples
+    /// them, then builds and samples the idle chase.
+    fn estimate(&self, point: &MlpPoint, previous: Option<&MlpPoint>, cost: &CostModel) -> f64 {
+        let MlpPoint::Chains { threads, bytes, page, .. } = *point else { return 0.0 };
+        let key = |p: &MlpPoint| match *p {
+            MlpPoint::Chains { node, cpu_node, threads, bytes, page, .. } => {
+                Some((node, cpu_node, threads, bytes, page))
+            }
+            MlpPoint::Empty { .. } => None,
+        };
+        let touch = if previous.and_then(key) == key(point) { 0.0 } else { cost.touch(bytes, 1, page) };
+        let portion = bytes / u64::from(threads.max(1));
+        touch
+            + cost.chase_build(bytes, LINE)
+            + cost.threads(threads as usize)
+            + cost.sample()
+            + cost.chase_build(portion, LINE)
+            + cost.phase(idle_config(&cost.sampler), 0.0)
+            + cost.page_census(bytes)
+    }
+
+    fn sweep(&self, points: &[MlpPoint]) -> Option<Sweep> {
+        let chains = |p: &MlpPoint| match *p {
+            MlpPoint::Chains { chains, .. } => Some(u64::from(chains)),
+            MlpPoint::Empty { .. } => None,
+        };
+        Sweep::along(points, chains, "chain counts", 3, "one chain, the most and one between: where the curve bends")
+    }
+
     fn release(&mut self) {
         self.prepared = None;
     }
+}
+
+/// The idle chase of a point: runs of up to 20 ms, 5 kept.
+fn idle_config(run: &SamplerConfig) -> SamplerConfig {
+    SamplerConfig { target: run.target.min(Duration::from_millis(20)), samples: 6, ..*run }
 }
 
 impl Mlp {

@@ -45,8 +45,8 @@ pub fn prove(sources: Vec<Source>, root: &SysRoot) -> Vec<Proof> {
     if sources.is_empty() {
         return Vec::new();
     }
+    let length = window_length(&sources);
     let meters = EnergyMeters::new(sources);
-    let length = CALIBRATION.max(meters.slowest_poll() * 3);
     let cpus = allowed_cpus();
     let window = meters.start();
     let busy = Busy::start(&cpus);
@@ -64,6 +64,13 @@ pub fn prove(sources: Vec<Source>, root: &SysRoot) -> Vec<Proof> {
             judge(source, &domains, &conditions)
         })
         .collect()
+}
+
+/// How long the calibration window of `sources` lasts: [`CALIBRATION`],
+/// or three polls of the slowest meter when that is longer.
+pub fn window_length(sources: &[Source]) -> Duration {
+    let slowest = sources.iter().map(|s| s.meter.poll_interval()).max().unwrap_or_default();
+    CALIBRATION.max(slowest * 3)
 }
 
 /// What the calibration window was.

@@ -104,11 +104,21 @@ pub struct Sensors {
     pub status: BTreeMap<String, SensorStatus>,
 }
 
-/// Discovers every energy source under `root` and keeps, of each, the
-/// domains that count over a calibration window with the CPUs busy
-/// ([`liveness::prove`]). RAPL is read once: through powercap when it
-/// counts, else through the perf `power` PMU.
-pub fn discover(root: &SysRoot, options: DiscoverOptions) -> Sensors {
+/// The key of a source's status: "energy.<key>".
+fn status_key(key: &str) -> String {
+    format!("energy.{key}")
+}
+
+/// The sources found under `root`, before any has proved it counts.
+pub struct Found {
+    keys: Vec<&'static str>,
+    sources: Vec<Source>,
+    status: BTreeMap<String, SensorStatus>,
+}
+
+/// Finds every energy source under `root`: reading what exists, nothing
+/// measured yet ([`Found::prove`] does that).
+pub fn find(root: &SysRoot, options: DiscoverOptions) -> Found {
     let ipmi = if options.ipmi {
         live_only(root, ipmi::discover)
     } else {
@@ -121,32 +131,62 @@ pub fn discover(root: &SysRoot, options: DiscoverOptions) -> Sensors {
         ("nvml", live_only(root, nvml::discover)),
         ("ipmi", ipmi),
     ];
-    let mut sensors = Sensors { sources: Vec::new(), status: BTreeMap::new() };
-    let (mut keys, mut found) = (Vec::new(), Vec::new());
+    let mut found = Found { keys: Vec::new(), sources: Vec::new(), status: BTreeMap::new() };
     for (key, discovered) in candidates {
         match discovered {
             Ok(source) => {
-                keys.push(key);
-                found.push(source);
+                found.keys.push(key);
+                found.sources.push(source);
             }
-            Err(why) => sensors.set(key, false, why),
+            Err(why) => {
+                found.status.insert(status_key(key), SensorStatus { available: false, detail: why });
+            }
         }
     }
-    let mut powercap_counts = false;
-    for (key, proof) in keys.into_iter().zip(liveness::prove(found, root)) {
-        match proof.source {
-            Ok(_) if key == "perf_power" && powercap_counts => {
-                sensors.set(key, true, format!("{}; not used: powercap reads the same RAPL counters", proof.detail));
-            }
-            Ok(source) => {
-                powercap_counts |= key == "powercap";
-                sensors.sources.push(source);
-                sensors.set(key, true, proof.detail);
-            }
-            Err(why) => sensors.set(key, false, why),
+    found
+}
+
+impl Found {
+    /// How long proving them takes: the calibration window with every CPU
+    /// busy, or nothing when no source was found.
+    pub fn calibration(&self) -> Duration {
+        if self.sources.is_empty() {
+            return Duration::ZERO;
         }
+        liveness::window_length(&self.sources)
     }
-    sensors
+
+    /// Keeps, of each source, the domains that count over a calibration
+    /// window with the CPUs busy ([`liveness::prove`]). RAPL is read once:
+    /// through powercap when it counts, else through the perf `power` PMU.
+    pub fn prove(self, root: &SysRoot) -> Sensors {
+        let mut sensors = Sensors { sources: Vec::new(), status: self.status };
+        let mut powercap_counts = false;
+        for (key, proof) in self.keys.into_iter().zip(liveness::prove(self.sources, root)) {
+            match proof.source {
+                Ok(_) if key == "perf_power" && powercap_counts => {
+                    sensors.set(
+                        key,
+                        true,
+                        format!("{}; not used: powercap reads the same RAPL counters", proof.detail),
+                    );
+                }
+                Ok(source) => {
+                    powercap_counts |= key == "powercap";
+                    sensors.sources.push(source);
+                    sensors.set(key, true, proof.detail);
+                }
+                Err(why) => sensors.set(key, false, why),
+            }
+        }
+        sensors
+    }
+}
+
+/// Discovers every energy source under `root` and keeps, of each, the
+/// domains that count ([`find`], then [`Found::prove`]).
+pub fn discover(root: &SysRoot, options: DiscoverOptions) -> Sensors {
+    find(root, options).prove(root)
 }
 
 impl Sensors {
@@ -160,7 +200,7 @@ impl Sensors {
 
     /// Records a source's status under "energy.<key>".
     fn set(&mut self, key: &str, available: bool, detail: String) {
-        self.status.insert(format!("energy.{key}"), SensorStatus { available, detail });
+        self.status.insert(status_key(key), SensorStatus { available, detail });
     }
 }
 

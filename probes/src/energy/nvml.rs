@@ -51,7 +51,7 @@ pub fn discover() -> Discovered {
 }
 
 /// Why NVML cannot be used, and what to do about it.
-fn explain(e: &NvmlError) -> String {
+pub(crate) fn explain(e: &NvmlError) -> String {
     match e {
         NvmlError::LibloadingError(_) => {
             format!("libnvidia-ml.so.1 cannot be loaded ({e}): no NVIDIA driver is installed (NVML ships with it)")

@@ -67,11 +67,6 @@ impl EnergyMeters {
         window.stop()
     }
 
-    /// The longest poll interval of any source.
-    pub fn slowest_poll(&self) -> Duration {
-        lock(&self.meters).iter().map(|s| s.meter.poll_interval()).max().unwrap_or_default()
-    }
-
     /// The sources back, once no window is open.
     pub fn into_sources(self) -> Vec<Source> {
         match Arc::try_unwrap(self.meters) {

@@ -94,7 +94,7 @@ pub const COLUMNS: &[Column] = &[
     ("run_id", Kind::Text, Source::Run(|r| text(&r.doc.run.id))),
     ("label", Kind::Text, Source::Run(|r| Cell::Text(r.doc.run.label.as_deref().map(bytes)))),
     ("suite", Kind::Text, Source::Run(|r| text(&r.doc.run.suite))),
-    ("run_status", Kind::Text, Source::Run(|r| text(format!("{:?}", r.doc.run.status).to_lowercase()))),
+    ("run_status", Kind::Text, Source::Run(|r| text(r.doc.run.status.name()))),
     ("started_at", Kind::Text, Source::Run(|r| text(&r.doc.run.started_at))),
     ("file", Kind::Text, Source::Run(|r| text(r.file))),
     ("cohort", Kind::Text, Source::Run(|r| text(r.cohort))),

@@ -24,6 +24,8 @@ use self::arrays::Arrays;
 use self::kernels::{Isa, Operands, StreamKernel};
 use self::threads::Pool;
 use self::validate::{Deviation, SCALAR};
+use crate::budget::Sweep;
+use crate::cost::CostModel;
 use crate::error::BenchError;
 use crate::harness::{best_metric, Workload};
 use crate::host::Host;
@@ -251,9 +253,56 @@ impl Benchmark for Bandwidth {
         measure_kernel(engine, p.kernel, &p.candidates, session)
     }
 
+    /// The arrays are mapped and touched (by the first kernel's init) when
+    /// the threads or sizes change; every point then runs its kernel
+    /// ([`kernel_cost`]).
+    fn estimate(&self, p: &BandwidthPoint, previous: Option<&BandwidthPoint>, cost: &CostModel) -> f64 {
+        let arrays = self.planned_arrays.len().max(p.kernel.spec().arrays().len());
+        let shared =
+            previous.is_some_and(|q| q.cpus == p.cpus && q.bytes == p.bytes && q.page == p.page && q.node == p.node);
+        let build = if shared { 0.0 } else { engine_cost(p.bytes, arrays, p.threads, p.page, cost) };
+        build + kernel_cost(p.kernel, p.bytes, p.threads, arrays, p.candidates.len(), cost)
+    }
+
+    fn sweep(&self, points: &[BandwidthPoint]) -> Option<Sweep> {
+        Sweep::along(
+            points,
+            |p| Some(p.threads as u64),
+            "thread counts",
+            2,
+            "one thread and the most: both ends of the scaling curve",
+        )
+    }
+
     fn release(&mut self) {
         self.engine = None;
     }
+}
+
+/// Seconds to map `arrays` arrays of `bytes` with `page` and touch them
+/// from `threads` pinned workers.
+pub fn engine_cost(bytes: u64, arrays: usize, threads: usize, page: PagePolicy, cost: &CostModel) -> f64 {
+    cost.touch(bytes * arrays as u64, threads, page) + cost.threads(threads)
+}
+
+/// Seconds [`measure_kernel`] takes for `kernel` on `threads` threads over
+/// arrays of `bytes` (`arrays` of them mapped), trying `candidates`
+/// instruction sets: the init, the trial passes, the sampling phase of
+/// passes and the validation.
+pub fn kernel_cost(
+    kernel: StreamKernel,
+    bytes: u64,
+    threads: usize,
+    arrays: usize,
+    candidates: usize,
+    cost: &CostModel,
+) -> f64 {
+    let spec = kernel.spec();
+    let set = bytes * arrays as u64;
+    let touched = cost.stream(bytes * spec.arrays().len() as u64, threads, set);
+    let pass = cost.stream(bytes * spec.words(), threads, set);
+    let trials = if candidates > 1 { (candidates * TRIAL_PASSES) as f64 * pass } else { 0.0 };
+    touched + trials + cost.phase(cost.sampler, pass) + touched
 }
 
 /// Samples `kernel` on `engine`'s workers and arrays (initialised first),
