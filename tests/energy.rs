@@ -13,6 +13,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use hwbench_schema::{load, Record, RecordStatus, ResultDocument};
+use hwbench_suites::memory::chase::LOADS_PER_ITERATION;
 
 /// A RAPL zone of the fixture: its directory, `name`, wrap range and rate.
 struct Zone {
@@ -226,8 +227,8 @@ fn run_latency(name: &str, zones: Vec<Zone>) -> Record {
     run(name, zones, "memory.latency", &["bytes=1MiB"], "0").1
 }
 
-/// Loads or bytes of every run of the sampling window: the kept samples
-/// and the dropped warm-up one.
+/// The work of every run of a sampling window of whole samples (bytes of
+/// memory.bandwidth): the kept samples and the dropped warm-up one.
 fn window_work(r: &Record, per_sample: f64, headline: &str) -> f64 {
     let samples = r.metrics.iter().find(|m| m.name == headline).unwrap().samples.len();
     per_sample * (samples + 1) as f64
@@ -287,7 +288,10 @@ fn energy_per_access_of_memory_latency_is_nanojoules_per_load() {
     let r = run_latency("latency", vec![package(), dram(Content::Rate { watts: 8.0, start_uj: 0 })]);
     let (power, _) = metric(&r, "power");
     assert!(within(power, 48.0, 0.03), "power {power} W");
-    let loads = window_work(&r, r.info["loads_per_sample"].as_f64().unwrap(), "latency");
+    // The window ran every slice, those set aside for time off the CPU too.
+    let slices = &r.info["descheduling"];
+    let per_slice = slices["slice_iterations"].as_f64().unwrap() * LOADS_PER_ITERATION as f64;
+    let loads = slices["slices"].as_f64().unwrap() * per_slice;
     let (joules, _) = metric(&r, "energy");
     let (per_access, unit) = metric(&r, "energy_per_op");
     assert_eq!(unit, "nJ/access");

@@ -23,6 +23,7 @@ pub mod runner;
 pub mod same_run;
 pub mod session;
 pub mod suites;
+pub mod undisturbed;
 
 pub use error::BenchError;
 pub use host::Host;

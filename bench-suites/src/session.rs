@@ -13,12 +13,20 @@ use std::time::{Duration, Instant};
 
 use hwbench_probes::energy::instruments::{Instruments, Tally};
 use hwbench_probes::interference::{self, InterferenceProbe};
+use hwbench_probes::sched::{SchedWatch, ThreadId};
 use hwbench_schema::Interference;
 
 use crate::error::BenchError;
 use crate::gpu::{GpuDevice, Gpus};
 use crate::harness::{measure_timer_resolution, SampleSet, SamplerConfig, Workload};
 use crate::host::Host;
+use crate::undisturbed::{Plan, Slicer, Undisturbed, Watch};
+
+/// Slices timed after calibration to find the work's rate undisturbed.
+const TRIAL_SLICES: usize = 8;
+/// The machine is looked at between runs at most this often (runs of a
+/// millisecond would otherwise read /proc/stat a thousand times a second).
+const OBSERVE_EVERY: Duration = Duration::from_millis(10);
 
 /// What the sampling phases of one measured point gave.
 #[derive(Debug, Default)]
@@ -147,42 +155,131 @@ impl Session {
         let mut runs = 0;
         let iterations = cfg.calibrate(workload, &self.stop, self.timer_resolution, &mut runs)?;
         let mut seconds = Vec::with_capacity(cfg.runs());
-        let window = self.phase(cfg, workload, iterations, |_, took| seconds.push(took.as_secs_f64()))?;
+        let window = self.phase(workload, iterations, |_, took| {
+            seconds.push(took.as_secs_f64());
+            seconds.len() < cfg.runs()
+        })?;
         seconds.remove(0);
         let first_kept = runs + 1;
         Ok(SampleSet { iterations, kept_runs: first_kept..first_kept + seconds.len(), seconds, window })
     }
 
-    /// The sampling phase: `cfg.runs()` runs of `iterations`, each run's
-    /// time handed to `keep`, inside one window of the instruments and the
-    /// interference watch. A phase too short for the energy meters runs
-    /// on, unsampled, until it is long enough. Returns its wall time.
-    pub fn phase<W: Workload + ?Sized>(
+    /// Calibrates slices of `workload` ([`crate::undisturbed`]) and samples
+    /// it slice by slice in one sampling phase, setting aside the slices
+    /// `watch` shows the timed threads spent partly off the CPU; `cfg`
+    /// gives the samples and their length. Slices are the workload's runs,
+    /// counted from 0 at the start as [`SampleSet::kept_runs`] counts.
+    pub fn sample_undisturbed<W: Workload + ?Sized>(
         &mut self,
         cfg: SamplerConfig,
         workload: &mut W,
+        watch: &mut dyn Watch,
+    ) -> Result<Undisturbed, BenchError> {
+        self.undisturbed(cfg, workload, watch, true)
+    }
+
+    /// [`Session::sample_undisturbed`] of work whose time is the calling
+    /// thread's own wall time and which never sleeps while timed (a
+    /// pointer chase), watched by its run_delay and CPU clock.
+    pub fn sample_this_thread<W: Workload + ?Sized>(
+        &mut self,
+        cfg: SamplerConfig,
+        workload: &mut W,
+    ) -> Result<Undisturbed, BenchError> {
+        self.sample_undisturbed(cfg, workload, &mut SchedWatch::spinning(&[ThreadId::current()]))
+    }
+
+    /// As [`Session::sample_undisturbed`], outside the windows of the
+    /// instruments and the interference watch (a phase whose energy is not
+    /// the record's, such as the timed batches of the tails).
+    pub fn sample_undisturbed_unwindowed<W: Workload + ?Sized>(
+        &mut self,
+        cfg: SamplerConfig,
+        workload: &mut W,
+        watch: &mut dyn Watch,
+    ) -> Result<Undisturbed, BenchError> {
+        self.undisturbed(cfg, workload, watch, false)
+    }
+
+    /// Slices of `workload` judged by `watch`, in a window or not.
+    fn undisturbed<W: Workload + ?Sized>(
+        &mut self,
+        cfg: SamplerConfig,
+        workload: &mut W,
+        watch: &mut dyn Watch,
+        windowed: bool,
+    ) -> Result<Undisturbed, BenchError> {
+        let (mut slicer, iterations) = self.slicer(cfg, workload)?;
+        watch.start();
+        let mut keep = |took| slicer.push(took, watch.since_last());
+        if windowed {
+            self.phase(workload, iterations, |_, took| keep(took))?;
+        } else {
+            while keep(workload.run(iterations)?) {
+                if self.stopped() {
+                    return Err(BenchError::Interrupted);
+                }
+            }
+        }
+        Ok(slicer.finish(iterations, watch.describe()))
+    }
+
+    /// The slicer of `cfg`'s samples and the iterations of one slice: the
+    /// samples are calibrated as [`Session::sample_with`] calibrates them
+    /// (the calibration runs warm the workload up) and cut into slices.
+    /// Calibration times wall time, so under contention it counts time off
+    /// the CPU and gives too few iterations; the fastest of
+    /// [`TRIAL_SLICES`] slices then sets the rate instead.
+    fn slicer<W: Workload + ?Sized>(&self, cfg: SamplerConfig, workload: &mut W) -> Result<(Slicer, u64), BenchError> {
+        let mut runs = 0;
+        let calibrated = cfg.calibrate(workload, &self.stop, self.timer_resolution, &mut runs)?;
+        let trial = Plan::new(&cfg, calibrated).slice_iterations;
+        let mut fastest = f64::INFINITY;
+        for _ in 0..TRIAL_SLICES {
+            if self.stopped() {
+                return Err(BenchError::Interrupted);
+            }
+            fastest = fastest.min(workload.run(trial)?.as_secs_f64() / trial as f64);
+            runs += 1;
+        }
+        let at_fastest = (cfg.target.as_secs_f64() / fastest).ceil().min(u64::MAX as f64) as u64;
+        let plan = Plan::new(&cfg, calibrated.max(at_fastest));
+        Ok((Slicer::new(plan, runs), plan.slice_iterations))
+    }
+
+    /// The sampling phase: runs of `iterations`, each run's time handed to
+    /// `keep` until it returns false, inside one window of the instruments
+    /// and the interference watch. A phase too short for the energy meters
+    /// runs on, unsampled, until it is long enough. Returns its wall time.
+    pub fn phase<W: Workload + ?Sized>(
+        &mut self,
+        workload: &mut W,
         iterations: u64,
-        mut keep: impl FnMut(&W, Duration),
+        mut keep: impl FnMut(&W, Duration) -> bool,
     ) -> Result<Duration, BenchError> {
         let Session { instruments, interference, stop, windows, .. } = self;
         let bracket = instruments.begin();
         let mut watch = interference.start();
         let min_window = bracket.min_window();
         let started = Instant::now();
-        let (sampled, mut runs) = (cfg.runs(), 0);
-        while runs < sampled || started.elapsed() < min_window {
+        let (mut sampling, mut runs, mut observed) = (true, 0u64, started);
+        while sampling || started.elapsed() < min_window {
             if stop.load(Ordering::Relaxed) {
                 return Err(BenchError::Interrupted);
             }
             let took = workload.run(iterations)?;
-            watch.observe();
-            if runs < sampled {
-                keep(workload, took);
+            // Short runs (slices) are not each worth a look at the machine.
+            if observed.elapsed() >= OBSERVE_EVERY {
+                watch.observe();
+                observed = Instant::now();
+            }
+            if sampling {
+                sampling = keep(workload, took);
             }
             runs += 1;
         }
         let window = started.elapsed();
-        windows.tally.add(bracket.end(workload.work_per_iteration().map(|w| w.times(iterations * runs as u64))));
+        windows.tally.add(bracket.end(workload.work_per_iteration().map(|w| w.times(iterations * runs))));
         let seen = watch.finish();
         match &mut windows.interference {
             Some(total) => interference::merge(total, seen),
@@ -199,14 +296,27 @@ impl Session {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::harness::tests::Linear;
+    use crate::undisturbed::{SETTLE, STATISTIC};
+    use hwbench_probes::sched::Evidence;
     use hwbench_probes::SysRoot;
-    use hwbench_schema::Topology;
+    use hwbench_schema::{Better, Topology};
+    use std::cell::Cell;
 
     fn session() -> Session {
         Session::plain(Host::new(SysRoot::default(), Topology::default()))
+    }
+
+    /// This machine, and a session on it that takes three samples of 5 ms:
+    /// the real paths, quickly.
+    pub(crate) fn quick_live() -> (Host, Session) {
+        let host = Host::new(SysRoot::default(), hwbench_probes::topology::probe(&SysRoot::default()).unwrap());
+        let mut session = Session::plain(host.clone());
+        session.sampler.target = Duration::from_millis(5);
+        session.sampler.samples = 3;
+        (host, session)
     }
 
     #[test]
@@ -249,5 +359,101 @@ mod tests {
         b.warn("w");
         assert_eq!(b.take_warnings(), vec!["w".to_string()]);
         assert!(a.take_warnings().is_empty());
+    }
+
+    /// A workload that takes `per_iteration` a step and, every `every`-th
+    /// run, was off the CPU for `wait` on top: what a thread preempted by
+    /// another task reports. Its [`Preempted::watch`] tells the scheduler's
+    /// side of the same runs: the wait as run_delay, and CPU time short of
+    /// the run's time by as much.
+    struct Preempted {
+        per_iteration: Duration,
+        every: usize,
+        wait: Duration,
+        runs: Cell<usize>,
+        last: Cell<(Duration, Duration)>,
+    }
+
+    impl Preempted {
+        fn waits_in(&self, run: usize) -> bool {
+            run % self.every == self.every - 1
+        }
+
+        fn watch(&self) -> ScriptedWatch<'_> {
+            ScriptedWatch(self)
+        }
+    }
+
+    impl Workload for &Preempted {
+        fn run(&mut self, iterations: u64) -> Result<Duration, BenchError> {
+            let run = self.runs.replace(self.runs.get() + 1);
+            let waited = if self.waits_in(run) { self.wait } else { Duration::ZERO };
+            let took = self.per_iteration * iterations as u32 + waited;
+            self.last.set((took, waited));
+            Ok(took)
+        }
+    }
+
+    struct ScriptedWatch<'a>(&'a Preempted);
+
+    impl Watch for ScriptedWatch<'_> {
+        fn start(&mut self) {}
+
+        fn since_last(&mut self) -> Evidence {
+            let (took, waited) = self.0.last.get();
+            // The readings around the run add 2 us, on the CPU.
+            let wall = took + Duration::from_micros(2);
+            Evidence {
+                wall_ns: wall.as_nanos() as u64,
+                run_delay_ns: Some(waited.as_nanos() as u64),
+                switches_in: Some(u64::from(!waited.is_zero())),
+                cpu_ns: Some((wall - waited).as_nanos() as u64),
+            }
+        }
+
+        fn describe(&self) -> String {
+            "scripted".into()
+        }
+    }
+
+    /// Every 10th run waited 2 ms: those runs, and the runs of the next
+    /// SETTLE after each, are set aside, so the headline is the undisturbed
+    /// 1000 ns an iteration, while `_all` carries the waits.
+    #[test]
+    fn descheduled_runs_are_set_aside_and_counted() {
+        let mut s = session();
+        s.sampler.target = Duration::from_millis(5);
+        s.sampler.samples = 3;
+        let preempted = Preempted {
+            per_iteration: Duration::from_micros(1),
+            every: 10,
+            wait: Duration::from_millis(2),
+            runs: Cell::new(0),
+            last: Cell::new((Duration::ZERO, Duration::ZERO)),
+        };
+        let set = s.sample_undisturbed(s.sampler, &mut &preempted, &mut preempted.watch()).unwrap();
+        assert_eq!(set.samples.len(), 2, "the warm-up dropped");
+        assert_eq!(set.slices_per_sample, 20, "5 ms in slices of 250 us");
+        let per_iteration = |secs: f64, n: u64| secs * 1e9 / n as f64;
+        let metrics = set.metrics("latency", "ns", Better::Lower, per_iteration).unwrap();
+        assert_eq!(metrics[0].statistic, STATISTIC);
+        assert!(metrics[0].samples.iter().all(|&ns| (ns - 1000.0).abs() < 1e-6), "{:?}", metrics[0].samples);
+        assert!(metrics[1].samples.iter().all(|&ns| ns > 1500.0), "every slice: {:?}", metrics[1].samples);
+        // The slices the workload waited in, and those settling after.
+        let slice = set.iterations as u32 * preempted.per_iteration;
+        let settling = SETTLE.as_nanos().div_ceil(slice.as_nanos()) as usize;
+        let waited = (set.samples[0].runs[0]..=*set.samples[1].runs.last().unwrap())
+            .filter(|&run| preempted.waits_in(run))
+            .count();
+        assert!(waited >= 4, "{waited} waits among the kept samples' slices");
+        assert!(set.set_aside.descheduled >= waited, "{:?}", set.set_aside);
+        assert_eq!(set.set_aside.settling, settling * set.set_aside.descheduled);
+        for sample in &set.samples {
+            for &run in &sample.runs {
+                let since_wait = (0..=settling).find(|&back| run >= back && preempted.waits_in(run - back));
+                assert_eq!(since_wait, None, "run {run} waited or was settling");
+            }
+        }
+        assert_eq!(set.info("descheduling").1["evidence"], "scripted");
     }
 }

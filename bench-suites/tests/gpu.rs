@@ -15,6 +15,7 @@ use hwbench_suites::harness::SamplerConfig;
 use hwbench_suites::params::Setting;
 use hwbench_suites::registry::Measured;
 use hwbench_suites::runner::{self, Schedule};
+use hwbench_suites::undisturbed;
 use hwbench_suites::{Host, Session};
 
 /// Short samples: these tests check correctness, not speed.
@@ -214,11 +215,22 @@ fn dispatch_latency_by_host_and_by_timestamps() {
     let mut session = session();
     let gpu = lavapipe(&mut session);
     let m = dispatch::measure(&gpu, &mut session, QUICK).unwrap();
-    for name in ["latency", "latency_device"] {
+    for name in ["latency", "latency_all", "latency_device"] {
         let us = metric(&m, name);
         assert!(us > 0.0 && us < 100_000.0, "{name} {us} us");
     }
-    assert!(m.metrics.iter().all(|x| x.unit == "us" && x.samples.len() == 2 && x.statistic == "median"));
+    let statistics: Vec<(&str, &str)> = m.metrics.iter().map(|x| (x.name.as_str(), x.statistic.as_str())).collect();
+    assert_eq!(
+        statistics,
+        [("latency", undisturbed::STATISTIC), ("latency_all", "median"), ("latency_device", "median")]
+    );
+    // The host round trip: undisturbed samples (fewer when too few slices
+    // ran undisturbed before the bound), the driver's threads watched too.
+    let d = &m.info["descheduling"];
+    assert_eq!(d["samples"], m.metrics[0].samples.len());
+    assert!(m.metrics[0].samples.len() == 2 || d["bound_reached"] == true, "{d}");
+    assert!(d["evidence"].as_str().unwrap().contains("every thread of the process"), "{d}");
+    assert_eq!(m.metrics[2].samples.len(), 2);
     assert!(m.info["round_trips_per_sample"].as_u64().unwrap() >= 1);
 }
 

@@ -12,6 +12,7 @@ pub mod mempolicy;
 pub mod migrate;
 pub mod placement;
 pub mod provenance;
+pub mod sched;
 pub mod sysroot;
 pub mod tiers;
 pub mod topology;

@@ -19,6 +19,7 @@ use crate::host::Host;
 use crate::params::Settings;
 use crate::registry::{erase, Benchmark, BenchmarkSpec, Measured};
 use crate::session::Session;
+use hwbench_probes::sched::SchedWatch;
 
 const ID: &str = "gpu.dispatch";
 const SOURCE: &str = include_str!("empty.wgsl");
@@ -28,7 +29,7 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "GPU dispatch latency: empty kernel round trip on the host, and per dispatch by timestamps",
     metrics:
-        "latency us (median; encode + submit + wait), latency_device us (median; timestamps, back-to-back dispatches)",
+        "latency us (median of undisturbed samples; encode + submit + wait), latency_all us, latency_device us (median; timestamps, back-to-back dispatches)",
     params: &[ADAPTER.spec],
     uses_gpu: true,
     summaries: &[],
@@ -92,11 +93,15 @@ impl Workload for RoundTrips<'_> {
 pub fn measure(gpu: &GpuDevice, session: &mut Session, cfg: SamplerConfig) -> Result<Measured, BenchError> {
     let module = gpu.shader(ID, SOURCE)?;
     let pipeline = Pipeline::new(gpu, &module, "main", &[], [1, 1, 1])?;
-    let set = session.sample_with(cfg, &mut RoundTrips { gpu, pipeline: &pipeline })?;
-    let mut metrics = vec![median_metric("latency", "us", set.map(|secs, n| secs * 1e6 / n as f64), Better::Lower)];
+    // The round trip is the calling thread's time, but the work runs on
+    // the driver's threads (lavapipe's, on a CPU): every thread is watched.
+    let mut watch = SchedWatch::process();
+    let set = session.sample_undisturbed(cfg, &mut RoundTrips { gpu, pipeline: &pipeline }, &mut watch)?;
+    let mut metrics = set.metrics("latency", "us", Better::Lower, |secs, n| secs * 1e6 / n as f64)?;
     let mut info = std::collections::BTreeMap::new();
-    info.insert("round_trips_per_sample".into(), set.iterations.into());
+    info.insert("round_trips_per_sample".into(), set.iterations_per_sample().into());
     info.insert("latency".into(), "host time of encode + submit + wait for one empty 1x1x1 dispatch".into());
+    info.extend([set.info("descheduling")]);
     let mut pass = TimedPass::new(gpu, &pipeline);
     if pass.timestamp_period_ns().is_none() {
         info.insert("latency_device".into(), "unavailable: the device has no timestamp queries".into());

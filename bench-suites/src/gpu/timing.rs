@@ -47,11 +47,12 @@ pub fn sample(session: &mut Session, cfg: SamplerConfig, pass: &mut TimedPass) -
     let iterations = session.calibrate(cfg, pass)?;
     let mut host = Vec::with_capacity(cfg.runs());
     let mut device = Vec::with_capacity(cfg.runs());
-    session.phase(cfg, pass, iterations, |pass, took| {
+    session.phase(pass, iterations, |pass, took| {
         host.push(took.as_secs_f64());
         if let Some(d) = pass.device {
             device.push(d.as_secs_f64());
         }
+        host.len() < cfg.runs()
     })?;
     host.remove(0);
     let device = (device.len() == host.len() + 1).then(|| device.split_off(1));

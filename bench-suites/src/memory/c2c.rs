@@ -2,9 +2,9 @@
 //! threads pinned to two CPUs pass a counter back and forth in one cache
 //! line: the initiator writes an odd value, the responder answers with the
 //! next even one. One round trip moves the line twice; the record's
-//! `latency` is one way (round trip / 2). Round trips are timed in batches
-//! of [`TRIPS_PER_BATCH`]; a sample is its fastest batch, so time either
-//! thread spends descheduled (a shared machine) does not count.
+//! `latency` is one way (round trip / 2). Round trips are sampled in
+//! slices with time off the CPU set aside ([`crate::undisturbed`]), both
+//! threads watched: a round trip waits for whichever side is switched out.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,23 +19,19 @@ use super::pinned;
 use crate::budget::{pair_key, Sweep};
 use crate::cost::CostModel;
 use crate::error::BenchError;
-use crate::harness::{median_metric, Workload};
+use crate::harness::Workload;
 use crate::host::Host;
 use crate::params::{Param, ParamKind, Settings, Unset};
 use crate::registry::{erase, Benchmark, BenchmarkSpec, Measured};
 use crate::session::Session;
+use crate::undisturbed::Undisturbed;
+use hwbench_probes::sched::{SchedWatch, ThreadId};
 
 const ID: &str = "memory.c2c";
 const SEED: u64 = 0x0063_3263;
-/// Round trips timed together: long enough that the clock's cost is
-/// negligible, short enough that most batches run undisturbed.
-pub const TRIPS_PER_BATCH: u64 = 64;
-/// A run reports its fastest batch times the batches it ran, so it lasts
-/// longer than reported (the batches that were slower): wall seconds per
-/// reported second, as seen on the development VM.
-const WALL_PER_REPORTED: f64 = 1.5;
-/// What a sample is, for the record: the headline is their median.
-const STATISTIC: &str = "median of per-sample minima (each sample is its fastest batch of round trips)";
+/// Round trips in one iteration of the initiator's workload (a slice is
+/// as many iterations as last about a millisecond).
+pub const TRIPS_PER_ITERATION: u64 = 64;
 
 const CPUS: Param<String> =
     Param::new("cpus", ParamKind::Text, Unset::Derived("every allowed CPU"), "CPUs to pair, as a list (0-3,8)");
@@ -50,7 +46,7 @@ const MAX_PAIRS: Param<u64> = Param::new(
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "core-to-core latency: a cache line passed back and forth between two pinned threads, every pair of CPUs",
-    metrics: "latency ns (one way = round trip / 2), round_trip ns; each the median of per-sample minima",
+    metrics: "latency ns (one way = round trip / 2), round_trip ns: medians of undisturbed samples; latency_all, round_trip_all ns: medians over every slice",
     params: &[CPUS.spec, MAX_PAIRS.spec],
     uses_gpu: false,
     summaries: &[],
@@ -143,26 +139,24 @@ impl Benchmark for CoreToCore {
                 "core-to-core latency needs two CPUs; this process may use {allowed}"
             )));
         };
-        let round_trips = ping_pong(cpu_a, cpu_b, session)?;
+        let set = ping_pong(cpu_a, cpu_b, session)?;
+        let round_trip_ns = |secs: f64, n: u64| secs * 1e9 / (n * TRIPS_PER_ITERATION) as f64;
+        let mut metrics = set.metrics("latency", "ns", Better::Lower, |secs, n| round_trip_ns(secs, n) / 2.0)?;
+        metrics.extend(set.metrics("round_trip", "ns", Better::Lower, round_trip_ns)?);
         let mut info = BTreeMap::new();
         info.insert(
             "method".into(),
             "cpu_a writes an odd value to one cache line, cpu_b answers with the next; latency = round trip / 2".into(),
         );
-        info.insert("trips_per_batch".into(), TRIPS_PER_BATCH.into());
-        info.insert("sample".into(), "the fastest batch of round trips of the sample".into());
-        let mut latency =
-            median_metric("latency", "ns", round_trips.iter().map(|rt| rt / 2.0).collect(), Better::Lower);
-        let mut round_trip = median_metric("round_trip", "ns", round_trips, Better::Lower);
-        latency.statistic = STATISTIC.into();
-        round_trip.statistic = STATISTIC.into();
-        Ok(Measured { metrics: vec![latency, round_trip], placement: None, info })
+        info.insert("trips_per_sample".into(), (set.iterations_per_sample() * TRIPS_PER_ITERATION).into());
+        info.extend([set.info("descheduling")]);
+        Ok(Measured { metrics, placement: None, info })
     }
 
-    /// Two threads and one sampling phase, longer than reported.
+    /// Two threads and one sampling phase.
     fn estimate(&self, point: &PairPoint, _previous: Option<&PairPoint>, cost: &CostModel) -> f64 {
         match point {
-            PairPoint::Pair { .. } => cost.threads(2) + cost.sample() * WALL_PER_REPORTED,
+            PairPoint::Pair { .. } => cost.threads(2) + cost.sample(),
             PairPoint::Alone {} => 0.0,
         }
     }
@@ -176,8 +170,8 @@ impl Benchmark for CoreToCore {
     }
 }
 
-/// The initiator's side: each iteration is a batch of round trips, and a
-/// run lasts, as reported, its fastest batch times the batches run.
+/// The initiator's side: each iteration is [`TRIPS_PER_ITERATION`] round
+/// trips; a run lasts their wall time.
 struct Initiator<'a> {
     line: &'a Line,
     next: u64,
@@ -188,16 +182,12 @@ struct Initiator<'a> {
 }
 
 impl Workload for Initiator<'_> {
-    fn run(&mut self, batches: u64) -> Result<Duration, BenchError> {
-        let mut fastest = Duration::MAX;
-        for _ in 0..batches {
-            let start = Instant::now();
-            for _ in 0..TRIPS_PER_BATCH {
-                self.round_trip()?;
-            }
-            fastest = fastest.min(start.elapsed());
+    fn run(&mut self, iterations: u64) -> Result<Duration, BenchError> {
+        let start = Instant::now();
+        for _ in 0..iterations * TRIPS_PER_ITERATION {
+            self.round_trip()?;
         }
-        Ok(fastest * batches as u32)
+        Ok(start.elapsed())
     }
 }
 
@@ -232,24 +222,29 @@ fn respond(line: &Line, done: &AtomicBool) {
     }
 }
 
-/// Samples round trips from `a` to `b`: ns per round trip, warm-up dropped.
-fn ping_pong(a: u32, b: u32, session: &mut Session) -> Result<Vec<f64>, BenchError> {
+/// Samples round trips from `a` to `b`, time either thread spent off the
+/// CPU set aside.
+fn ping_pong(a: u32, b: u32, session: &mut Session) -> Result<Undisturbed, BenchError> {
     let line = Line::default();
     let (done, gone) = (AtomicBool::new(false), AtomicBool::new(false));
+    // The responder names itself, so the initiator can watch it too.
+    let (tell, told) = std::sync::mpsc::sync_channel(1);
     std::thread::scope(|s| {
-        let responder = s.spawn(|| {
+        let (line, done, gone) = (&line, &done, &gone);
+        let responder = s.spawn(move || {
             let pinned = pinned::pin(b);
-            if pinned.is_ok() {
-                respond(&line, &done);
+            if pinned.is_ok() && tell.send(ThreadId::current()).is_ok() {
+                respond(line, done);
             }
             gone.store(true, Ordering::Relaxed);
             pinned
         });
         let stop = session.stop_flag();
-        let measured = pinned::run_on(a, || {
-            let mut initiator = Initiator { line: &line, next: 1, stop: &stop, responder_gone: &gone };
-            let set = session.sample(&mut initiator)?;
-            Ok(set.map(|secs, batches| secs * 1e9 / (batches * TRIPS_PER_BATCH) as f64))
+        let measured = pinned::run_on(a, move || {
+            let responder = told.recv().map_err(|_| BenchError::Failed("the responding thread stopped".into()))?;
+            let mut watch = SchedWatch::spinning(&[ThreadId::current(), responder]);
+            let mut initiator = Initiator { line, next: 1, stop: &stop, responder_gone: gone };
+            session.sample_undisturbed(session.sampler, &mut initiator, &mut watch)
         });
         done.store(true, Ordering::Relaxed);
         responder.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
@@ -279,5 +274,33 @@ mod tests {
         }
         let distinct: std::collections::BTreeSet<u32> = sample.iter().map(|p| p.0).collect();
         assert!(distinct.len() > 30, "the sample covers {} CPUs", distinct.len());
+    }
+
+    /// On this machine: both threads are watched, and the headlines are
+    /// over undisturbed samples with every slice's figures beside them.
+    #[test]
+    fn a_real_ping_pong_watches_both_threads() {
+        let (host, mut session) = crate::session::tests::quick_live();
+        let points = CoreToCore.plan(&Settings::new(ID), &host).unwrap();
+        let measured = CoreToCore.measure(&points[0], &mut session);
+        if hwbench_probes::binding::allowed_cpus().len() < 2 {
+            assert!(matches!(measured, Err(BenchError::Unavailable(_))), "{measured:?}");
+            return;
+        }
+        let m = measured.unwrap();
+        let names: Vec<(&str, &str)> = m.metrics.iter().map(|x| (x.name.as_str(), x.statistic.as_str())).collect();
+        let undisturbed = crate::undisturbed::STATISTIC;
+        assert_eq!(
+            names,
+            [
+                ("latency", undisturbed),
+                ("latency_all", "median"),
+                ("round_trip", undisturbed),
+                ("round_trip_all", "median")
+            ]
+        );
+        let (one_way, round_trip) = (&m.metrics[0], &m.metrics[2]);
+        assert_eq!(one_way.samples.iter().map(|ns| ns * 2.0).collect::<Vec<_>>(), round_trip.samples);
+        assert!(m.info["descheduling"]["evidence"].as_str().unwrap().contains("2 timed threads"), "{:?}", m.info);
     }
 }

@@ -18,8 +18,9 @@ use serde::Serialize;
 use super::chase::Chase;
 use super::placed::{self, LINE};
 use super::rows::{self, PAGE};
+use super::tails::{self, Quantile, Tails};
 use super::traffic::{self, Counter, Mix, MIXES, REQUEST_BYTES};
-use super::{nodes, pinned, tails};
+use super::{nodes, pinned};
 use crate::budget::{pair_key, Sweep};
 use crate::cost::CostModel;
 use crate::error::BenchError;
@@ -231,18 +232,16 @@ impl Benchmark for Interference {
         let pct = |loaded: f64, alone: f64| (loaded / alone - 1.0) * 100.0;
         let derived =
             |name: &str, unit: &str, value: f64, better| Metric::new(name, unit, value, "derived", Vec::new(), better);
-        let mut metrics = vec![
-            median_metric("latency_p50", "ns", loaded.p50.clone(), Better::Lower),
-            median_metric("latency_p99", "ns", loaded.p99.clone(), Better::Lower),
-            median_metric("bandwidth", "GB/s", loaded.bandwidth.clone(), Better::Higher),
-            median_metric("latency_p50_alone", "ns", alone.p50.clone(), Better::Lower),
-            median_metric("latency_p99_alone", "ns", alone.p99.clone(), Better::Lower),
-            median_metric("bandwidth_alone", "GB/s", alone.bandwidth.clone(), Better::Higher),
-        ];
+        let mut metrics = loaded.tails.metrics(VICTIM);
+        metrics.push(median_metric("bandwidth", "GB/s", loaded.bandwidth.clone(), Better::Higher));
+        metrics
+            .extend(alone.tails.metrics(VICTIM).into_iter().map(|x| Metric { name: format!("{}_alone", x.name), ..x }));
+        metrics.push(median_metric("bandwidth_alone", "GB/s", alone.bandwidth.clone(), Better::Higher));
         let m = |v: &[f64]| median(v).unwrap_or(f64::NAN);
+        let at = |v: &Victim, q: f64| m(&v.tails.per_run(q));
         metrics.push(derived("bandwidth_loss", "%", -pct(m(&loaded.bandwidth), m(&alone.bandwidth)), Better::Lower));
-        metrics.push(derived("latency_p50_increase", "%", pct(m(&loaded.p50), m(&alone.p50)), Better::Lower));
-        metrics.push(derived("latency_p99_increase", "%", pct(m(&loaded.p99), m(&alone.p99)), Better::Lower));
+        metrics.push(derived("latency_p50_increase", "%", pct(at(&loaded, 0.5), at(&alone, 0.5)), Better::Lower));
+        metrics.push(derived("latency_p99_increase", "%", pct(at(&loaded, 0.99), at(&alone, 0.99)), Better::Lower));
         metrics.push(derived("aggressor_bandwidth", "GB/s", aggressor_gbs, Better::Higher));
         let mut info = BTreeMap::new();
         info.insert("chaser_cpu".into(), chaser.into());
@@ -254,6 +253,8 @@ impl Benchmark for Interference {
         );
         info.insert("aggressor_window".into(), "the whole loaded phase (chase and victim reading)".into());
         info.insert("tails_method".into(), tails::METHOD.into());
+        info.insert("tails_descheduling".into(), loaded.tails.descheduling());
+        info.insert("tails_descheduling_alone".into(), alone.tails.descheduling());
         let what = format!("{ID} victim={victim} aggressor={aggressor}");
         let read_fraction = read.verify_node(read.len(), victim).map(|c| c.fraction()).ok();
         placed::check_second_buffer(session, &what, "victim's read buffer", read_fraction, victim);
@@ -292,12 +293,15 @@ impl Benchmark for Interference {
     }
 }
 
-/// What the victim showed in one condition: per sample.
+/// What the victim showed in one condition: its chase's tails, and the
+/// bandwidth of each sample of its readers.
 struct Victim {
-    p50: Vec<f64>,
-    p99: Vec<f64>,
+    tails: Tails,
     bandwidth: Vec<f64>,
 }
+
+/// The victim's percentiles.
+const VICTIM: &[Quantile] = &[tails::ALL[0], tails::ALL[2]];
 
 /// The victim's two phases: the chase's tails from `chaser`, then its
 /// threads reading `read`.
@@ -317,7 +321,7 @@ fn victim_phases(
         let set = session.sample(&mut window)?;
         Ok(window.runs.get(set.kept_runs.clone()).map(<[f64]>::to_vec).unwrap_or_default())
     })?;
-    Ok(Victim { p50: tails.per_run(0.5), p99: tails.per_run(0.99), bandwidth })
+    Ok(Victim { tails, bandwidth })
 }
 
 /// Waits while traffic threads run: one iteration is 10 us of sleep; each
@@ -366,10 +370,7 @@ mod tests {
     /// losses are what the medians of the two conditions say.
     #[test]
     fn a_pair_measures_both_conditions_and_derives_the_losses_from_them() {
-        let host = Host::new(SysRoot::default(), hwbench_probes::topology::probe(&SysRoot::default()).unwrap());
-        let mut session = Session::plain(host.clone());
-        session.sampler.target = Duration::from_millis(5);
-        session.sampler.samples = 3;
+        let (host, mut session) = crate::session::tests::quick_live();
         let s = Settings::new(ID)
             .with(&VICTIMS.spec, "local")
             .with(&AGGRESSORS.spec, "local")

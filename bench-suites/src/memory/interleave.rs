@@ -23,14 +23,13 @@ use super::bandwidth::arrays::Arrays;
 use super::bandwidth::kernels::Isa;
 use super::bandwidth::kernels::StreamKernel;
 use super::bandwidth::{engine_cost, kernel_cost, measure_kernel, BandwidthPoint, Engine};
-use super::chase::{Chase, LOADS_PER_ITERATION};
+use super::chase::Chase;
 use super::placed::LINE;
 use super::rows::{self, CPU_NODE, PAGE};
 use super::{nodes, pinned, tails};
 use crate::budget::Sweep;
 use crate::cost::CostModel;
 use crate::error::BenchError;
-use crate::harness::median_metric;
 use crate::host::Host;
 use crate::params::{Param, ParamKind, Settings, Unset};
 use crate::registry::{erase, Benchmark, BenchmarkSpec, Measured};
@@ -86,7 +85,7 @@ const BYTES: Param<u64> =
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "bandwidth and latency with pages split between nodes in a ratio (explicit mbind split or kernel weighted interleave), split verified per page",
-    metrics: "bandwidth_<kernel> GB/s (best sample), latency ns, latency_p50/p99/p999 ns, first_node_fraction (pages counted); summary memory.interleave.best: the best ratio per kernel",
+    metrics: "bandwidth_<kernel> GB/s (best sample), latency ns (median of undisturbed samples), latency_all ns, latency_p50/p99/p999 ns, first_node_fraction (pages counted); summary memory.interleave.best: the best ratio per kernel",
     params: &[NODES.spec, RATIO.spec, MECHANISM.spec, WEIGHTS.spec, KERNELS.spec, BYTES.spec, CPU_NODE.spec, PAGE.spec],
     uses_gpu: false,
     summaries: &[BEST_ID],
@@ -449,9 +448,7 @@ fn measure_ratio(p: &InterleavePoint, session: &mut Session) -> Result<Measured,
         // SAFETY: the region holds `len` bytes, page aligned.
         let mut chase =
             unsafe { Chase::build(chase_region.as_ptr(), len / LINE as usize, LINE as usize, SEED ^ p.bytes) };
-        let set = session.sample(&mut chase)?;
-        let loads = (set.iterations * LOADS_PER_ITERATION) as f64;
-        let latency = set.map(|secs, _| secs * 1e9 / loads);
+        let latency = session.sample_this_thread(session.sampler, &mut chase)?;
         let cfg = tails::idle_config(&session.sampler);
         Ok((latency, tails::sample(session, &mut chase, cfg)?))
     })?;
@@ -470,10 +467,11 @@ fn measure_ratio(p: &InterleavePoint, session: &mut Session) -> Result<Measured,
     }
     info.insert("mechanism_detail".into(), mechanism_detail(p, &layout).into());
     info.insert("cpus".into(), cpus.clone().into());
+    info.extend([latency.info("descheduling")]);
     info.extend(tails.info());
     verdict?;
     let first = census.fraction(p.node_list[0]);
-    metrics.push(median_metric("latency", "ns", latency, Better::Lower));
+    metrics.extend(latency.metrics("latency", "ns", Better::Lower, super::latency::ns_per_load)?);
     metrics.extend(tails.metrics(tails::IDLE));
     metrics.push(Metric::new("first_node_fraction", "fraction", first, "pages counted", Vec::new(), Better::Higher));
     let page_obtained = chase_region.page_info().map(|i| i.obtained).unwrap_or_else(|_| "unknown".into());
@@ -762,10 +760,7 @@ mod tests {
     /// page lands on node 0, so the census must say 1.0 on node 0).
     #[test]
     fn a_point_measures_every_kernel_and_counts_every_page() {
-        let host = Host::new(SysRoot::default(), hwbench_probes::topology::probe(&SysRoot::default()).unwrap());
-        let mut session = Session::plain(host.clone());
-        session.sampler.target = std::time::Duration::from_millis(5);
-        session.sampler.samples = 3;
+        let (host, mut session) = crate::session::tests::quick_live();
         let s = Settings::new(ID)
             .with(&NODES.spec, "0,0")
             .with(&RATIO.spec, "3:1")

@@ -15,11 +15,11 @@ use super::{levels, pinned, sweep, tails};
 use crate::budget::Sweep;
 use crate::cost::CostModel;
 use crate::error::BenchError;
-use crate::harness::median_metric;
 use crate::host::Host;
 use crate::params::{Param, ParamKind, Settings, Unset};
 use crate::registry::{erase, Benchmark, BenchmarkSpec, Measured};
 use crate::session::Session;
+use crate::undisturbed::Undisturbed;
 
 const ID: &str = "memory.latency";
 /// Id of the summary record.
@@ -61,7 +61,7 @@ const PER_OCTAVE: Param<u32> =
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "idle memory latency by random pointer chase over working-set sizes",
-    metrics: "latency ns (median), latency_min ns, latency_p50/p99/p999 ns (timed batches); summary record memory.latency.levels: l1, l2, l3, dram ns, the plateaus the curve measured",
+    metrics: "latency ns (median of undisturbed samples), latency_min ns, latency_all ns (every slice), latency_p50/p99/p999 ns (timed batches); summary record memory.latency.levels: l1, l2, l3, dram ns, the plateaus the curve measured",
     params: &[
         BYTES.spec,
         PAGE.spec,
@@ -162,23 +162,22 @@ impl Benchmark for Latency {
                 }
             };
             let mut chase = build(region, p.bytes, p.stride, SEED ^ p.bytes)?;
-            let chased = sample(session, &mut chase)?;
+            let chased = session.sample_this_thread(session.sampler, &mut chase)?;
             let cfg = tails::idle_config(&session.sampler);
             let tails = tails::sample(session, &mut chase, cfg)?;
             Ok(((chased, tails), region.placement(p.bytes as usize)))
         })?;
-        let ((ns, loads_per_sample), tails) = set;
-        let min = ns.iter().copied().fold(f64::INFINITY, f64::min);
+        let (chased, tails) = set;
+        let mut metrics = chased.metrics("latency", "ns", Better::Lower, ns_per_load)?;
+        let min = metrics[0].samples.iter().copied().fold(f64::INFINITY, f64::min);
+        metrics.insert(1, Metric::new("latency_min", "ns", min, "min", Vec::new(), Better::Lower));
+        metrics.extend(tails.metrics(tails::IDLE));
         let mut info = BTreeMap::new();
-        info.insert("loads_per_sample".into(), loads_per_sample.into());
+        info.insert("loads_per_sample".into(), (chased.iterations_per_sample() * LOADS_PER_ITERATION).into());
         info.insert("lines".into(), lines.into());
         info.insert("pattern".into(), "single random cycle over lines (Sattolo), dependent loads".into());
+        info.extend([chased.info("descheduling")]);
         info.extend(tails.info());
-        let mut metrics = vec![
-            median_metric("latency", "ns", ns, Better::Lower),
-            Metric::new("latency_min", "ns", min, "min", Vec::new(), Better::Lower),
-        ];
-        metrics.extend(tails.metrics(tails::IDLE));
         Ok(Measured { metrics, placement: Some(placement), info })
     }
 
@@ -210,17 +209,23 @@ impl Benchmark for Latency {
 }
 
 /// Samples a chase over the first `bytes` of `region` with lines `stride`
-/// apart (the cycle seeded by `seed`) on the calling thread: latency in ns
-/// per load of each kept sample, and the loads of one sample.
+/// apart (the cycle seeded by `seed`) on the calling thread, with time off
+/// the CPU set aside: [`ns_per_load`] of the samples is the latency.
 pub fn chase(
     session: &mut Session,
     region: &Region,
     bytes: u64,
     stride: u64,
     seed: u64,
-) -> Result<(Vec<f64>, u64), BenchError> {
+) -> Result<Undisturbed, BenchError> {
     let mut chase = build(region, bytes, stride, seed)?;
-    sample(session, &mut chase)
+    session.sample_this_thread(session.sampler, &mut chase)
+}
+
+/// Latency of a chase's sample: ns per load of `iterations` chase
+/// iterations in `seconds`.
+pub fn ns_per_load(seconds: f64, iterations: u64) -> f64 {
+    seconds * 1e9 / (iterations * LOADS_PER_ITERATION) as f64
 }
 
 /// A chase over the first `bytes` of `region`, lines `stride` apart.
@@ -231,13 +236,6 @@ pub fn build(region: &Region, bytes: u64, stride: u64, seed: u64) -> Result<Chas
     }
     // SAFETY: the region holds at least `bytes` bytes, page aligned.
     Ok(unsafe { Chase::build(region.as_ptr(), lines, stride as usize, seed) })
-}
-
-/// Samples `chase`: ns per load of each kept sample, and the loads of one.
-fn sample(session: &mut Session, chase: &mut Chase) -> Result<(Vec<f64>, u64), BenchError> {
-    let set = session.sample(chase)?;
-    let loads = set.iterations * LOADS_PER_ITERATION;
-    Ok((set.map(|secs, _| secs * 1e9 / loads as f64), loads))
 }
 
 /// `memory.latency.levels` from a sweep's records: the levels are found on
@@ -273,6 +271,7 @@ fn levels_record(records: &[Record], host: &Host) -> Option<(Record, Vec<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::harness::median_metric;
     use hwbench_probes::SysRoot;
     use hwbench_schema::numbers::median;
     use hwbench_schema::{Cache, CacheKind, Core, Repetition, Topology};
@@ -387,5 +386,33 @@ mod tests {
         assert_eq!(dram.repetitions.iter().map(|r| r.value).collect::<Vec<_>>(), vec![90.0, 110.0]);
         assert!(dram.repetition_samples().is_some(), "repetitions add up to the samples");
         assert_eq!(levels.params.get("bytes"), None);
+    }
+
+    /// On this machine: a real chase records what the scheduler did. The
+    /// headline is over undisturbed samples and says so, `latency_all`
+    /// beside it; the evidence and what was set aside are in the info, for
+    /// the headline and for the tails.
+    #[test]
+    fn a_real_chase_records_its_evidence_of_descheduling() {
+        let (host, mut session) = crate::session::tests::quick_live();
+        let settings = Settings::new(ID).with(&BYTES.spec, 256u64 << 10).with(&PAGE.spec, "4k");
+        let mut latency = Latency::default();
+        let points = latency.plan(&settings, &host).unwrap();
+        let m = latency.measure(&points[0], &mut session).unwrap();
+        let names: Vec<&str> = m.metrics.iter().map(|x| x.name.as_str()).collect();
+        assert_eq!(names, ["latency", "latency_min", "latency_all", "latency_p50", "latency_p99", "latency_p999"]);
+        let statistics: Vec<&str> = m.metrics.iter().map(|x| x.statistic.as_str()).collect();
+        let undisturbed = crate::undisturbed::STATISTIC;
+        assert_eq!(statistics, [undisturbed, "min", "median", undisturbed, undisturbed, undisturbed]);
+        let d = &m.info["descheduling"];
+        assert!(d["evidence"].as_str().unwrap().contains("run_delay"), "{d}");
+        assert_eq!(d["samples"], m.metrics[0].samples.len());
+        assert_eq!(d["slices_per_sample"], 20, "5 ms in slices of 250 us");
+        for why in ["descheduled", "off_cpu", "settling"] {
+            assert!(d["set_aside"][why].is_u64(), "{d}");
+        }
+        let loads = d["slice_iterations"].as_u64().unwrap() * 20 * LOADS_PER_ITERATION;
+        assert_eq!(m.info["loads_per_sample"], loads);
+        assert!(m.info["tails_descheduling"]["evidence"].as_str().unwrap().contains("run_delay"));
     }
 }

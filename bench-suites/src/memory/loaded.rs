@@ -16,12 +16,12 @@ use hwbench_schema::{Better, Metric};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use super::chase::{Chase, LOADS_PER_ITERATION};
+use super::chase::Chase;
 use super::placed::{self, LINE};
 use super::rows::{self, CPU_NODE, PAGE};
 use super::tails;
-use super::traffic::{self, thread_cpu_time, Counter, Mix, MIXES, REQUEST_BYTES};
-use super::{nodes, pinned};
+use super::traffic::{self, Counter, Mix, MIXES, REQUEST_BYTES};
+use super::{latency, nodes, pinned};
 use crate::budget::Sweep;
 use crate::cost::CostModel;
 use crate::error::BenchError;
@@ -30,6 +30,7 @@ use crate::host::Host;
 use crate::params::{describe, params_of, Param, ParamKind, Settings, Unset};
 use crate::registry::{erase, Benchmark, BenchmarkSpec, Measured};
 use crate::session::Session;
+use crate::undisturbed::Undisturbed;
 
 const ID: &str = "memory.loaded_latency";
 const SEED: u64 = 0x6c6f_6164_6564;
@@ -62,7 +63,7 @@ const TRAFFIC_BYTES: Param<u64> = rows::working_set("traffic_bytes", "traffic bu
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "latency under load: a pointer chase on a node while other threads load it, over injected delays, per traffic mix",
-    metrics: "latency ns (median, of the chasing thread), latency_p50/p90/p99/p999 ns (timed batches), bandwidth GB/s (median, of the traffic threads), uncore_bandwidth GB/s (memory-side counters, where they exist)",
+    metrics: "latency ns (median of the chasing thread's undisturbed samples), latency_all ns, latency_p50/p90/p99/p999 ns (timed batches), bandwidth GB/s (median, of the traffic threads), uncore_bandwidth GB/s (memory-side counters, where they exist)",
     params: &[NODES.spec, CPU_NODE.spec, DELAY.spec, MIX.spec, THREADS.spec, BYTES.spec, TRAFFIC_BYTES.spec, PAGE.spec],
     uses_gpu: false,
     summaries: &[],
@@ -258,7 +259,6 @@ impl Benchmark for LoadedLatency {
         let seen = under_load(prepared, key.chaser, &load, uncore.as_deref().unwrap_or(&[]), session)?;
         let mut info = BTreeMap::new();
         info.insert("chaser_cpu".into(), key.chaser.into());
-        info.insert("latency_clock".into(), "CPU time of the chasing thread (time descheduled not counted)".into());
         info.insert("traffic_cpus".into(), load.traffic_cpus.clone().into());
         info.insert("spin_ns_per_iteration".into(), prepared.spin_ns.into());
         if let Delay::Spins(d) = delay {
@@ -269,11 +269,13 @@ impl Benchmark for LoadedLatency {
             "bandwidth_counting".into(),
             format!("{REQUEST_BYTES} B per traffic request, reads and writes alike; read-for-ownership of written lines and the chaser's own loads not counted").into(),
         );
+        info.extend([seen.chased.info("descheduling")]);
         info.extend(seen.tails.info());
-        let mut metrics = vec![
-            median_metric("latency", "ns", seen.latency, Better::Lower),
-            median_metric("bandwidth", "GB/s", seen.bandwidth, Better::Higher),
-        ];
+        let mut metrics = seen.chased.metrics("latency", "ns", Better::Lower, latency::ns_per_load)?;
+        metrics.push(Metric {
+            statistic: seen.chased.statistic().into(),
+            ..median_metric("bandwidth", "GB/s", seen.bandwidth, Better::Higher)
+        });
         metrics.extend(seen.tails.metrics(tails::ALL));
         match uncore.and(seen.uncore) {
             Ok(bytes) => {
@@ -378,34 +380,48 @@ impl Prepared {
     }
 }
 
-/// The chase as a workload that also samples the traffic counters. Each
-/// run is timed by the chasing thread's CPU time, so time it spends
-/// descheduled (other processes on a shared machine) is not taken for
-/// memory latency; on an otherwise idle machine this equals wall time.
-/// The traffic bandwidth of a run is its requests over the run's wall time.
-/// `runs` holds the GB/s of every run, in order.
+/// The chase as a workload that also samples the traffic counters: each
+/// run is timed by wall time, and `runs` holds the traffic requests and
+/// seconds of every run, in order, so that a sample's bandwidth is the
+/// traffic over its own (undisturbed) slices.
 struct ChaseUnderLoad<'a> {
     chase: &'a mut Chase,
     counters: &'a [Counter],
-    runs: Vec<f64>,
+    runs: Vec<(u64, f64)>,
 }
 
 impl Workload for ChaseUnderLoad<'_> {
     fn run(&mut self, iterations: u64) -> Result<Duration, BenchError> {
         let before = traffic::total(self.counters);
-        let (wall, cpu) = (Instant::now(), thread_cpu_time());
+        let started = Instant::now();
         std::hint::black_box(self.chase.walk(iterations));
-        let (cpu, wall) = (thread_cpu_time() - cpu, wall.elapsed());
-        let requests = traffic::total(self.counters) - before;
-        self.runs.push((requests * REQUEST_BYTES) as f64 / wall.as_secs_f64() / 1e9);
-        Ok(cpu)
+        let took = started.elapsed();
+        self.runs.push((traffic::total(self.counters) - before, took.as_secs_f64()));
+        Ok(took)
+    }
+}
+
+impl ChaseUnderLoad<'_> {
+    /// GB/s of the traffic over the runs of each sample.
+    fn bandwidth(&self, set: &Undisturbed) -> Vec<f64> {
+        set.samples
+            .iter()
+            .map(|s| {
+                let (requests, seconds) = s
+                    .runs
+                    .iter()
+                    .filter_map(|&i| self.runs.get(i))
+                    .fold((0, 0.0), |(r, t), &(n, secs)| (r + n, t + secs));
+                (requests * REQUEST_BYTES) as f64 / seconds / 1e9
+            })
+            .collect()
     }
 }
 
 /// What the chaser saw under one load.
 struct UnderLoad {
-    /// ns per load of each kept sample.
-    latency: Vec<f64>,
+    /// The chase's samples, time off the CPU set aside.
+    chased: Undisturbed,
     /// The traffic's GB/s over each of the same samples.
     bandwidth: Vec<f64>,
     /// The latency distribution of a second phase under the same load.
@@ -429,14 +445,12 @@ fn under_load(
         pinned::run_on(chaser, || {
             let window = hwbench_probes::uncore::UncoreWindow::start(&session.host().root, uncore);
             let mut workload = ChaseUnderLoad { chase: &mut *chase, counters, runs: Vec::new() };
-            let set = session.sample(&mut workload)?;
+            let chased = session.sample_this_thread(session.sampler, &mut workload)?;
             let uncore = window.and_then(|w| w.stop());
-            let loads = (set.iterations * LOADS_PER_ITERATION) as f64;
-            let bandwidth = workload.runs.get(set.kept_runs.clone()).map(<[f64]>::to_vec).unwrap_or_default();
-            let latency = set.map(|secs, _| secs * 1e9 / loads);
+            let bandwidth = workload.bandwidth(&chased);
             let cfg = tails::loaded_config(&session.sampler);
             let tails = tails::sample(session, chase, cfg)?;
-            Ok(UnderLoad { latency, bandwidth, tails, uncore })
+            Ok(UnderLoad { chased, bandwidth, tails, uncore })
         })
     })
 }
@@ -477,10 +491,7 @@ mod tests {
     /// with ordered tails and the memory-side counters' figure or reason.
     #[test]
     fn every_point_has_ordered_tails_and_says_what_the_memory_counters_saw() {
-        let host = Host::new(SysRoot::default(), hwbench_probes::topology::probe(&SysRoot::default()).unwrap());
-        let mut session = Session::plain(host.clone());
-        session.sampler.target = Duration::from_millis(5);
-        session.sampler.samples = 3;
+        let (host, mut session) = crate::session::tests::quick_live();
         let s = Settings::new(ID)
             .with(&MIX.spec, "read,nt_write")
             .with(&DELAY.spec, "none,50")

@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use hwbench_probes::placement::PagePolicy;
-use hwbench_schema::numbers::median;
 use hwbench_schema::{Better, Topology};
 use serde::Serialize;
 use serde_json::Value;
@@ -18,11 +17,11 @@ use super::rows::{self, PAGE};
 use super::{latency, nodes, pinned};
 use crate::cost::CostModel;
 use crate::error::BenchError;
-use crate::harness::median_metric;
 use crate::host::Host;
 use crate::params::{describe, params_of, Param, ParamKind, Settings, Unset};
 use crate::registry::{erase, Benchmark, BenchmarkSpec, Measured};
 use crate::session::Session;
+use crate::undisturbed::Undisturbed;
 
 const ID: &str = "memory.matrix";
 const SEED: u64 = 0x6d61_7472_6978;
@@ -39,7 +38,7 @@ pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "latency and read bandwidth from every node with CPUs to every memory node, beside the HMAT figures",
     metrics:
-        "latency ns (median, pointer chase), bandwidth GB/s (best, memory.bandwidth read kernel), bandwidth_median GB/s",
+        "latency ns (median of undisturbed samples, pointer chase), latency_all ns, bandwidth GB/s (best, memory.bandwidth read kernel), bandwidth_median GB/s",
     params: &[NODES.spec, CPU_NODES.spec, BYTES.spec, PAGE.spec],
     uses_gpu: false,
     summaries: &[],
@@ -105,11 +104,13 @@ impl Benchmark for Matrix {
             return Err(BenchError::Unavailable(nodes::no_cpuless_node(session.host())));
         };
         let chaser = nodes::initiator_cpus(&session.host().topology, cpu_node)?[0];
-        let (latency, placement) = idle_latency(session, node, chaser, bytes, page)?;
+        let (chased, placement) = idle_latency(session, node, chaser, bytes, page)?;
+        let chase_metrics = chased.metrics("latency", "ns", Better::Lower, latency::ns_per_load)?;
         let read = read_bandwidth(session, node, cpu_node, bytes, page)?;
 
         let mut info = hmat_info(&session.host().topology, cpu_node, node);
         info.insert("chaser_cpu".into(), chaser.into());
+        info.extend([chased.info("descheduling")]);
         info.insert("bandwidth_kernel".into(), KERNEL.spec().name.into());
         info.extend(read.info.into_iter().map(|(k, v)| (format!("bandwidth_{k}"), v)));
         if let Some(p) = &read.placement {
@@ -118,11 +119,11 @@ impl Benchmark for Matrix {
             placed::check_second_buffer(session, &what, "bandwidth arrays", p.on_node_fraction, node);
         }
         let measured = self.measured.entry(cpu_node).or_default();
-        measured.insert(node, median(&latency).unwrap_or(f64::NAN));
+        measured.insert(node, chase_metrics[0].value);
         if let Some(label) = nodes::tier_of(&session.host().topology, cpu_node, measured, node) {
             info.insert("tier".into(), serde_json::to_value(label).unwrap_or(Value::Null));
         }
-        let mut metrics = vec![median_metric("latency", "ns", latency, Better::Lower)];
+        let mut metrics = chase_metrics;
         metrics.extend(read.metrics);
         Ok(Measured { metrics, placement: Some(placement), info })
     }
@@ -140,17 +141,18 @@ impl Benchmark for Matrix {
     }
 }
 
-/// Idle latency samples (ns per load) of a chase over `bytes` bound to
-/// `node`, walked from `chaser`, and the verified placement of its pages.
+/// The idle chase over `bytes` bound to `node`, walked from `chaser`
+/// (its samples with time off the CPU set aside), and the verified
+/// placement of its pages.
 fn idle_latency(
     session: &mut Session,
     node: u32,
     chaser: u32,
     bytes: u64,
     page: PagePolicy,
-) -> Result<(Vec<f64>, hwbench_schema::Placement), BenchError> {
+) -> Result<(Undisturbed, hwbench_schema::Placement), BenchError> {
     let region = placed::place(session.host(), bytes, page, node)?;
-    let (latency, _) = pinned::run_on(chaser, || {
+    let latency = pinned::run_on(chaser, || {
         region.first_touch(0, region.len());
         latency::chase(session, &region, bytes, LINE, SEED ^ bytes)
     })?;

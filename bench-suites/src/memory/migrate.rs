@@ -405,10 +405,7 @@ mod tests {
     /// touch, move, look every page up) and every page is found there.
     #[test]
     fn each_call_moves_and_verifies_every_page() {
-        let host = Host::new(SysRoot::default(), hwbench_probes::topology::probe(&SysRoot::default()).unwrap());
-        let mut session = Session::plain(host.clone());
-        session.sampler.target = Duration::from_millis(5);
-        session.sampler.samples = 3;
+        let (host, mut session) = crate::session::tests::quick_live();
         let s = Settings::new(ID).with(&FROM.spec, "0").with(&TO.spec, "0").with(&BYTES.spec, 4u64 << 20);
         let points = Migrate.plan(&s, &host).unwrap();
         assert_eq!(points.len(), 6);

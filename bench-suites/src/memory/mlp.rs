@@ -19,15 +19,15 @@ use std::time::Duration;
 
 use hwbench_probes::energy::Work;
 use hwbench_probes::placement::{PagePolicy, Region};
-use hwbench_schema::numbers::{median, SplitMix64};
+use hwbench_schema::numbers::SplitMix64;
 use hwbench_schema::Better;
 use serde::Serialize;
 
 use super::bandwidth::threads::Pool;
-use super::chase::{Chase, LOADS_PER_ITERATION};
+use super::chase::Chase;
 use super::placed::{self, LINE};
 use super::rows::{self, CPU_NODE, PAGE};
-use super::{nodes, pinned};
+use super::{latency, nodes, pinned};
 use crate::budget::Sweep;
 use crate::cost::CostModel;
 use crate::error::BenchError;
@@ -59,7 +59,7 @@ const BYTES: Param<u64> = rows::working_set("bytes", "chased buffer, split evenl
 pub const SPEC: BenchmarkSpec = BenchmarkSpec {
     id: ID,
     summary: "memory-level parallelism: k independent pointer chains per thread, bandwidth and misses in flight by k",
-    metrics: "bandwidth GB/s, latency ns (per chain step), latency_idle ns, in_flight_per_thread and in_flight_per_node (Little's law at the idle latency); medians",
+    metrics: "bandwidth GB/s, latency ns (per chain step), latency_idle ns (undisturbed samples), latency_idle_all ns, in_flight_per_thread and in_flight_per_node (Little's law at the idle latency); medians",
     params: &[NODES.spec, CPU_NODE.spec, CHAINS.spec, THREADS.spec, BYTES.spec, PAGE.spec],
     uses_gpu: false,
     summaries: &[],
@@ -221,10 +221,10 @@ impl Benchmark for Mlp {
             // SAFETY: the region holds `portion` bytes for thread 0; word 1
             // of each line is the idle chain's alone.
             let mut chase = unsafe { Chase::build(region.as_ptr().add(8), lines_per_thread, LINE as usize, SEED ^ 1) };
-            let set = session.sample_with(idle_cfg, &mut chase)?;
-            Ok(set.map(|secs, n| secs * 1e9 / (n * LOADS_PER_ITERATION) as f64))
+            session.sample_this_thread(idle_cfg, &mut chase)
         })?;
-        let idle_ns = median(&idle).unwrap_or(f64::NAN);
+        let idle_metrics = idle.metrics("latency_idle", "ns", Better::Lower, latency::ns_per_load)?;
+        let idle_ns = idle_metrics[0].value;
         // Little's law at the idle latency: per thread, chains / latency of
         // a step (lines per ns) x idle ns.
         let per_thread: Vec<f64> = latency.iter().map(|&step_ns| f64::from(chains) / step_ns * idle_ns).collect();
@@ -243,17 +243,17 @@ impl Benchmark for Mlp {
             "littles_law".into(),
             "in flight = lines per ns x latency_idle (the idle latency of one chain over every line of thread 0, measured in the same point); per node = per thread x threads".into(),
         );
-        Ok(Measured {
-            metrics: vec![
-                median_metric("bandwidth", "GB/s", bandwidth, Better::Higher),
-                median_metric("latency", "ns", latency, Better::Lower),
-                median_metric("latency_idle", "ns", idle, Better::Lower),
-                median_metric("in_flight_per_thread", "lines", per_thread, Better::Higher),
-                median_metric("in_flight_per_node", "lines", per_node, Better::Higher),
-            ],
-            placement: Some(region.placement(bytes as usize)),
-            info,
-        })
+        info.extend([idle.info("latency_idle_descheduling")]);
+        let mut metrics = vec![
+            median_metric("bandwidth", "GB/s", bandwidth, Better::Higher),
+            median_metric("latency", "ns", latency, Better::Lower),
+        ];
+        metrics.extend(idle_metrics);
+        metrics.extend([
+            median_metric("in_flight_per_thread", "lines", per_thread, Better::Higher),
+            median_metric("in_flight_per_node", "lines", per_node, Better::Higher),
+        ]);
+        Ok(Measured { metrics, placement: Some(region.placement(bytes as usize)), info })
     }
 
     /// The buffer is placed and touched when the node, threads or size
@@ -499,10 +499,7 @@ mod tests {
     /// stated: in flight per thread = chains x idle latency / step latency.
     #[test]
     fn a_measured_point_derives_its_misses_in_flight_from_its_own_figures() {
-        let host = Host::new(SysRoot::default(), hwbench_probes::topology::probe(&SysRoot::default()).unwrap());
-        let mut session = Session::plain(host.clone());
-        session.sampler.target = Duration::from_millis(5);
-        session.sampler.samples = 3;
+        let (host, mut session) = crate::session::tests::quick_live();
         let settings = Settings::new(ID).with(&BYTES.spec, 2u64 << 20).with(&CHAINS.spec, "4");
         let mut mlp = Mlp::default();
         let points = mlp.plan(&settings, &host).unwrap();

@@ -27,6 +27,7 @@ use super::chase::{self, Chase, LOADS_PER_ITERATION};
 use crate::error::BenchError;
 use crate::harness::{median_metric, SamplerConfig, Workload};
 use crate::session::Session;
+use hwbench_probes::sched::{SchedWatch, ThreadId};
 
 /// Exact buckets below this many ticks; above, 32 per doubling.
 const SUB_BUCKETS: u64 = 32;
@@ -302,15 +303,37 @@ pub const ALL: &[Quantile] = &[
 /// p50, p99 and p99.9: the cheap idle tails of memory.latency.
 pub const IDLE: &[Quantile] = &[ALL[0], ALL[2], ALL[3]];
 
-/// What a tail phase measured: each kept run's histogram.
+impl RunTails {
+    /// Several slices as one run: their histograms together, at their
+    /// median tick.
+    fn merged<'a>(all: impl Iterator<Item = &'a RunTails>) -> RunTails {
+        let mut hist = Histogram::default();
+        let mut ticks = Vec::new();
+        for r in all {
+            hist.merge(&r.hist);
+            ticks.push(r.ns_per_tick);
+        }
+        RunTails { hist, ns_per_tick: median(&ticks).unwrap_or(f64::NAN) }
+    }
+}
+
+/// What a tail phase measured: each kept run's histogram, and how its
+/// slices were judged.
 #[derive(Debug, Clone)]
 pub struct Tails {
     runs: Vec<RunTails>,
     overhead_ticks: u64,
     loads_per_batch: u64,
+    statistic: &'static str,
+    descheduling: (String, Value),
 }
 
 impl Tails {
+    /// How the tail phase's slices were judged (info `tails_descheduling`).
+    pub fn descheduling(&self) -> Value {
+        self.descheduling.1.clone()
+    }
+
     /// Ns per load at quantile `q` of each run.
     pub fn per_run(&self, q: f64) -> Vec<f64> {
         self.runs
@@ -319,9 +342,16 @@ impl Tails {
             .collect()
     }
 
-    /// One metric per quantile: each run's figure a sample, the median the value.
+    /// One metric per quantile: each run's figure a sample, the median the
+    /// value (of undisturbed runs, where the scheduler could be watched).
     pub fn metrics(&self, which: &[Quantile]) -> Vec<Metric> {
-        which.iter().map(|q| median_metric(q.name, "ns", self.per_run(q.q), Better::Lower)).collect()
+        which
+            .iter()
+            .map(|q| Metric {
+                statistic: self.statistic.into(),
+                ..median_metric(q.name, "ns", self.per_run(q.q), Better::Lower)
+            })
+            .collect()
     }
 
     /// The method, the timer and its cost, the batches, and the histogram
@@ -345,27 +375,31 @@ impl Tails {
                 "latency_histogram".to_string(),
                 json!({ "unit": "ns per load", "bucket_lower": lower, "counts": counts, "buckets_per_doubling": SUB_BUCKETS }),
             ),
+            self.descheduling.clone(),
         ])
     }
 }
 
 /// Samples the tails of `chase` with `cfg` on the calling thread (pinned
-/// by the caller): calibrated like any workload, then `cfg.samples` runs,
-/// the first dropped. The phase stays outside the session's energy and
-/// counter windows, so a record's energy per access is that of its
-/// untimed headline phase.
+/// by the caller), in slices with time off the CPU set aside
+/// ([`crate::undisturbed`]): a run is the batches of one sample's
+/// undisturbed slices; `cfg.samples` runs, the first dropped. The phase
+/// stays outside the session's energy and counter windows, so a record's
+/// energy per access is that of its untimed headline phase.
 pub fn sample(session: &mut Session, chase: &mut Chase, cfg: SamplerConfig) -> Result<Tails, BenchError> {
     let mut timed = TimedChase::new(chase);
-    let iterations = session.calibrate(cfg, &mut timed)?;
-    timed.runs.clear();
-    for _ in 0..cfg.runs() {
-        if session.stopped() {
-            return Err(BenchError::Interrupted);
-        }
-        timed.run(iterations)?;
-    }
-    let runs = timed.runs.split_off(1);
-    Ok(Tails { runs, overhead_ticks: timed.overhead, loads_per_batch: timed.loads_per_batch() })
+    let mut watch = SchedWatch::spinning(&[ThreadId::current()]);
+    let set = session.sample_undisturbed_unwindowed(cfg, &mut timed, &mut watch)?;
+    let loads_per_batch = timed.loads_per_batch();
+    set.enough("tails", "ns per load", |secs, batches| secs * 1e9 / (batches * loads_per_batch) as f64)?;
+    let runs = set.samples.iter().map(|s| RunTails::merged(s.runs.iter().map(|&i| &timed.runs[i]))).collect();
+    Ok(Tails {
+        runs,
+        overhead_ticks: timed.overhead,
+        loads_per_batch,
+        statistic: set.statistic(),
+        descheduling: set.info("tails_descheduling"),
+    })
 }
 
 /// The tail phase of memory.latency: short (runs of 5 ms, 5 kept), so the
@@ -425,6 +459,8 @@ mod tests {
             runs: timed.runs.clone(),
             overhead_ticks: timed.overhead,
             loads_per_batch: timed.loads_per_batch(),
+            statistic: "median",
+            descheduling: ("tails_descheduling".into(), Value::Null),
         };
         assert_eq!(tails.runs.iter().map(|r| r.hist.total()).collect::<Vec<_>>(), vec![5000, 3000]);
         let m = tails.metrics(ALL);

@@ -33,8 +33,12 @@ fn every_ordered_pair_is_measured_and_both_directions_agree() {
         let (a, b) = (param(r, "cpu_a"), param(r, "cpu_b"));
         assert_ne!(a, b);
         assert!(latency(&a, &b) > 0.0 && latency(&b, &a) > 0.0, "{a}<->{b}");
-        assert_eq!(r.metrics[0].samples.len(), 10, "11 samples, the first dropped");
-        assert!(r.metrics[0].statistic.starts_with("median of per-sample minima"), "{r:?}");
+        // 11 samples, the first dropped (fewer when too few slices ran
+        // undisturbed before the bound: the record says so).
+        let descheduling = &r.info["descheduling"];
+        assert_eq!(descheduling["samples"], r.metrics[0].samples.len());
+        assert!(r.metrics[0].samples.len() == 10 || descheduling["bound_reached"] == true, "{descheduling}");
+        assert_eq!(r.metrics[0].statistic, hwbench_suites::undisturbed::STATISTIC, "{r:?}");
     }
 }
 

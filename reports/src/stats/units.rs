@@ -16,9 +16,11 @@ pub enum Statistic {
 impl Statistic {
     /// The statistic a metric names ("median", "max", ...); `None` for
     /// figures a resample cannot recompute ("derived", "total", ...).
+    /// "median of undisturbed samples" is the median of the samples kept
+    /// (results/SCHEMA.md, "Time off the CPU"): only those are in `samples`.
     pub fn parse(name: &str) -> Option<Self> {
         match name {
-            "median" => Some(Statistic::Median),
+            "median" | "median of undisturbed samples" => Some(Statistic::Median),
             "max" => Some(Statistic::Max),
             "min" => Some(Statistic::Min),
             "mean" => Some(Statistic::Mean),
@@ -112,6 +114,7 @@ mod tests {
         assert_eq!(of(Statistic::Min), 1.0);
         assert_eq!(of(Statistic::Mean), 4.0);
         assert_eq!(Statistic::parse("max"), Some(Statistic::Max));
+        assert_eq!(Statistic::parse("median of undisturbed samples"), Some(Statistic::Median));
         assert_eq!(Statistic::parse("derived"), None);
     }
 
