@@ -12,6 +12,7 @@ pub mod inputs;
 pub mod key;
 pub mod output;
 pub mod plots;
+pub mod references;
 pub mod relative;
 pub mod report;
 pub mod runs;
