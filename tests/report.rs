@@ -568,7 +568,22 @@ fn the_report_opens_with_the_machine_at_a_glance() {
     assert_eq!(figures[dram["figure"].as_u64().unwrap() as usize]["metric"], "dram");
     let peak = &rows[2];
     assert_eq!(figures[peak["energy_figure"].as_u64().unwrap() as usize]["metric"], "energy_per_op");
-    assert!(peak["words"].as_str().unwrap().contains("; energy per operation 1.462 J/GB"), "{peak}");
+    let words = peak["words"].as_str().unwrap();
+    assert!(
+        words.starts_with(
+            "local DRAM · peak bandwidth 216.4 GB/s: 70% of the DRAM limit (307.2 GB/s: node 0: socket 0: 8 channels \
+             x 4800 MT/s x 8 B = 307.2 GB/s"
+        ),
+        "{words}"
+    );
+    assert!(words.contains("; energy per operation 1.462 J/GB"), "{peak}");
+    // Limits as the cells show them: known with the share, unknown said so.
+    let glance = &html[glance..html.find("id=\"runs\"").unwrap()];
+    assert!(glance.contains("<b>216.4 GB/s</b> <span class=\"lim\">70% of 307.2 GB/s limit</span>"), "{glance}");
+    assert!(glance.contains("<b>26.28 GB/s</b> <span class=\"lim\">83% of 31.51 GB/s limit</span>"), "{glance}");
+    assert_eq!(glance.matches("<span class=\"lim\">limit unknown</span>").count(), 4, "GPU parts in no table");
+    // What each figure counts, folded under the table.
+    assert!(glance.contains("<br><span class=\"meta\">counts logical bytes (STREAM convention): 1 read + 0 written"));
     assert_eq!(r["runs"][0]["not_measured"], serde_json::json!(["CPU peaks (cpu.roofline)"]));
     assert!(r["references"].is_null() && r["runs"][0]["references"].is_null());
     let _ = std::fs::remove_dir_all(dir);

@@ -25,7 +25,9 @@ pub struct Cell {
     pub worse: bool,
     /// "energy 0.1203 J/GB", where metered.
     pub energy: Option<String>,
-    /// Everything in one sentence.
+    /// What the figure counts, for figures that say (throughput).
+    pub counts: Option<String>,
+    /// Everything but what it counts in one sentence.
     pub sentence: String,
 }
 
@@ -61,6 +63,7 @@ pub fn cell(report: &Report, run: usize, row: &Row) -> Cell {
         flagged: standing.is_some_and(|s| s.flagged),
         worse: standing.is_some_and(|s| s.worse == Some(true)),
         energy: energy.map(|e| format!("energy {e}")),
+        counts: metric.counts.clone(),
         sentence,
     }
 }

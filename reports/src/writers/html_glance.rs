@@ -48,6 +48,7 @@ pub fn glance(h: &mut String, report: &Report) {
         h.push_str("</table>\n");
     }
     notes(h, report);
+    in_words(h, report);
     if report.references.is_none() {
         let _ = writeln!(h, "<p class=\"meta\">{}</p>", esc(glance_text::NO_REFERENCES));
     }
@@ -56,7 +57,11 @@ pub fn glance(h: &mut String, report: &Report) {
 
 fn figure_cell(h: &mut String, report: &Report, run: usize, row: &crate::glance::Row) {
     let c = cell(report, run, row);
-    let _ = write!(h, "<td class=\"figure\" title=\"{}\"><b>{}</b>", esc(&c.sentence), esc(&c.value));
+    let title = match &c.counts {
+        Some(counts) => format!("{}; counts {counts}", c.sentence),
+        None => c.sentence.clone(),
+    };
+    let _ = write!(h, "<td class=\"figure\" title=\"{}\"><b>{}</b>", esc(&title), esc(&c.value));
     for (text, class) in [(&c.limit, "lim"), (&c.energy, "energy")] {
         if let Some(text) = text {
             let _ = write!(h, " <span class=\"{class}\">{}</span>", esc(text));
@@ -97,6 +102,25 @@ fn notes(h: &mut String, report: &Report) {
     for (run, line) in own {
         let _ = writeln!(h, "<p class=\"meta\">{}{}.</p>", prefix(run), esc(&line));
     }
+}
+
+/// Folded: every glance figure in one sentence with what it counts, as
+/// the cells' titles have it.
+fn in_words(h: &mut String, report: &Report) {
+    if report.glances.iter().all(|g| g.rows.is_empty()) {
+        return;
+    }
+    h.push_str("<details><summary>Each figure in words: its limit and how it was derived, what it counts, where it comes from</summary>\n<ul>\n");
+    let several = report.runs.runs.len() > 1;
+    for (run, glance) in report.glances.iter().enumerate() {
+        let prefix = if several { format!("{}: ", esc(&report.runs.runs[run].name)) } else { String::new() };
+        for row in &glance.rows {
+            let c = cell(report, run, row);
+            let counts = c.counts.map(|counts| format!("<br><span class=\"meta\">counts {}</span>", esc(&counts)));
+            let _ = writeln!(h, "<li>{prefix}{}{}</li>", esc(&c.sentence), counts.unwrap_or_default());
+        }
+    }
+    h.push_str("</ul>\n</details>\n");
 }
 
 /// Every figure set beside the references: the flagged ones in a table,
