@@ -67,7 +67,7 @@ fn two_machines_give_every_file_and_one_chart_per_kind_of_data() {
     let out_dir = dir.join("report");
     let out = report(&[&fixture("report-a.json"), &fixture("report-b.json"), "--out", out_dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(entries(&out_dir), [".hwbench-report", "data.csv", "index.html", "plots", "summary.md"]);
+    assert_eq!(entries(&out_dir), [".hwbench-report", "data.csv", "index.html", "plots", "report.json", "summary.md"]);
     assert_eq!(entries(&out_dir.join("plots")), CHARTS);
     let html = read(&out_dir.join("index.html"));
     assert_eq!(html.matches("<svg").count(), CHARTS.len());
@@ -197,6 +197,11 @@ fn directories_are_searched_recursively() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("report of 2 run(s)"));
     assert!(read(&out_dir.join("index.html")).contains("baseline <b>SKU B</b>"));
+    // A report kept among the results (its report.json is no result) is passed by.
+    let kept = results.join("host-b/report");
+    assert!(report(&[results.to_str().unwrap(), "--out", kept.to_str().unwrap()]).status.success());
+    let out = report(&[results.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("report of 2 run(s)"), "{out:?}");
     // A directory without results is an error, as is an unknown baseline.
     let empty = dir.join("empty");
     std::fs::create_dir_all(&empty).unwrap();
@@ -341,4 +346,320 @@ fn the_latency_chart_marks_the_declared_caches_and_the_measured_levels() {
     let bars = read(&out_dir.join("plots/memory-latency-levels.svg"));
     assert!(bars.contains("DRAM"));
     std::fs::remove_dir_all(&out_dir).unwrap();
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn write_doc(path: &Path, doc: &hwbench_schema::ResultDocument) -> String {
+    hwbench_schema::write_document(path, doc).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&read(path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The flagged figures of run `run` in report.json: (benchmark, params, metric).
+fn flagged(report: &serde_json::Value, run: usize) -> Vec<(String, String, String)> {
+    report["runs"][run]["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["flag"].is_null())
+        .map(|f| {
+            let text = |k: &str| f[k].as_str().unwrap().to_string();
+            (text("benchmark"), text("params"), text("metric"))
+        })
+        .collect()
+}
+
+/// Five reference runs made from the committed real ci result of the
+/// 2-vCPU AMD EPYC guest by resampling its own repetitions (seeded; a
+/// result of another SKU beside them), the real run, and the real run with
+/// every memory.bandwidth figure 20% lower: exactly that run's 8 bandwidth
+/// figures are flagged, in words, and nothing of the unchanged run.
+/// (reports/tests/references.rs counts the same over 100 seeds.)
+#[test]
+fn references_flag_the_bandwidth_that_fell_20_percent_and_nothing_else() {
+    let dir = tmp_dir("references");
+    let refs = dir.join("refs");
+    std::fs::create_dir_all(&refs).unwrap();
+    let real = synthetic::real_ci();
+    for k in 0..5 {
+        write_doc(&refs.join(format!("ref-{k}.json")), &synthetic::resampled(&real, &format!("ref-{k}"), k));
+    }
+    std::fs::copy(repo("results/kvm-xeon-2vcpu/2026-11-24-ci.json"), refs.join("xeon.json")).unwrap();
+    let mut doctored = real.clone();
+    doctored.run.id = "doctored".into();
+    doctored.run.label = Some("doctored".into());
+    synthetic::scale(&mut doctored, "memory.bandwidth", 0.8);
+    let mut unchanged = real.clone();
+    unchanged.run.id = "unchanged".into();
+    unchanged.run.label = Some("unchanged".into());
+    let doctored = write_doc(&dir.join("doctored.json"), &doctored);
+    let unchanged = write_doc(&dir.join("unchanged.json"), &unchanged);
+    let out_dir = dir.join("r");
+    let out =
+        report(&[&doctored, &unchanged, "--references", refs.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("8 figure(s) flagged against the references"));
+    let r = json(&out_dir.join("report.json"));
+    let mut want: Vec<(String, String, String)> = Vec::new();
+    for kernel in ["copy", "scale", "add", "triad"] {
+        for metric in ["bandwidth", "bandwidth_median"] {
+            let params = format!("bytes=268435456 isa=auto kernel={kernel} oversubscribe=no page=thp threads=2");
+            want.push(("memory.bandwidth".into(), params, metric.into()));
+        }
+    }
+    assert_eq!(flagged(&r, 0), want);
+    assert_eq!(flagged(&r, 1), []);
+    for run in 0..2 {
+        let refs_of_run = &r["runs"][run]["references"];
+        assert_eq!(refs_of_run["same_sku"].as_array().unwrap().len(), 5);
+        assert_eq!(refs_of_run["figures_judged"], 32, "every figure had references");
+        let aside = refs_of_run["set_aside"].as_array().unwrap();
+        assert_eq!(aside.len(), 1);
+        assert!(aside[0]["path"].as_str().unwrap().ends_with("xeon.json"));
+        let reason = aside[0]["reason"].as_str().unwrap();
+        assert!(reason.starts_with("another SKU: CPU: AuthenticAMD AMD EPYC here, GenuineIntel"), "{reason}");
+    }
+    for f in r["runs"][0]["figures"].as_array().unwrap().iter().filter(|f| !f["flag"].is_null()) {
+        let words = f["flag"].as_str().unwrap();
+        assert!(words.contains("below every reference run (run-to-run spread"), "{words}");
+        assert_eq!(f["reference"]["worse"], true);
+        assert_eq!(f["reference"]["percentile"], 0.0);
+        let by = f["reference"]["beyond"]["by"].as_f64().unwrap();
+        assert!(by < -f["reference"]["spread"].as_f64().unwrap(), "{f}");
+    }
+    // The first screen: the peak bandwidth flagged for the doctored run in
+    // words, a percentile for the unchanged one.
+    let html = read(&out_dir.join("index.html"));
+    let glance = &html[html.find("id=\"glance\"").unwrap()..html.find("id=\"runs\"").unwrap()];
+    let row = &glance[glance.find("<th>local DRAM · peak bandwidth</th>").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("<span class=\"flag\">") && row.contains("below all 5</span>"), "{row}");
+    assert_eq!(row.matches("<span class=\"flag\">").count(), 1, "{row}");
+    assert!(row.contains("<span class=\"ref\">p"), "{row}");
+    assert!(glance.contains("<li>doctored: local DRAM · peak bandwidth "), "{glance}");
+    assert!(glance.contains("doctored: 7 more figure(s) flagged against the references"), "{glance}");
+    let summary = read(&out_dir.join("summary.md"));
+    let section = &summary[summary.find("## Flagged against the references").unwrap()..];
+    let section = &section[..section.find("\n## ").unwrap()];
+    assert_eq!(section.matches("\n- doctored: memory.bandwidth ").count(), 8, "{section}");
+    assert_eq!(section.matches("\n- ").count(), 8, "{section}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// One reference run measured once has no run-to-run spread: every figure
+/// gets its percentile, none a flag, and the words say why.
+#[test]
+fn one_reference_run_measured_once_ranks_but_never_flags() {
+    let dir = tmp_dir("one-reference");
+    let refs = dir.join("refs");
+    std::fs::create_dir_all(&refs).unwrap();
+    let xeon = repo("results/kvm-xeon-2vcpu/2026-11-24-ci.json");
+    std::fs::copy(&xeon, refs.join("xeon.json")).unwrap();
+    let mut halved = hwbench_schema::load(&xeon).unwrap();
+    halved.run.id = "halved".into();
+    synthetic::scale(&mut halved, "memory.bandwidth", 0.5);
+    let halved = write_doc(&dir.join("halved.json"), &halved);
+    let out_dir = dir.join("r");
+    let out = report(&[&halved, "--references", refs.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = json(&out_dir.join("report.json"));
+    assert_eq!(flagged(&r, 0), []);
+    let bandwidth = r["runs"][0]["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["benchmark"] == "memory.bandwidth" && f["metric"] == "bandwidth")
+        .unwrap();
+    assert_eq!(bandwidth["reference"]["percentile"], 0.0);
+    assert!(bandwidth["reference"]["spread"].is_null());
+    assert_eq!(
+        bandwidth["reference"]["words"],
+        "at the 0th percentile of 1 reference run; not judged: one run measured once has no run-to-run spread"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `--references` naming no directory of results, or results of another
+/// SKU only, is bad input: exit 2, one line naming it, nothing written.
+#[test]
+fn references_that_cannot_say_what_is_normal_here_are_refused() {
+    let dir = tmp_dir("bad-references");
+    let others = dir.join("others");
+    std::fs::create_dir_all(&others).unwrap();
+    std::fs::copy(repo("results/kvm-xeon-2vcpu/2026-11-24-ci.json"), others.join("xeon.json")).unwrap();
+    let broken = dir.join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::copy(fixtures().join("bad/truncated.json"), broken.join("t.json")).unwrap();
+    let epyc = repo("results/kvm-epyc-2vcpu/2026-11-29-ci.json");
+    let file = fixture("report-a.json");
+    let cases: [(&str, &str); 4] = [
+        (&file, "not a directory of result documents"),
+        ("/nonexistent/refs", "not a directory of result documents"),
+        (others.to_str().unwrap(), "none of its 1 result(s) is of this machine's SKU"),
+        (broken.to_str().unwrap(), "t.json"),
+    ];
+    for (refs, message) in cases {
+        let out_dir = dir.join("r");
+        let out = report(&[epyc.to_str().unwrap(), "--references", refs, "--out", out_dir.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{refs}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(message), "{refs}: {err}");
+        assert!(!out_dir.exists(), "{refs}");
+    }
+    let err = String::from_utf8_lossy(
+        &report(&[
+            epyc.to_str().unwrap(),
+            "--references",
+            others.to_str().unwrap(),
+            "--out",
+            dir.join("r").to_str().unwrap(),
+        ])
+        .stderr,
+    )
+    .into_owned();
+    assert!(err.contains("(another SKU: CPU: AuthenticAMD AMD EPYC here, GenuineIntel"), "{err}");
+    // `hwbench run` reads its references before measuring: nothing is run or written.
+    let result = dir.join("run.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_hwbench"))
+        .args(["run", "memory.latency", "--references", "/nonexistent/refs", "--out", result.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--references /nonexistent/refs: not a directory"));
+    assert!(!result.exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The first screen of the fixture machine: every memory tier with its
+/// idle latency, loaded latency at saturation and peak bandwidth, the GPU
+/// peaks, energy per operation where metered, what was not measured; the
+/// system table folded below it. report.json points at the same figures.
+#[test]
+fn the_report_opens_with_the_machine_at_a_glance() {
+    let dir = tmp_dir("glance");
+    let out_dir = dir.join("r");
+    let out = report(&[&fixture("report-a.json"), "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = read(&out_dir.join("index.html"));
+    let glance = html.find("id=\"glance\"").unwrap();
+    assert!(glance < html.find("id=\"runs\"").unwrap() && glance < html.find("id=\"system\"").unwrap());
+    let system = &html[html.find("id=\"system\"").unwrap()..];
+    assert!(system.find("<details>").unwrap() < system.find("<table class=\"system\">").unwrap(), "folded");
+    let r = json(&out_dir.join("report.json"));
+    let rows = r["runs"][0]["glance"]["rows"].as_array().unwrap();
+    let labels: Vec<&str> = rows.iter().map(|row| row["label"].as_str().unwrap()).collect();
+    assert_eq!(
+        labels,
+        [
+            "local DRAM · idle latency",
+            "local DRAM · loaded latency at saturation",
+            "local DRAM · peak bandwidth",
+            "remote DRAM (node 1) · idle latency",
+            "remote DRAM (node 1) · peak bandwidth",
+            "CXL (node 2) · idle latency",
+            "CXL (node 2) · loaded latency at saturation",
+            "CXL (node 2) · peak bandwidth",
+            "GPU 0 f16 · peak FLOP/s",
+            "GPU 0 f32 · peak FLOP/s",
+            "GPU 0 f64 · peak FLOP/s",
+            "GPU 0 i32 · peak IOP/s",
+            "GPU 0 · memory bandwidth",
+        ]
+    );
+    // Each row is a figure of the run, as the document has it.
+    let doc = hwbench_schema::load(&fixtures().join("report-a.json")).unwrap();
+    let figures = r["runs"][0]["figures"].as_array().unwrap();
+    for row in rows {
+        let figure = &figures[row["figure"].as_u64().unwrap() as usize];
+        let record = doc
+            .benchmarks
+            .iter()
+            .find(|rec| {
+                rec.id == figure["benchmark"] && hwbench_reports::key::params_text(&rec.params) == figure["params"]
+            })
+            .unwrap();
+        let metric = record.metrics.iter().find(|m| m.name == figure["metric"]).unwrap();
+        assert_eq!(figure["value"].as_f64().unwrap(), metric.value, "{row}");
+        let cell = format!("<b>{} {}</b>", hwbench_reports::format::value(metric.value), metric.unit);
+        assert!(html.contains(&cell), "{cell}");
+    }
+    let dram = &rows[0];
+    assert_eq!(dram["source"], "memory.latency.levels cpu=0 page=thp stride=64");
+    assert_eq!(figures[dram["figure"].as_u64().unwrap() as usize]["metric"], "dram");
+    let peak = &rows[2];
+    assert_eq!(figures[peak["energy_figure"].as_u64().unwrap() as usize]["metric"], "energy_per_op");
+    let words = peak["words"].as_str().unwrap();
+    assert!(
+        words.starts_with(
+            "local DRAM · peak bandwidth 216.4 GB/s: 70% of the DRAM limit (307.2 GB/s: node 0: socket 0: 8 channels \
+             x 4800 MT/s x 8 B = 307.2 GB/s"
+        ),
+        "{words}"
+    );
+    assert!(words.contains("; energy per operation 1.462 J/GB"), "{peak}");
+    // Limits as the cells show them: known with the share, unknown said so.
+    let glance = &html[glance..html.find("id=\"runs\"").unwrap()];
+    assert!(glance.contains("<b>216.4 GB/s</b> <span class=\"lim\">70% of 307.2 GB/s limit</span>"), "{glance}");
+    assert!(glance.contains("<b>26.28 GB/s</b> <span class=\"lim\">83% of 31.51 GB/s limit</span>"), "{glance}");
+    assert_eq!(glance.matches("<span class=\"lim\">limit unknown</span>").count(), 4, "GPU parts in no table");
+    // What each figure counts, folded under the table.
+    assert!(glance.contains("<br><span class=\"meta\">counts logical bytes (STREAM convention): 1 read + 0 written"));
+    assert_eq!(r["runs"][0]["not_measured"], serde_json::json!(["CPU peaks (cpu.roofline)"]));
+    assert!(r["references"].is_null() && r["runs"][0]["references"].is_null());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `hwbench run --references DIR`: the summary gives each figure its
+/// standing among the references and names them; references of another
+/// SKU are refused (exit 2) once the result is written.
+#[test]
+fn the_run_summary_sets_each_figure_beside_the_references() {
+    let dir = tmp_dir("run-references");
+    let refs = dir.join("refs");
+    let run = |args: &[&str]| {
+        let mut all = vec!["run", "memory.latency", "--set", "bytes=64KiB", "--set", "page=4k", "--repeat", "3"];
+        all.extend_from_slice(args);
+        Command::new(env!("CARGO_BIN_EXE_hwbench")).args(&all).output().unwrap()
+    };
+    let out = run(&["-q", "--out", refs.join("a.json").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let new = dir.join("new.json");
+    let out = run(&["--references", refs.to_str().unwrap(), "--out", new.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let line = stdout.lines().find(|l| l.starts_with("memory.latency")).unwrap();
+    // Three repetitions of one reference run are the units.
+    assert!(line.contains(" of 3]") || line.contains(" all 3]"), "{line}");
+    let figures = hwbench_schema::load(&new).unwrap().benchmarks[0].metrics.len();
+    assert!(
+        stdout.contains(&format!(
+            "references: 1 reference run(s) of this SKU in {}; {figures} of its {figures} figures had references",
+            refs.display()
+        )),
+        "{stdout}"
+    );
+    // References of a machine that is not this one.
+    let others = dir.join("others");
+    std::fs::create_dir_all(&others).unwrap();
+    let mut other = hwbench_schema::load(&new).unwrap();
+    other.run.id = "other".into();
+    other.machine.cpu_model = hwbench_schema::Fact::Known("No Such CPU 9000".into());
+    write_doc(&others.join("other.json"), &other);
+    let elsewhere = dir.join("elsewhere.json");
+    let out = run(&["--references", others.to_str().unwrap(), "--out", elsewhere.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("none of its 1 result(s) is of this machine's SKU") && err.contains("No Such CPU 9000"),
+        "{err}"
+    );
+    assert!(elsewhere.exists(), "the measurement is kept");
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -33,8 +33,8 @@ fn render(c: &mut Criterion) {
     let runs = twenty_runs();
     let mut group = c.benchmark_group("report_20_documents");
     group.sample_size(10);
-    group.bench_function("build", |b| b.iter(|| report::build(black_box(runs.clone())).unwrap()));
-    let built: Report = report::build(runs).unwrap();
+    group.bench_function("build", |b| b.iter(|| report::build(black_box(runs.clone()), None).unwrap()));
+    let built: Report = report::build(runs, None).unwrap();
     group.bench_function("write_html_markdown_csv", |b| {
         b.iter(|| {
             let html = writers::html::render(black_box(&built));

@@ -36,6 +36,15 @@ pub enum ReportError {
     /// A chart could not be drawn.
     #[error("chart {chart}: {detail}")]
     Plot { chart: String, detail: String },
+    /// `--references` names no directory.
+    #[error("--references {0}: not a directory of result documents")]
+    ReferencesNotDir(PathBuf),
+    /// `--references` holds no run of the SKU of any run judged.
+    #[error(
+        "--references {dir}: none of its {count} result(s) is of this machine's SKU, so none can say what is normal \
+         here ({why})"
+    )]
+    NoReferenceOfSku { dir: PathBuf, count: usize, why: String },
     /// `--group-by` names neither a machine field nor a tag any run has.
     #[error("--group-by {key}: no run has a machine field (results/SCHEMA.md) or tag of that name (tags: {tags})")]
     UnknownGroupKey { key: String, tags: String },

@@ -16,7 +16,9 @@ pub struct Loaded {
 }
 
 /// A directory holding this file is a fleet report, not results: searches
-/// for `*.json` pass it by (its fleet.json is no result document).
+/// for `*.json` pass it by (its fleet.json is no result document), as they
+/// pass by `hwbench report` directories (their marker,
+/// [`crate::output::MARKER`]).
 pub const REPORT_MARKER: &str = ".hwbench-fleet-report";
 
 /// Loads every input in order: files as given, directories searched
@@ -52,7 +54,8 @@ fn expand(input: &Path) -> Result<Vec<PathBuf>, ReportError> {
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), ReportError> {
     let err = |source| ReportError::ListDir { path: dir.to_path_buf(), source };
-    if dir.join(REPORT_MARKER).exists() {
+    // A report's own report.json is no result either.
+    if dir.join(REPORT_MARKER).exists() || dir.join(crate::output::MARKER).exists() {
         return Ok(());
     }
     for entry in std::fs::read_dir(dir).map_err(err)? {

@@ -16,12 +16,12 @@ pub const MARKER: &str = ".hwbench-report";
 
 /// What a report directory holds; one with the marker and only these may be
 /// replaced.
-const REPORT_ENTRIES: [&str; 5] = [MARKER, "index.html", "summary.md", "data.csv", "plots"];
+const REPORT_ENTRIES: [&str; 6] = [MARKER, "index.html", "summary.md", "data.csv", "report.json", "plots"];
 
 /// The marker's content, for whoever finds it.
 const MARKER_TEXT: &str = "Written by `hwbench report`: a later report with the same --out replaces this directory.\n";
 
-/// Writes index.html, summary.md, data.csv and plots/*.svg under `out`,
+/// Writes index.html, summary.md, data.csv, report.json and plots/*.svg under `out`,
 /// replacing an earlier report there (never anything else).
 pub fn write(report: &Report, out: &Path) -> Result<(), ReportError> {
     crate::staged::write_dir(out, replaceable, |stage| {
@@ -29,6 +29,7 @@ pub fn write(report: &Report, out: &Path) -> Result<(), ReportError> {
         stage.put("index.html", &writers::html::render(report))?;
         stage.put("summary.md", &writers::markdown::render(report))?;
         stage.put("data.csv", &writers::csv::render(&report.runs))?;
+        stage.put("report.json", &writers::report_json::render(report))?;
         stage.dir("plots")?;
         for chart in &report.charts {
             stage.put(Path::new("plots").join(&chart.file), chart.svg.as_bytes())?;

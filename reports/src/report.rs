@@ -4,7 +4,10 @@ use hwbench_schema::RecordStatus;
 
 use crate::charts::{self, Chart};
 use crate::compare::{self, Comparison};
+use crate::figures::RunFigures;
+use crate::glance::{self, Glance};
 use crate::key::PointKey;
+use crate::references::References;
 use crate::relative::{self, Relative};
 use crate::runs::RunSet;
 use crate::system::{self, SystemTable};
@@ -25,6 +28,12 @@ pub struct Problem {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub runs: RunSet,
+    /// The machine at a glance, per run: what the report opens with.
+    pub glances: Vec<Glance>,
+    /// Every figure of every run with its standing among the references.
+    pub figures: Vec<RunFigures>,
+    /// The references the figures were set beside (`--references`).
+    pub references: Option<References>,
     pub system: SystemTable,
     pub relative: Relative,
     /// Each other run compared with the baseline, repetitions as the
@@ -34,8 +43,18 @@ pub struct Report {
     pub problems: Vec<Problem>,
 }
 
-/// Computes the tables, comparisons and charts of a report.
-pub fn build(runs: RunSet) -> Result<Report, ReportError> {
+/// Computes the tables, comparisons and charts of a report, each figure
+/// set beside `references` when given (refused when none of them is of
+/// the SKU of any run).
+pub fn build(runs: RunSet, references: Option<References>) -> Result<Report, ReportError> {
+    let docs: Vec<_> = runs.runs.iter().map(|r| &r.doc).collect();
+    let figures = match &references {
+        Some(refs) => {
+            refs.check(&docs)?.into_iter().zip(&docs).map(|(m, d)| RunFigures::of(d, Some((refs, m)))).collect()
+        }
+        None => docs.iter().map(|d| RunFigures::of(d, None)).collect(),
+    };
+    let glances = docs.iter().map(|d| glance::of(d)).collect();
     let relative = relative::relative(&runs);
     let charts = charts::plan(&runs, &relative).iter().map(charts::draw).collect::<Result<Vec<_>, _>>()?;
     let base = std::slice::from_ref(&runs.baseline_run().doc);
@@ -59,5 +78,5 @@ pub fn build(runs: RunSet) -> Result<Report, ReportError> {
             Some(Problem { run, key: PointKey::of(rec), status, reason })
         })
         .collect();
-    Ok(Report { system: system::table(&runs), relative, changes, charts, problems, runs })
+    Ok(Report { system: system::table(&runs), glances, figures, references, relative, changes, charts, problems, runs })
 }

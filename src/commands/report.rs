@@ -13,7 +13,7 @@ pub struct ReportArgs {
     /// Result documents or directories (searched recursively for *.json).
     #[arg(required = true, value_name = "RESULT_OR_DIR")]
     pub inputs: Vec<PathBuf>,
-    /// Directory to write index.html, summary.md, data.csv and plots/ into
+    /// Directory to write index.html, summary.md, data.csv, report.json and plots/ into
     /// (an earlier report there is replaced; anything else is refused).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -21,6 +21,13 @@ pub struct ReportArgs {
     /// (default: the first).
     #[arg(long, value_name = "RUN")]
     pub baseline: Option<String>,
+    /// Earlier results of the same SKU (a directory, searched for *.json):
+    /// each figure gets its percentile among them and a flag when it lies
+    /// beyond all of them by more than their run-to-run spread. Results of
+    /// another SKU are set aside with the reason; none of the runs' SKU is
+    /// bad input.
+    #[arg(long, value_name = "DIR")]
+    pub references: Option<PathBuf>,
     /// Most runs drawn side by side; more are refused with a pointer to
     /// `hwbench fleet`, which shows many runs as distributions.
     #[arg(long, default_value_t = 12, value_name = "N")]
@@ -38,10 +45,16 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             args.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ")
         );
     }
-    let report = hwbench_reports::write_report(&args.inputs, args.baseline.as_deref(), &args.out)?;
+    let report =
+        hwbench_reports::write_report(&args.inputs, args.baseline.as_deref(), args.references.as_deref(), &args.out)?;
     if !global.quiet {
+        let flagged: usize = report.figures.iter().map(|f| f.flagged().count()).sum();
+        let references = match &report.references {
+            Some(_) => format!(", {flagged} figure(s) flagged against the references"),
+            None => String::new(),
+        };
         println!(
-            "report of {} run(s), {} chart(s): {}",
+            "report of {} run(s), {} chart(s){references}: {}",
             report.runs.runs.len(),
             report.charts.len(),
             args.out.join("index.html").display()

@@ -1,14 +1,15 @@
 //! `hwbench run`: measure; write one result document.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use std::collections::BTreeMap;
-
 use clap::Args;
+use hwbench_reports::figures::RunFigures;
+use hwbench_reports::references::References;
 use hwbench_schema::units::parse_duration;
-use hwbench_schema::{Record, RecordStatus};
+use hwbench_schema::{RecordStatus, ResultDocument};
 use hwbench_suites::params::Setting;
 use hwbench_suites::run::Request;
 
@@ -40,6 +41,12 @@ pub struct RunArgs {
     /// a seeded random order (default: the suite's, else 1).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: Option<u32>,
+    /// Earlier results of the same SKU (a directory, searched for *.json):
+    /// the summary gives each figure's percentile among them and flags those
+    /// beyond all of them by more than their run-to-run spread. Read before
+    /// measuring: one that is no directory of results is refused.
+    #[arg(long, value_name = "DIR")]
+    pub references: Option<PathBuf>,
     /// Print the result document on stdout (the path goes to stderr); with
     /// --plan, the plan.
     #[arg(long)]
@@ -84,36 +91,66 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         std::io::stdout().lock().write_all(text.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
+    let references = args.references.as_deref().map(References::load).transpose()?;
     let m = measure(request, &args.out, global)?;
+    // The result is written: references of another SKU are refused after it.
+    let judged = references.as_ref().map(|refs| {
+        refs.check(&[&m.doc]).map(|mut matched| (refs, RunFigures::of(&m.doc, Some((refs, matched.remove(0))))))
+    });
     if args.json {
         println!("{}", serde_json::to_string_pretty(&m.doc)?);
         eprintln!("{}", m.path.display());
     } else {
         let mut stdout = std::io::stdout().lock();
         if !global.quiet {
-            write!(stdout, "{}", summary(&m.doc.benchmarks))?;
+            write!(stdout, "{}", summary(&m.doc, judged.as_ref().and_then(|j| j.as_ref().ok()).map(|(_, f)| f)))?;
+            if let Some(Ok((refs, figures))) = &judged {
+                write!(stdout, "{}", flags(&m.doc, refs, figures))?;
+            }
         }
         writeln!(stdout, "{}", m.path.display())?;
+    }
+    if let Some(Err(e)) = judged {
+        return Err(e.into());
     }
     Ok(if m.interrupted() { ExitCode::from(crate::exit::INTERRUPTED) } else { ExitCode::SUCCESS })
 }
 
-/// A table of the records: id, params, status and headline figure.
-pub fn summary(records: &[Record]) -> String {
+/// A table of the records: id, params, status and headline figure; with
+/// references, each figure's standing among them ("p40 of 5", "20% below
+/// all 5").
+pub fn summary(doc: &ResultDocument, figures: Option<&RunFigures>) -> String {
     let mut out = String::new();
-    for r in records {
+    for (i, r) in doc.benchmarks.iter().enumerate() {
         let params = hwbench_suites::params::describe(&r.params);
         let figure = match r.status {
             RecordStatus::Ok => r
                 .metrics
                 .iter()
-                .filter(|m| !m.name.ends_with("_min"))
-                .map(|m| format!("{}={:.4} {}", m.name, m.value, m.unit))
+                .enumerate()
+                .filter(|(_, m)| !m.name.ends_with("_min"))
+                .map(|(j, m)| {
+                    let standing = figures.and_then(|f| f.find(i, j)).and_then(|f| f.standing.as_ref());
+                    let standing = standing.map(|s| format!(" [{}]", s.short())).unwrap_or_default();
+                    format!("{}={:.4} {}{standing}", m.name, m.value, m.unit)
+                })
                 .collect::<Vec<_>>()
                 .join("  "),
             _ => format!("{}: {}", format!("{:?}", r.status).to_lowercase(), r.reason.as_deref().unwrap_or("")),
         };
         out.push_str(&format!("{:<24} {:<44} {figure}\n", r.id, params));
+    }
+    out
+}
+
+/// The references the run was set beside and its flagged figures in words.
+fn flags(doc: &ResultDocument, refs: &References, figures: &RunFigures) -> String {
+    let mut out = format!("references: {}\n", figures.references_line(refs).unwrap_or_default());
+    for f in figures.flagged() {
+        let (record, m) = f.of(doc);
+        let words = f.standing.as_ref().map(|s| s.words()).unwrap_or_default();
+        let params = hwbench_suites::params::describe(&record.params);
+        out.push_str(&format!("  flagged: {} {params} {}={:.4} {}: {words}\n", record.id, m.name, m.value, m.unit));
     }
     out
 }

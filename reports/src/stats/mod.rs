@@ -91,7 +91,7 @@ pub fn headline_spread_floor(runs: &[Unit]) -> Option<f64> {
 
 /// The standard deviation of the median of n normal figures, times sqrt(n)
 /// over sigma, for large n: sqrt(pi / 2).
-const MEDIAN_SD_FACTOR: f64 = 1.2533;
+pub const MEDIAN_SD_FACTOR: f64 = 1.2533;
 
 #[cfg(test)]
 mod tests {

@@ -67,6 +67,17 @@ impl Summary {
     pub fn relative_spread(&self) -> Option<f64> {
         (self.median != 0.0).then(|| self.sigma() / self.median.abs())
     }
+
+    /// The robust spread a value is judged against, relative to the
+    /// median, as the fleet judges a node against its cohort (README.md,
+    /// "Fleets"): 1.4826 x MAD, taken as at least `resolution` of the
+    /// median (figures equal on most units have a MAD of 0), widened by
+    /// sqrt(1 + pi/(2n)) for the uncertainty of the median itself. `None`
+    /// when the median is zero.
+    pub fn judging_spread(&self, resolution: f64) -> Option<f64> {
+        let widening = (1.0 + std::f64::consts::FRAC_PI_2 / self.n as f64).sqrt();
+        self.relative_spread().map(|s| s.max(resolution) * widening)
+    }
 }
 
 /// The `q` quantile of sorted values by linear interpolation between order
@@ -98,6 +109,9 @@ mod tests {
         assert!((s.sigma() - 4.4478).abs() < 1e-12);
         assert!((s.relative_spread().unwrap() - 4.4478 / 6.0).abs() < 1e-12);
         assert_eq!(s.iqr(), 5.0);
+        // 4.4478 / 6 of the median, widened by sqrt(1 + pi / 22).
+        let judged = s.judging_spread(0.005).unwrap();
+        assert!((judged - 4.4478 / 6.0 * (1.0 + std::f64::consts::PI / 22.0).sqrt()).abs() < 1e-12, "{judged}");
     }
 
     #[test]
@@ -107,5 +121,8 @@ mod tests {
         let one = Summary::of(&[2.5]).unwrap();
         assert_eq!((one.p5, one.p95, one.mad), (2.5, 2.5, 0.0));
         assert_eq!(Summary::of(&[0.0, 0.0]).unwrap().relative_spread(), None);
+        // Equal figures: the resolution, widened for two values.
+        let equal = Summary::of(&[4.0, 4.0]).unwrap().judging_spread(0.005).unwrap();
+        assert!((equal - 0.005 * (1.0 + std::f64::consts::PI / 4.0).sqrt()).abs() < 1e-15, "{equal}");
     }
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::escape::html as esc;
-use super::relative_text;
+use super::{html_glance, relative_text};
 use crate::charts::Chart;
 use crate::compare::{render, Comparison, Verdict};
 use crate::format;
@@ -30,6 +30,15 @@ figcaption { color: #555; font-size: 0.9em; max-width: 60em; }
 nav a { margin-right: 1em; }
 summary { cursor: pointer; color: #0645ad; }
 .meta { color: #555; }
+table.glance td.figure { white-space: nowrap; }
+table.glance th { white-space: nowrap; }
+table.glance td.absent { color: #888; }
+.lim, .ref, .energy { color: #555; font-size: 0.85em; margin-left: 0.4em; }
+.flag { color: #c0392b; font-weight: bold; font-size: 0.85em; margin-left: 0.4em; }
+ul.flags { color: #c0392b; margin: 0.4em 0; }
+.flag.better, ul.flags li.better { color: #1a7f37; }
+section#glance p.meta { margin: 0.3em 0; font-size: 0.9em; }
+p.machine { margin: 0.3em 0; }
 ";
 
 /// The page as UTF-8 bytes.
@@ -41,13 +50,19 @@ pub fn render(report: &Report) -> Vec<u8> {
     let _ = write!(h, "<style>{STYLE}</style>\n</head>\n<body>\n<h1>hwbench report</h1>\n");
     let _ = writeln!(
         h,
-        "<p class=\"meta\">{} run(s); baseline <b>{}</b>. Also here: <a href=\"summary.md\">summary.md</a>, <a href=\"data.csv\">data.csv</a> (every record and metric), plots/ (each chart as SVG).</p>",
+        "<p class=\"meta\">{} run(s); baseline <b>{}</b>. Also here: <a href=\"summary.md\">summary.md</a>, <a href=\"data.csv\">data.csv</a> (every record and metric), <a href=\"report.json\">report.json</a> (every figure with its limit and standing), plots/ (each chart as SVG).</p>",
         report.runs.runs.len(),
         esc(baseline)
     );
-    h += "<nav><a href=\"#runs\">Runs</a><a href=\"#system\">System</a><a href=\"#relative\">Relative performance</a><a href=\"#changes\">Changes</a><a href=\"#charts\">Charts</a><a href=\"#problems\">Skipped or failed</a></nav>\n";
+    let references = if report.references.is_some() { "<a href=\"#references\">References</a>" } else { "" };
+    let _ = writeln!(
+        h,
+        "<nav><a href=\"#runs\">Runs</a><a href=\"#system\">System</a>{references}<a href=\"#relative\">Relative performance</a><a href=\"#changes\">Changes</a><a href=\"#charts\">Charts</a><a href=\"#problems\">Skipped or failed</a></nav>"
+    );
+    html_glance::glance(&mut h, report);
     runs(&mut h, report);
     system(&mut h, report);
+    html_glance::references(&mut h, report);
     relative(&mut h, report);
     changes(&mut h, report);
     charts(&mut h, report);
@@ -82,8 +97,16 @@ fn runs(h: &mut String, report: &Report) {
     h.push_str("</table>\n");
 }
 
+/// Folded: facts, sensors and provenance would push the figures off the
+/// first screen.
 fn system(h: &mut String, report: &Report) {
-    h.push_str("<h2 id=\"system\">System</h2>\n<p>One column per run; equal neighbouring cells are merged, and rows where the runs differ are highlighted.</p>\n<table class=\"system\">\n<tr><th>fact</th>");
+    let differ = report.system.rows.iter().filter(|r| r.differs()).count();
+    let _ = writeln!(
+        h,
+        "<h2 id=\"system\">System</h2>\n<details><summary>{} facts, sensors and provenance ({differ} differ between the runs)</summary>\n<p>One column per run; equal neighbouring cells are merged, and rows where the runs differ are highlighted.</p>",
+        report.system.rows.len()
+    );
+    h.push_str("<table class=\"system\">\n<tr><th>fact</th>");
     for name in &report.system.columns {
         let _ = write!(h, "<th>{}</th>", esc(name));
     }
@@ -96,7 +119,7 @@ fn system(h: &mut String, report: &Report) {
         }
         h.push_str("</tr>\n");
     }
-    h.push_str("</table>\n");
+    h.push_str("</table>\n</details>\n");
 }
 
 fn relative(h: &mut String, report: &Report) {

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::escape::markdown as esc;
+use super::glance_text::{self, cell};
 use super::relative_text;
 use crate::compare::{render, Verdict};
 use crate::format;
@@ -13,7 +14,8 @@ pub fn render(report: &Report) -> Vec<u8> {
     let mut m = String::from("# hwbench report\n\n");
     let runs = &report.runs.runs;
     let _ = writeln!(m, "{} run(s); baseline **{}**.\n", runs.len(), esc(&report.runs.baseline_run().name));
-    m += "| # | name | run id | suite | started | file |\n|---|---|---|---|---|---|\n";
+    glance(&mut m, report);
+    m += "\n## Runs\n\n| # | name | run id | suite | started | file |\n|---|---|---|---|---|---|\n";
     for (i, run) in runs.iter().enumerate() {
         let r = &run.doc.run;
         let _ = writeln!(
@@ -28,6 +30,7 @@ pub fn render(report: &Report) -> Vec<u8> {
         );
     }
     system(&mut m, report);
+    flagged(&mut m, report);
     relative(&mut m, report);
     changes(&mut m, report);
     m += "\n## Charts\n\n";
@@ -47,6 +50,95 @@ pub fn render(report: &Report) -> Vec<u8> {
         m += "Every record measured.\n";
     }
     m.into_bytes()
+}
+
+/// The machine at a glance: one row per figure, one column per run; the
+/// flags in words, what was not measured, the references.
+fn glance(m: &mut String, report: &Report) {
+    *m += "## The machine at a glance\n\n";
+    for (name, sku) in glance_text::machines(report) {
+        let _ = writeln!(m, "{}**{}**\n", esc(&name), esc(&sku));
+    }
+    let labels = glance_text::labels(report);
+    if !labels.is_empty() {
+        let names: Vec<String> = report.runs.runs.iter().map(|r| esc(&r.name)).collect();
+        let _ = writeln!(m, "| figure | {} |\n|---|{}", names.join(" | "), "---|".repeat(names.len()));
+        for label in &labels {
+            let cells: Vec<String> = report
+                .glances
+                .iter()
+                .enumerate()
+                .map(|(run, g)| match g.rows.iter().find(|r| r.label == *label) {
+                    Some(row) => {
+                        let c = cell(report, run, row);
+                        let standing = c.standing.map(|s| if c.flagged { format!("**{s}**") } else { s });
+                        [Some(c.value), c.limit, c.energy, standing]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(" · ")
+                    }
+                    None => "not measured".into(),
+                })
+                .map(|text| esc_keeping_bold(&text))
+                .collect();
+            let _ = writeln!(m, "| {} | {} |", esc(label), cells.join(" | "));
+        }
+        *m += "\n";
+    }
+    let several = report.runs.runs.len() > 1;
+    let prefix = |run: usize| if several { format!("{}: ", esc(&report.runs.runs[run].name)) } else { String::new() };
+    for run in 0..report.runs.runs.len() {
+        for (sentence, worse) in glance_text::flagged(report, run) {
+            let how = if worse { "flagged, worse" } else { "flagged, better" };
+            let _ = writeln!(m, "- {}{how}: {}", prefix(run), esc(&sentence));
+        }
+    }
+    let (shared, own) = glance_text::shared_notes(report);
+    for line in shared {
+        let _ = writeln!(m, "- {}", esc(&line));
+    }
+    for (run, line) in own {
+        let _ = writeln!(m, "- {}{}", prefix(run), esc(&line));
+    }
+    if report.references.is_none() {
+        let _ = writeln!(m, "\n{}", esc(glance_text::NO_REFERENCES));
+    }
+}
+
+/// Every figure flagged against the references (index.html and
+/// report.json have every standing).
+fn flagged(m: &mut String, report: &Report) {
+    if report.references.is_none() {
+        return;
+    }
+    *m += "\n## Flagged against the references\n\n";
+    let mut any = false;
+    for (run, figures) in report.figures.iter().enumerate() {
+        let doc = &report.runs.runs[run].doc;
+        for f in figures.flagged() {
+            any = true;
+            let (_, metric) = f.of(doc);
+            let what = format!("{} {} {}", f.key.point.id, f.key.point.params, f.key.metric);
+            let _ = writeln!(
+                m,
+                "- {}: {} {} {}: {}",
+                esc(&report.runs.runs[run].name),
+                esc(what.trim()),
+                crate::format::value(metric.value),
+                esc(&metric.unit),
+                esc(&f.standing.as_ref().map(|s| s.words()).unwrap_or_default())
+            );
+        }
+    }
+    if !any {
+        *m += "No figure lies beyond its references by more than their run-to-run spread.\n";
+    }
+}
+
+/// Escaped text whose `**bold**` markers stay Markdown.
+fn esc_keeping_bold(text: &str) -> String {
+    text.split("**").map(esc).collect::<Vec<_>>().join("**")
 }
 
 /// Facts that differ as a table, the common ones as a list.

@@ -135,15 +135,17 @@ pub fn records(specs: &[Spec], repetitions: usize, rng: &mut SplitMix64) -> Vec<
     out
 }
 
-/// The minimal fixture document, from either crate's tests.
-pub fn skeleton() -> ResultDocument {
+/// A document of the repository at `relative` to its root, from either
+/// crate's tests.
+fn repository_document(relative: &str) -> ResultDocument {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let path = ["tests/fixtures/results/minimal-v1.json", "../tests/fixtures/results/minimal-v1.json"]
-        .iter()
-        .map(|p| here.join(p))
-        .find(|p| p.exists())
-        .expect("tests/fixtures/results/minimal-v1.json");
+    let path = [here.join(relative), here.join("..").join(relative)].into_iter().find(|p| p.exists()).expect(relative);
     hwbench_schema::load(&path).unwrap()
+}
+
+/// The minimal fixture document.
+pub fn skeleton() -> ResultDocument {
+    repository_document("tests/fixtures/results/minimal-v1.json")
 }
 
 /// A run of `specs`, each measured `repetitions` times, seeded.
@@ -174,4 +176,48 @@ pub fn machine(between: f64) -> Vec<Spec> {
     specs.extend([1 << 28, 1 << 29].iter().map(|&b| Spec::bandwidth(b, 12.0, between)));
     specs.push(Spec::energy(1 << 28, 3.0, between));
     specs
+}
+
+/// A reference run made from a real one within its own repetition spread:
+/// every metric's repetitions drawn with replacement (each with its own
+/// samples), its value their median, as `hwbench run --repeat` writes
+/// them; metrics measured once are kept as they are. Seeded.
+pub fn resampled(real: &ResultDocument, run_id: &str, seed: u64) -> ResultDocument {
+    let mut doc = real.clone();
+    doc.run.id = run_id.into();
+    doc.run.label = Some(run_id.into());
+    let mut rng = SplitMix64::new(seed);
+    for m in doc.benchmarks.iter_mut().flat_map(|r| r.metrics.iter_mut()).filter(|m| m.repetitions.len() > 1) {
+        let mut blocks = Vec::new();
+        let mut start = 0;
+        for rep in &m.repetitions {
+            blocks.push(m.samples[start..start + rep.sample_count].to_vec());
+            start += rep.sample_count;
+        }
+        let drawn: Vec<usize> = (0..m.repetitions.len()).map(|_| rng.index(m.repetitions.len())).collect();
+        m.repetitions = drawn.iter().map(|&i| m.repetitions[i]).collect();
+        m.samples = drawn.iter().flat_map(|&i| blocks[i].clone()).collect();
+        m.value = median(&m.repetitions.iter().map(|r| r.value).collect::<Vec<_>>()).unwrap();
+        if let (Some(hwbench_schema::Fact::Known(limit)), Some(_)) = (&m.limit, m.of_limit) {
+            m.of_limit = Some(m.value / limit.value);
+        }
+    }
+    doc
+}
+
+/// Every figure of the records of `id` scaled by `factor`: values,
+/// samples, repetitions and shares of their limits.
+pub fn scale(doc: &mut ResultDocument, id: &str, factor: f64) {
+    for m in doc.benchmarks.iter_mut().filter(|r| r.id == id).flat_map(|r| r.metrics.iter_mut()) {
+        m.value *= factor;
+        m.samples.iter_mut().for_each(|s| *s *= factor);
+        m.repetitions.iter_mut().for_each(|r| r.value *= factor);
+        m.of_limit = m.of_limit.map(|f| f * factor);
+    }
+}
+
+/// The committed ci result of the 2-vCPU AMD EPYC guest: 5 repetitions of
+/// every point.
+pub fn real_ci() -> ResultDocument {
+    repository_document("results/kvm-epyc-2vcpu/2026-11-29-ci.json")
 }
