@@ -10,7 +10,7 @@ use hwbench_schema::{ParamValue, Shortening};
 use serde::Serialize;
 
 use crate::budget::{self, Candidate, Fit};
-use crate::cost::{CostModel, ASSUMPTIONS};
+use crate::cost::{CostModel, Rates};
 use crate::host::Host;
 use crate::runner::{self, PlannedBenchmark, Schedule};
 
@@ -30,8 +30,11 @@ pub struct Plan {
     pub benchmarks: Vec<PlannedReport>,
     /// The machine the estimate was made for.
     pub machine: MachineSummary,
-    /// The rates the estimate assumes where the machine's speed matters.
-    pub assumptions: Vec<&'static str>,
+    /// The rates the estimate counts work at where the machine's speed
+    /// matters, probed on this machine or assumed (and why).
+    pub rates: Rates,
+    /// Every rate the estimate rests on, in words.
+    pub assumptions: Vec<String>,
     /// The budget and what was shortened to fit it; absent without one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<BudgetPlan>,
@@ -218,7 +221,8 @@ pub fn plan(
         before_measuring,
         benchmarks,
         machine: MachineSummary::of(host),
-        assumptions: ASSUMPTIONS.to_vec(),
+        rates: cost.rates().clone(),
+        assumptions: cost.assumptions(),
         budget: None,
     }
 }

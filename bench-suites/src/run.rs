@@ -18,7 +18,7 @@ use hwbench_schema::{
 };
 
 use crate::budget::Deadline;
-use crate::cost::CostModel;
+use crate::cost::{CostModel, Rates};
 use crate::error::BenchError;
 use crate::gpu::Gpus;
 use crate::host::Host;
@@ -98,7 +98,7 @@ pub fn prepare(request: Request, root: SysRoot, rustc: Fact<String>) -> Result<P
     let mut warnings = interference_warnings(&provenance);
     let meters = energy::find(&root, DiscoverOptions { ipmi: request.energy.ipmi });
     let session = Session::new(host, Instruments::new(Vec::new()), gpus);
-    let cost = CostModel::new(session.host(), session.sampler);
+    let cost = CostModel::new(session.host(), session.sampler).with_rates(Rates::of(&root));
     let mut schedule = Schedule { repeat, seed: request.order_seed.unwrap_or_else(random_u64) };
     let suite = suite.map_or_else(|| "custom".to_string(), |s| s.name);
     let mut before = BeforeMeasuring {

@@ -2,12 +2,14 @@
 //! "Plans and budgets"): what the pieces of a planned point's work cost in
 //! seconds on this machine, worked out from its description (caches,
 //! memory, CPUs, nodes, GPU adapters) and the sampler, before anything
-//! runs. Where a cost depends on the machine's speed, the rate is an
-//! assumption stated here ([`ASSUMPTIONS`]); each benchmark's own model
-//! (`Benchmark::estimate`) counts the work of its points in these terms.
-//! The constants were tuned on the project's 2-vCPU development VM
-//! (`make plan-accuracy`, scripts/bench/plan-accuracy) and are checked
-//! there, never in a timed test.
+//! runs. Where a cost depends on the machine's speed, the rates that
+//! matter most are measured by a short probe of the live machine
+//! ([`rates`]); the rest are assumptions stated here ([`CostModel::assumptions`]).
+//! Each benchmark's own model (`Benchmark::estimate`) counts the work of
+//! its points in these terms. The assumed rates were tuned on the
+//! project's 2-vCPU development VM and the estimates are checked there
+//! (`make plan-accuracy`, scripts/bench/plan-accuracy), never in a timed
+//! test.
 
 use std::collections::BTreeMap;
 
@@ -17,29 +19,16 @@ use hwbench_probes::topology::last_level_cache_bytes;
 use crate::harness::SamplerConfig;
 use crate::host::Host;
 
+pub mod rates;
+pub use rates::Rates;
+
 /// A calibration before a sampling phase, in sample targets: runs growing
 /// 16-fold far below the target, one between, and one at about 1.1 targets.
 const CALIBRATION_TARGETS: f64 = 1.5;
-/// First touch (page faults and zeroing), GB/s per touching thread, with
-/// base pages.
-const TOUCH_GBS_4K: f64 = 1.0;
-/// The same with huge pages (THP or hugetlb): fewer, larger faults.
-const TOUCH_GBS_HUGE: f64 = 2.5;
-/// Memory bandwidth, GB/s per thread streaming from DRAM.
-const DRAM_GBS_PER_THREAD: f64 = 6.0;
 /// At most this many GB/s from one node's memory, however many threads.
 const DRAM_GBS_PER_NODE: f64 = 120.0;
 /// Bandwidth of one thread inside its caches, GB/s.
 const CACHE_GBS_PER_THREAD: f64 = 40.0;
-/// Building a chase: a random swap per line in the permutation, ns, when
-/// the permutation (4 bytes a line) fits the last-level cache ...
-const SHUFFLE_NS_CACHED: f64 = 6.0;
-/// ... and when it does not (independent misses overlap).
-const SHUFFLE_NS_MEMORY: f64 = 25.0;
-/// Page migration, GB/s (move_pages, mbind, migrate_pages), base pages ...
-const MIGRATE_GBS_4K: f64 = 1.5;
-/// ... and huge pages.
-const MIGRATE_GBS_HUGE: f64 = 4.0;
 /// Looking up where one base page is (move_pages with no target), ns.
 const PAGE_LOOKUP_NS: f64 = 150.0;
 /// Timing a chase's tails: the timer's own cost (20 000 empty batches),
@@ -65,17 +54,6 @@ const TRANSFER_GBS: f64 = 8.0;
 /// Opening a GPU device (once per run), seconds.
 const GPU_OPEN: f64 = 0.5;
 
-/// The assumptions above in words, for plans (`hwbench run --plan`).
-pub const ASSUMPTIONS: &[&str] = &[
-    "a sampling phase: a calibration of about 1.5 sample targets, then every sample at the target or one iteration, whichever is longer",
-    "first touch: 1 GB/s per thread with 4 KiB pages, 2.5 GB/s with huge pages",
-    "memory bandwidth: 6 GB/s per thread from DRAM, at most 120 GB/s a node; 40 GB/s per thread inside the caches",
-    "CPU arithmetic: 30 GFLOP/s per thread; timing a chase's tails: 5 ms before its phase",
-    "building a chase: 6 ns a line while its permutation fits the last-level cache, 25 ns beyond",
-    "page migration: 1.5 GB/s with 4 KiB pages, 4 GB/s with huge pages; 150 ns to look up a page",
-    "GPU: a software adapter 1.2 GB/s, 25 GFLOP/s, 0.15 s a pipeline; a hardware one 300 GB/s, 10 TFLOP/s, 0.05 s (never measured here); transfers 8 GB/s; 0.5 s to open a device",
-];
-
 /// What a planned point's pieces of work cost on one machine.
 #[derive(Debug, Clone)]
 pub struct CostModel {
@@ -86,10 +64,13 @@ pub struct CostModel {
     node_cpus: BTreeMap<u32, usize>,
     /// Each described GPU adapter: true when it is a software one.
     gpus: BTreeMap<usize, bool>,
+    /// First touch, DRAM and shuffle rates: measured or assumed.
+    rates: Rates,
 }
 
 impl CostModel {
-    /// The cost model of `host` measured with `sampler`.
+    /// The cost model of `host` measured with `sampler`, at the assumed
+    /// rates until [`CostModel::with_rates`] gives it the machine's.
     pub fn new(host: &Host, sampler: SamplerConfig) -> Self {
         let allowed = host.allowed_cpus();
         let node_cpus = host
@@ -99,7 +80,30 @@ impl CostModel {
             .map(|n| (n.os_index, n.cpus.iter().filter(|c| allowed.contains(c)).count()))
             .collect();
         let gpus = host.topology.gpus.iter().map(|g| (g.index, g.is_software())).collect();
-        CostModel { sampler, llc_bytes: last_level_cache_bytes(&host.topology), node_cpus, gpus }
+        let rates = Rates::assumed("not probed");
+        CostModel { sampler, llc_bytes: last_level_cache_bytes(&host.topology), node_cpus, gpus, rates }
+    }
+
+    /// The same model counting work at `rates`.
+    pub fn with_rates(self, rates: Rates) -> Self {
+        CostModel { rates, ..self }
+    }
+
+    /// The rates it counts work at.
+    pub fn rates(&self) -> &Rates {
+        &self.rates
+    }
+
+    /// Every rate the estimates rest on, in words, for plans.
+    pub fn assumptions(&self) -> Vec<String> {
+        vec![
+            "a sampling phase: a calibration of about 1.5 sample targets, then every sample at the target or one iteration, whichever is longer".into(),
+            self.rates.describe(),
+            format!("memory bandwidth at most {DRAM_GBS_PER_NODE} GB/s a node; {CACHE_GBS_PER_THREAD} GB/s per thread inside the caches"),
+            "CPU arithmetic: 30 GFLOP/s per thread; timing a chase's tails: 5 ms before its phase".into(),
+            format!("{PAGE_LOOKUP_NS} ns to look up where a page is"),
+            "GPU: a software adapter 1.2 GB/s, 25 GFLOP/s, 0.15 s a pipeline; a hardware one 300 GB/s, 10 TFLOP/s, 0.05 s (never measured here); transfers 8 GB/s; 0.5 s to open a device".into(),
+        ]
     }
 
     /// Seconds of one sampling phase with `cfg` of work whose single
@@ -128,7 +132,7 @@ impl CostModel {
 
     /// Seconds `threads` threads take to first-touch `bytes` with `page`.
     pub fn touch(&self, bytes: u64, threads: usize, page: PagePolicy) -> f64 {
-        let rate = if page == PagePolicy::Small { TOUCH_GBS_4K } else { TOUCH_GBS_HUGE };
+        let rate = if page == PagePolicy::Small { self.rates.touch_gbs_4k } else { self.rates.touch_gbs_huge };
         bytes as f64 / (rate * 1e9 * threads.max(1) as f64) + THREAD_START * threads as f64
     }
 
@@ -136,7 +140,11 @@ impl CostModel {
     /// the shuffle of its permutation and the pointers written.
     pub fn chase_build(&self, bytes: u64, stride: u64) -> f64 {
         let lines = (bytes / stride.max(8)) as f64;
-        let shuffle = if lines * 4.0 <= self.llc_bytes as f64 { SHUFFLE_NS_CACHED } else { SHUFFLE_NS_MEMORY };
+        let shuffle = if lines * 4.0 <= self.llc_bytes as f64 {
+            self.rates.shuffle_ns_cached
+        } else {
+            self.rates.shuffle_ns_memory
+        };
         lines * shuffle * 1e-9 + self.stream(bytes, 1, bytes)
     }
 
@@ -148,7 +156,7 @@ impl CostModel {
         let gbs = if working_set <= self.llc_bytes {
             CACHE_GBS_PER_THREAD * threads
         } else {
-            (DRAM_GBS_PER_THREAD * threads).min(DRAM_GBS_PER_NODE * self.nodes_spanned(threads))
+            (self.rates.dram_gbs_per_thread * threads).min(DRAM_GBS_PER_NODE * self.nodes_spanned(threads))
         };
         bytes as f64 / (gbs * 1e9)
     }
@@ -167,7 +175,7 @@ impl CostModel {
 
     /// Seconds to move `bytes` between nodes with `page`.
     pub fn migrate(&self, bytes: u64, page: PagePolicy) -> f64 {
-        let rate = if page == PagePolicy::Small { MIGRATE_GBS_4K } else { MIGRATE_GBS_HUGE };
+        let rate = if page == PagePolicy::Small { self.rates.migrate_gbs_4k } else { self.rates.migrate_gbs_huge };
         bytes as f64 / (rate * 1e9)
     }
 
