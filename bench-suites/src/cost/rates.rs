@@ -22,7 +22,7 @@ const TOUCH_GBS_4K: f64 = 1.0;
 /// The same with huge pages (THP or hugetlb): fewer, larger faults.
 const TOUCH_GBS_HUGE: f64 = 2.5;
 /// Memory bandwidth, GB/s per thread streaming from DRAM.
-const DRAM_GBS_PER_THREAD: f64 = 6.0;
+const DRAM_GBS_PER_THREAD: f64 = 8.0;
 /// A random swap per line of a chase's permutation, ns, while the
 /// permutation fits the last-level cache ...
 const SHUFFLE_NS_CACHED: f64 = 6.0;
@@ -212,7 +212,7 @@ mod tests {
         let rates = Rates::of(&SysRoot::new("/nonexistent-fixture"));
         assert_eq!(rates.dram_gbs_per_thread, DRAM_GBS_PER_THREAD);
         assert!(rates.source.starts_with("assumed (the development VM's): a fixture tree"), "{}", rates.source);
-        assert!(rates.describe().contains("DRAM 6 GB/s per thread"), "{}", rates.describe());
+        assert!(rates.describe().contains("DRAM 8 GB/s per thread"), "{}", rates.describe());
     }
 
     #[test]
