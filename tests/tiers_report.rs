@@ -15,7 +15,7 @@ fn fixture() -> String {
 
 #[test]
 fn a_tiers_run_shows_every_tier_view() {
-    let out = std::env::temp_dir().join(format!("hwbench-tiers-report-{}", std::process::id()));
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("hwbench-tiers-report");
     let _ = std::fs::remove_dir_all(&out);
     let run = Command::new(env!("CARGO_BIN_EXE_hwbench"))
         .args(["report", &fixture(), "--out", out.to_str().unwrap()])

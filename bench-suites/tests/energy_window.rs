@@ -40,7 +40,8 @@ impl Workload for Spin {
 
 #[test]
 fn a_short_sampling_phase_runs_on_to_the_meters_minimum_and_counts_all_its_work() {
-    let root = std::env::temp_dir().join(format!("hwbench-energy-window-{}", std::process::id()));
+    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("hwbench-energy-window");
+    let _ = std::fs::remove_dir_all(&root);
     let zone = root.join("sys/class/powercap/intel-rapl:0");
     std::fs::create_dir_all(&zone).unwrap();
     std::fs::write(zone.join("name"), "package-0\n").unwrap();
