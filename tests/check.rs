@@ -4,6 +4,9 @@
 //! run-to-run spread), a record that fails or vanishes in the new run, the
 //! noise summary lines, and refusals of baselines that cannot gate.
 
+#[path = "support/tmp.rs"]
+mod tmp;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -23,10 +26,7 @@ fn text(out: &Output) -> String {
 }
 
 fn tmp_dir(name: &str) -> PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("hwbench-check-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    tmp::dir("check", name)
 }
 
 fn fixture_root(name: &str) -> String {

@@ -1,6 +1,9 @@
 //! End-to-end tests of the binary: topology, list, run, bad input and
 //! interruption. Each runs the real release binary.
 
+#[path = "support/tmp.rs"]
+mod tmp;
+
 use std::io::Read;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -18,10 +21,7 @@ fn fixture_root(name: &str) -> PathBuf {
 }
 
 fn tmp_dir(name: &str) -> PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("hwbench-cli-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    tmp::dir("cli", name)
 }
 
 fn stderr(out: &Output) -> String {

@@ -7,6 +7,9 @@
 #[path = "../reports/tests/support/synthetic.rs"]
 mod synthetic;
 
+#[path = "support/tmp.rs"]
+mod tmp;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -18,10 +21,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn tmp_dir(name: &str) -> PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("hwbench-compare-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    tmp::dir("compare", name)
 }
 
 fn compare(base: &Path, new: &Path, extra: &[&str]) -> Output {

@@ -4,6 +4,9 @@
 //! checked against hwbench's own figures: the documents, and the medians
 //! `hwbench fleet` reports. Each runs the real release binary.
 
+#[path = "support/tmp.rs"]
+mod tmp;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -14,10 +17,7 @@ fn root() -> &'static Path {
 }
 
 fn tmp_dir(name: &str) -> PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("hwbench-export-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    tmp::dir("export", name)
 }
 
 fn hwbench(args: &[&str]) -> Output {

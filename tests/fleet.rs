@@ -5,6 +5,9 @@
 //! (results/kvm-epyc-2vcpu); the report it writes; cohorts by tag; bad
 //! input. Each runs the real release binary.
 
+#[path = "support/tmp.rs"]
+mod tmp;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -21,10 +24,7 @@ fn root() -> &'static Path {
 }
 
 fn tmp_dir(name: &str) -> PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("hwbench-fleet-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    tmp::dir("fleet", name)
 }
 
 /// Writes a synthetic fleet into `out` and returns the generator's manifest.

@@ -2,6 +2,9 @@
 //! machines (measures nothing, adds up), `--budget` input, and a budgeted
 //! run's result. No test asserts how long anything took.
 
+#[path = "support/tmp.rs"]
+mod tmp;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -17,10 +20,7 @@ fn fixture_root(name: &str) -> String {
 }
 
 fn tmp_dir(name: &str) -> PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("hwbench-plan-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    tmp::dir("plan", name)
 }
 
 fn stderr(out: &Output) -> String {

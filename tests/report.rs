@@ -5,6 +5,9 @@
 #[path = "../reports/tests/support/synthetic.rs"]
 mod synthetic;
 
+#[path = "support/tmp.rs"]
+mod tmp;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -17,10 +20,7 @@ fn fixture(name: &str) -> String {
 }
 
 fn tmp_dir(name: &str) -> PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("hwbench-report-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    tmp::dir("report", name)
 }
 
 fn report(args: &[&str]) -> Output {

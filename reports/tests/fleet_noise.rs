@@ -10,6 +10,9 @@
 #[path = "support/synthetic.rs"]
 mod synthetic;
 
+#[path = "../../tests/support/tmp.rs"]
+mod tmp;
+
 use std::path::PathBuf;
 
 use hwbench_reports::fleet::judge::{Evidence, Verdict};
@@ -21,10 +24,7 @@ const NODES: usize = 30;
 const REPETITIONS: usize = 5;
 
 fn tmp_dir(name: &str) -> PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("hwbench-fleet-noise-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    tmp::dir("fleet-noise", name)
 }
 
 /// The ci-like machine with repetitions scattered 2%, plus a metric whose
