@@ -98,7 +98,7 @@ pub fn prepare(request: Request, root: SysRoot, rustc: Fact<String>) -> Result<P
     let mut warnings = interference_warnings(&provenance);
     let meters = energy::find(&root, DiscoverOptions { ipmi: request.energy.ipmi });
     let session = Session::new(host, Instruments::new(Vec::new()), gpus);
-    let cost = CostModel::new(session.host(), session.sampler).with_rates(Rates::of(&root));
+    let cost = CostModel::new(session.host(), session.sampler).with_rates(Rates::of(session.host()));
     let mut schedule = Schedule { repeat, seed: request.order_seed.unwrap_or_else(random_u64) };
     let suite = suite.map_or_else(|| "custom".to_string(), |s| s.name);
     let mut before = BeforeMeasuring {

@@ -19,6 +19,7 @@ use hwbench_probes::topology::last_level_cache_bytes;
 use crate::harness::SamplerConfig;
 use crate::host::Host;
 
+pub mod crowd;
 pub mod rates;
 pub use rates::Rates;
 
@@ -110,9 +111,18 @@ impl CostModel {
     /// iteration takes `iteration` seconds: the calibration, then
     /// `cfg.runs()` runs each lasting the target or one iteration.
     pub fn phase(&self, cfg: SamplerConfig, iteration: f64) -> f64 {
+        self.calibration(cfg, iteration) + cfg.runs() as f64 * cfg.target.as_secs_f64().max(iteration)
+    }
+
+    /// Seconds of the calibration before a phase with `cfg` of work whose
+    /// single iteration takes `iteration` seconds.
+    fn calibration(&self, cfg: SamplerConfig, iteration: f64) -> f64 {
         let target = cfg.target.as_secs_f64();
-        let calibration = if iteration >= target * 0.5 { iteration } else { CALIBRATION_TARGETS * target };
-        calibration + cfg.runs() as f64 * target.max(iteration)
+        if iteration >= target * 0.5 {
+            iteration
+        } else {
+            CALIBRATION_TARGETS * target
+        }
     }
 
     /// A phase of the run's sampler over work of short iterations.
@@ -120,20 +130,39 @@ impl CostModel {
         self.phase(self.sampler, 0.0)
     }
 
-    /// Seconds of a tail phase of a chase ([`crate::memory::tails`]) with `cfg`.
-    pub fn tails(&self, cfg: SamplerConfig) -> f64 {
-        TAILS_SETUP + self.phase(cfg, 0.0)
+    /// Seconds of a phase with `cfg` taken in slices with time off the CPU
+    /// set aside ([`crate::undisturbed`]), with the other CPUs of the node
+    /// `crowded` or idle: its calibration, then its samples' time
+    /// stretched by what the crowd probe saw, up to the wall time such a
+    /// phase may take.
+    pub fn sliced(&self, cfg: SamplerConfig, crowded: bool) -> f64 {
+        let plan = crate::undisturbed::Plan::new(&cfg, 1);
+        let samples = cfg.runs() as f64 * cfg.target.as_secs_f64() * self.rates.crowd.stretch(crowded);
+        self.calibration(cfg, 0.0) + samples.min(plan.max_wall.as_secs_f64())
+    }
+
+    /// Seconds of a tail phase of a chase ([`crate::memory::tails`]) with
+    /// `cfg`, the other CPUs of the node `crowded` or idle.
+    pub fn tails(&self, cfg: SamplerConfig, crowded: bool) -> f64 {
+        TAILS_SETUP + self.sliced(cfg, crowded)
     }
 
     /// Seconds `threads` threads take to do `flops` SIMD FMA operations.
     pub fn cpu_flops(&self, flops: f64, threads: usize) -> f64 {
-        flops / (CPU_FLOPS_PER_THREAD * threads.max(1) as f64)
+        flops / (CPU_FLOPS_PER_THREAD * self.parallel(threads))
     }
 
     /// Seconds `threads` threads take to first-touch `bytes` with `page`.
     pub fn touch(&self, bytes: u64, threads: usize, page: PagePolicy) -> f64 {
         let rate = if page == PagePolicy::Small { self.rates.touch_gbs_4k } else { self.rates.touch_gbs_huge };
-        bytes as f64 / (rate * 1e9 * threads.max(1) as f64) + THREAD_START * threads as f64
+        bytes as f64 / (rate * 1e9 * self.parallel(threads)) + THREAD_START * threads as f64
+    }
+
+    /// What `threads` threads of one node do together, in threads alone:
+    /// fewer where threads beside each other slow each other down (cores
+    /// shared, a hypervisor with more vCPUs than cores).
+    fn parallel(&self, threads: usize) -> f64 {
+        threads.max(1) as f64 / self.rates.crowd.thread_slowdown(threads)
     }
 
     /// Seconds to build a chase over `bytes` in lines of `stride` bytes:
@@ -150,13 +179,15 @@ impl CostModel {
 
     /// Seconds `threads` threads take to stream `bytes` (read or written
     /// once) over a working set of `working_set` bytes: at cache speed
-    /// inside the last-level cache, else at memory speed.
+    /// inside the last-level cache, else at memory speed, each thread
+    /// slowed by the threads beside it as the crowd probe saw.
     pub fn stream(&self, bytes: u64, threads: usize, working_set: u64) -> f64 {
-        let threads = threads.max(1) as f64;
+        let parallel = self.parallel(threads);
         let gbs = if working_set <= self.llc_bytes {
-            CACHE_GBS_PER_THREAD * threads
+            CACHE_GBS_PER_THREAD * parallel
         } else {
-            (self.rates.dram_gbs_per_thread * threads).min(DRAM_GBS_PER_NODE * self.nodes_spanned(threads))
+            let cap = DRAM_GBS_PER_NODE * self.nodes_spanned(threads.max(1) as f64);
+            (self.rates.dram_gbs_per_thread * parallel).min(cap)
         };
         bytes as f64 / (gbs * 1e9)
     }
@@ -279,6 +310,35 @@ pub(crate) mod tests {
         assert!(m.chase_build(2 * gib, 64) > 128.0 * m.chase_build(16 << 20, 64));
         assert_eq!(m.cpus_of(1), 2);
         assert_eq!(m.cpus_of(9), 4);
+    }
+
+    #[test]
+    fn sliced_phases_and_threads_stretch_as_the_crowd_probe_saw() {
+        use super::crowd::{Crowd, Phase, REFERENCE};
+        let m = model();
+        // The development VM's crowd: a sliced phase costs what a phase does.
+        assert!((m.sliced(m.sampler, true) - m.sample()).abs() < 1e-9);
+        assert!((m.tails(m.sampler, false) - TAILS_SETUP - m.sample()).abs() < 1e-9);
+        let slow = Crowd {
+            cpus: 2,
+            alone: Phase { kept: 0.9, stretch: 1.5 * REFERENCE.alone.stretch },
+            crowded: Phase { kept: 0.5, stretch: 3.0 * REFERENCE.crowded.stretch },
+            slowdown: 2.0 * REFERENCE.slowdown,
+        };
+        let rates = Rates { crowd: slow, ..m.rates().clone() };
+        let s = m.clone().with_rates(rates);
+        // Calibration 75 ms, then 11 samples of 50 ms stretched.
+        assert!((s.sliced(s.sampler, false) - (0.075 + 0.55 * 1.5)).abs() < 1e-9);
+        assert!((s.sliced(s.sampler, true) - (0.075 + 0.55 * 3.0)).abs() < 1e-9);
+        // Never past the bound: 4 x the samples' time.
+        let crammed =
+            Rates { crowd: Crowd { crowded: Phase { kept: 0.01, stretch: 100.0 }, ..slow }, ..s.rates().clone() };
+        assert!((s.clone().with_rates(crammed).sliced(s.sampler, true) - (0.075 + 2.2)).abs() < 1e-9);
+        // Two threads at half speed each do what one does alone.
+        let gib = 1u64 << 30;
+        assert!((s.stream(16 * gib, 2, 12 * gib) - m.stream(16 * gib, 1, 12 * gib)).abs() < 1e-9);
+        assert!((s.cpu_flops(1e9, 2) - m.cpu_flops(1e9, 1)).abs() < 1e-12);
+        assert_eq!(s.stream(gib, 1, gib), m.stream(gib, 1, gib));
     }
 
     #[test]

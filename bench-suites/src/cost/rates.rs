@@ -17,6 +17,9 @@ use hwbench_probes::SysRoot;
 use hwbench_schema::numbers::SplitMix64;
 use serde::Serialize;
 
+use super::crowd::{self, Crowd};
+use crate::host::Host;
+
 /// First touch with 4 KiB pages, GB/s per thread, where not measured.
 const TOUCH_GBS_4K: f64 = 1.0;
 /// The same with huge pages (THP or hugetlb): fewer, larger faults.
@@ -83,6 +86,9 @@ pub struct Rates {
     /// What the probe timed on this machine; absent where it did not run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<Probe>,
+    /// How a timed thread fares beside busy CPUs: probed, or the
+    /// development VM's.
+    pub crowd: Crowd,
     /// Where the rates come from: "scaled by a probe of this machine ...",
     /// or "assumed: " and why.
     pub source: String,
@@ -101,20 +107,40 @@ impl Rates {
             migrate_gbs_4k: MIGRATE_GBS_4K,
             migrate_gbs_huge: MIGRATE_GBS_HUGE,
             probe: None,
+            crowd: crowd::REFERENCE,
             source: format!("assumed (the development VM's): {why}"),
         }
     }
 
-    /// The rates of the machine under `root`: probed when it is this
-    /// machine, assumed for a fixture tree.
-    pub fn of(root: &SysRoot) -> Rates {
-        if !root.is_live() {
+    /// The rates of `host`: probed when it is this machine, assumed for a
+    /// fixture tree. The crowd is probed on the allowed CPUs of the node
+    /// of the first allowed CPU.
+    pub fn of(host: &Host) -> Rates {
+        if !host.root.is_live() {
             return Rates::assumed("a fixture tree describes another machine, whose speed this one cannot show");
         }
-        match probe(root) {
+        let first = host.allowed_cpus().first().copied();
+        let first_node =
+            host.topology.nodes.iter().find(|n| first.is_some_and(|c| n.cpus.contains(&c))).map(|n| n.os_index);
+        match probe(&host.root).and_then(|rates| Ok(rates.crowded(crowd::probe(&host.cpus_near(first_node))?))) {
             Ok(rates) => rates,
             Err(e) => Rates::assumed(&format!("the probe of this machine's speed failed: {e}")),
         }
+    }
+
+    /// The same rates with the crowd `crowd` probed.
+    fn crowded(self, crowd: Crowd) -> Rates {
+        let source = format!(
+            "{}; a timed thread's slices: {:.0}% kept alone, a phase x{} its plan; beside busy CPUs ({} on the node) {:.0}% kept, x{}, each thread x{} as slow",
+            self.source,
+            crowd.alone.kept * 100.0,
+            round(crowd.alone.stretch),
+            crowd.cpus,
+            crowd.crowded.kept * 100.0,
+            round(crowd.crowded.stretch),
+            round(crowd.slowdown)
+        );
+        Rates { crowd, source, ..self }
     }
 
     /// The rates in words, for plans.
@@ -155,6 +181,7 @@ pub fn scaled(probe: Probe, seconds: f64) -> Rates {
         migrate_gbs_4k: MIGRATE_GBS_4K * touch,
         migrate_gbs_huge: MIGRATE_GBS_HUGE * touch,
         probe: Some(probe),
+        crowd: crowd::REFERENCE,
         source: format!(
             "the development VM's, scaled by a probe of this machine ({seconds:.2} s): first touch x{}, DRAM streaming x{}, shuffle x{}",
             round(touch),
@@ -209,7 +236,9 @@ mod tests {
 
     #[test]
     fn a_fixture_tree_gets_the_assumed_rates_with_the_reason() {
-        let rates = Rates::of(&SysRoot::new("/nonexistent-fixture"));
+        let host =
+            Host::new(SysRoot::new("/nonexistent-fixture"), crate::memory::nodes::tests::fixture("two-socket-cxl"));
+        let rates = Rates::of(&host);
         assert_eq!(rates.dram_gbs_per_thread, DRAM_GBS_PER_THREAD);
         assert!(rates.source.starts_with("assumed (the development VM's): a fixture tree"), "{}", rates.source);
         assert!(rates.describe().contains("DRAM 8 GB/s per thread"), "{}", rates.describe());
@@ -217,7 +246,9 @@ mod tests {
 
     #[test]
     fn the_live_machine_is_probed_and_its_rates_scale_with_its_speed() {
-        let rates = Rates::of(&SysRoot::default());
+        let root = SysRoot::default();
+        let host = Host::new(root.clone(), hwbench_probes::topology::probe(&root).expect("topology"));
+        let rates = Rates::of(&host);
         assert!(rates.source.contains("scaled by a probe of this machine"), "{}", rates.source);
         let probe = rates.probe.expect("probed");
         assert!(probe.touch_gbs > 0.0 && probe.stream_gbs > 0.0 && probe.shuffle_ns > 0.0, "{probe:?}");

@@ -156,7 +156,7 @@ impl Benchmark for CoreToCore {
     /// Two threads and one sampling phase.
     fn estimate(&self, point: &PairPoint, _previous: Option<&PairPoint>, cost: &CostModel) -> f64 {
         match point {
-            PairPoint::Pair { .. } => cost.threads(2) + cost.sample(),
+            PairPoint::Pair { .. } => cost.threads(2) + cost.sliced(cost.sampler, true),
             PairPoint::Alone {} => 0.0,
         }
     }

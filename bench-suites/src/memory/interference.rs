@@ -267,19 +267,23 @@ impl Benchmark for Interference {
 
     /// A pair places and touches its three buffers and builds the chase,
     /// then runs the victim's phases (tails, then its threads reading)
-    /// alone and under the aggressor's traffic; the buffers' pages are
-    /// looked up.
+    /// alone and under the aggressor's traffic (its chase then beside busy
+    /// CPUs); the buffers' pages are looked up.
     fn estimate(&self, point: &InterferencePoint, _previous: Option<&InterferencePoint>, cost: &CostModel) -> f64 {
         let InterferencePoint::Pair { victim_threads, aggressor_threads, bytes, traffic_bytes, page, .. } = *point
         else {
             return 0.0;
         };
         let buffers = 2 * bytes + traffic_bytes;
-        let victim =
-            cost.tails(tails::loaded_config(&cost.sampler)) + cost.threads(victim_threads as usize) + cost.sample();
+        let victim = |crowded| {
+            cost.tails(tails::loaded_config(&cost.sampler), crowded)
+                + cost.threads(victim_threads as usize)
+                + cost.sample()
+        };
         cost.touch(buffers, 1, page)
             + cost.chase_build(bytes, LINE)
-            + 2.0 * victim
+            + victim(false)
+            + victim(true)
             + cost.threads(aggressor_threads as usize)
             + cost.page_census(buffers)
     }

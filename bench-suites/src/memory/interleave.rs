@@ -314,8 +314,8 @@ impl Benchmark for Interleave {
             + kernels
             + cost.touch(p.bytes, 1, p.page)
             + cost.chase_build(p.bytes, LINE)
-            + cost.sample()
-            + cost.tails(tails::idle_config(&cost.sampler))
+            + cost.sliced(cost.sampler, false)
+            + cost.tails(tails::idle_config(&cost.sampler), false)
             + cost.page_census(4 * p.bytes)
     }
 

@@ -186,7 +186,10 @@ impl Benchmark for Latency {
     /// its tails.
     fn estimate(&self, p: &LatencyPoint, previous: Option<&LatencyPoint>, cost: &CostModel) -> f64 {
         let touch = if previous.is_none() { cost.touch(self.largest, 1, p.page) } else { 0.0 };
-        touch + cost.chase_build(p.bytes, p.stride) + cost.sample() + cost.tails(tails::idle_config(&cost.sampler))
+        touch
+            + cost.chase_build(p.bytes, p.stride)
+            + cost.sliced(cost.sampler, false)
+            + cost.tails(tails::idle_config(&cost.sampler), false)
     }
 
     fn sweep(&self, points: &[LatencyPoint]) -> Option<Sweep> {

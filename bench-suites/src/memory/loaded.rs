@@ -325,8 +325,8 @@ impl Benchmark for LoadedLatency {
         };
         prepare
             + cost.threads(threads as usize)
-            + cost.sample()
-            + cost.tails(tails::loaded_config(&cost.sampler))
+            + cost.sliced(cost.sampler, threads > 0)
+            + cost.tails(tails::loaded_config(&cost.sampler), threads > 0)
             + cost.page_census(bytes + traffic_bytes)
     }
 

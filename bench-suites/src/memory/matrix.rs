@@ -134,7 +134,7 @@ impl Benchmark for Matrix {
     fn estimate(&self, point: &MatrixPoint, _previous: Option<&MatrixPoint>, cost: &CostModel) -> f64 {
         let &MatrixPoint::Cell { cpu_node, bytes, page, .. } = point else { return 0.0 };
         let threads = cost.cpus_of(cpu_node);
-        let latency = cost.touch(bytes, 1, page) + cost.chase_build(bytes, LINE) + cost.sample();
+        let latency = cost.touch(bytes, 1, page) + cost.chase_build(bytes, LINE) + cost.sliced(cost.sampler, false);
         let read = engine_cost(bytes, 1, threads, page, cost)
             + kernel_cost(KERNEL, bytes, threads, 1, Isa::candidates(KERNEL).len(), cost);
         latency + read + cost.page_census(2 * bytes)

@@ -274,7 +274,7 @@ impl Benchmark for Mlp {
             + cost.threads(threads as usize)
             + cost.sample()
             + cost.chase_build(portion, LINE)
-            + cost.phase(idle_config(&cost.sampler), 0.0)
+            + cost.sliced(idle_config(&cost.sampler), false)
             + cost.page_census(bytes)
     }
 
