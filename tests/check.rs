@@ -186,6 +186,13 @@ fn a_vanished_gpu_fails_the_gate() {
     let mut doc = measure(&dir.join("gpu.json"), &["gpu.dispatch"], &[], &[]);
     // make test installs lavapipe: there is an adapter.
     assert_eq!(doc.benchmarks[0].status, RecordStatus::Ok, "{:?}", doc.benchmarks[0].reason);
+    // The round trips were timed with the CPUs' idle states held, or the
+    // record says why not.
+    let idle = doc.benchmarks[0].info["idle_states"].as_str().unwrap_or_default().to_string();
+    assert!(
+        idle.starts_with("held shallow while timed") || idle.starts_with("not held (/dev/cpu_dma_latency: "),
+        "{idle}"
+    );
     as_repeated(&mut doc, 5);
     let baseline = dir.join("baseline.json");
     hwbench_schema::write_document(&baseline, &doc).unwrap();

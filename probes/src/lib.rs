@@ -5,6 +5,7 @@
 pub mod binding;
 pub mod counters;
 pub mod energy;
+pub mod idle;
 pub mod interference;
 pub mod interleave;
 pub mod limits;

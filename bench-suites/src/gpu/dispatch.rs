@@ -3,6 +3,7 @@
 //! kernel), and by timestamps the device time per dispatch when many empty
 //! dispatches run back to back in one pass.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use hwbench_schema::Better;
@@ -19,6 +20,7 @@ use crate::host::Host;
 use crate::params::Settings;
 use crate::registry::{erase, Benchmark, BenchmarkSpec, Measured};
 use crate::session::Session;
+use hwbench_probes::idle::{ShallowIdle, PM_QOS};
 use hwbench_probes::sched::SchedWatch;
 
 const ID: &str = "gpu.dispatch";
@@ -95,12 +97,16 @@ pub fn measure(gpu: &GpuDevice, session: &mut Session, cfg: SamplerConfig) -> Re
     let pipeline = Pipeline::new(gpu, &module, "main", &[], [1, 1, 1])?;
     // The round trip is the calling thread's time, but the work runs on
     // the driver's threads (lavapipe's, on a CPU): every thread is watched.
+    // Each trip wakes a sleeping thread: the CPUs are kept out of deep idle
+    // states while it is timed, where this process may ask.
+    let idle = ShallowIdle::hold(Path::new(PM_QOS));
     let mut watch = SchedWatch::process();
     let set = session.sample_undisturbed(cfg, &mut RoundTrips { gpu, pipeline: &pipeline }, &mut watch)?;
     let mut metrics = set.metrics("latency", "us", Better::Lower, |secs, n| secs * 1e6 / n as f64)?;
     let mut info = std::collections::BTreeMap::new();
     info.insert("round_trips_per_sample".into(), set.iterations_per_sample().into());
     info.insert("latency".into(), "host time of encode + submit + wait for one empty 1x1x1 dispatch".into());
+    info.insert("idle_states".into(), idle.describe().into());
     info.extend([set.info("descheduling")]);
     let mut pass = TimedPass::new(gpu, &pipeline);
     if pass.timestamp_period_ns().is_none() {
