@@ -19,7 +19,7 @@ pub const PM_QOS: &str = "/dev/cpu_dma_latency";
 #[derive(Debug)]
 pub struct ShallowIdle {
     /// The open request: closing it withdraws it.
-    _request: Option<File>,
+    request: Option<File>,
     state: String,
 }
 
@@ -36,11 +36,11 @@ impl ShallowIdle {
         });
         match request {
             Ok(f) => ShallowIdle {
-                _request: Some(f),
+                request: Some(f),
                 state: format!("held shallow while timed: a PM QoS request of 0 us ({})", path.display()),
             },
             Err(e) => ShallowIdle {
-                _request: None,
+                request: None,
                 state: format!("not held ({}: {e}): the figure includes waking CPUs from idle", path.display()),
             },
         }
@@ -48,7 +48,7 @@ impl ShallowIdle {
 
     /// Whether the request is held.
     pub fn is_held(&self) -> bool {
-        self._request.is_some()
+        self.request.is_some()
     }
 
     /// What was held, or why nothing was, for records.

@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::undisturbed::{Plan, Slicer, SLICE};
 
-/// Slices the timed thread runs alone and then in the crowd: 25 ms each.
+/// Slices the timed thread runs alone and then in the crowd: 100 ms each.
 const SLICES: usize = 400;
 /// Trial runs whose fastest sizes the slices, as a benchmark's are sized.
 const TRIAL_SLICES: usize = 10;
@@ -47,8 +47,7 @@ pub struct Crowd {
     /// CPUs of the node the probe ran on: one timed thread and a spinning
     /// thread on each of the others.
     pub cpus: usize,
-    /// The timed thread alone: the fraction of its slices kept undisturbed,
-    /// and the wall time per kept slice over the fastest slice's time.
+    /// What the timed thread saw alone.
     pub alone: Phase,
     /// The same beside the spinning threads.
     pub crowded: Phase,
