@@ -22,8 +22,9 @@ use crate::harness::{measure_timer_resolution, SampleSet, SamplerConfig, Workloa
 use crate::host::Host;
 use crate::undisturbed::{Plan, Slicer, Undisturbed, Watch};
 
-/// Slices timed after calibration to find the work's rate undisturbed.
-const TRIAL_SLICES: usize = 8;
+/// Slices timed after calibration to find the work's rate undisturbed
+/// (the crowd probe of a plan sizes its slices the same way).
+pub(crate) const TRIAL_SLICES: usize = 8;
 /// The machine is looked at between runs at most this often (runs of a
 /// millisecond would otherwise read /proc/stat a thousand times a second).
 const OBSERVE_EVERY: Duration = Duration::from_millis(10);

@@ -21,12 +21,11 @@ use hwbench_probes::sched::{SchedWatch, ThreadId};
 use hwbench_schema::numbers::median;
 use serde::Serialize;
 
+use crate::session::TRIAL_SLICES;
 use crate::undisturbed::{Plan, Slicer, SLICE};
 
 /// Slices the timed thread runs alone and then in the crowd: 100 ms each.
 const SLICES: usize = 400;
-/// Trial runs whose fastest sizes the slices, as a benchmark's are sized.
-const TRIAL_SLICES: usize = 10;
 /// Spins of the first trial runs: a few microseconds.
 const CALIBRATION_SPINS: u64 = 10_000;
 /// Spins a spinning thread does between looks at whether to stop.
