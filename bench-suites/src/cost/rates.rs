@@ -122,14 +122,25 @@ impl Rates {
         let first = host.allowed_cpus().first().copied();
         let first_node =
             host.topology.nodes.iter().find(|n| first.is_some_and(|c| n.cpus.contains(&c))).map(|n| n.os_index);
-        match probe(&host.root).and_then(|rates| Ok(rates.crowded(crowd::probe(&host.cpus_near(first_node))?))) {
-            Ok(rates) => rates,
+        match probe(&host.root) {
+            Ok(rates) => rates.crowded(crowd::probe(&host.cpus_near(first_node))),
             Err(e) => Rates::assumed(&format!("the probe of this machine's speed failed: {e}")),
         }
     }
 
-    /// The same rates with the crowd `crowd` probed.
-    fn crowded(self, crowd: Crowd) -> Rates {
+    /// The same rates with what the crowd probe saw, or, where it failed,
+    /// the development VM's crowd and why.
+    fn crowded(self, probed: Result<Crowd, String>) -> Rates {
+        let crowd = match probed {
+            Ok(crowd) => crowd,
+            Err(e) => {
+                let source = format!(
+                    "{}; threads beside each other as on the development VM: the crowd probe failed: {e}",
+                    self.source
+                );
+                return Rates { crowd: crowd::REFERENCE, source, ..self };
+            }
+        };
         let source = format!(
             "{}; a timed thread's slices: {:.0}% kept alone, a phase x{} its plan; beside busy CPUs ({} on the node) {:.0}% kept, x{}, each thread x{} as slow",
             self.source,
@@ -264,6 +275,15 @@ mod tests {
         assert!((r.dram_gbs_per_thread - 2.0 * DRAM_GBS_PER_THREAD).abs() < 1e-9);
         assert!((r.shuffle_ns_cached - 3.0 * SHUFFLE_NS_CACHED).abs() < 1e-9);
         assert!(r.source.ends_with("first touch x0.5, DRAM streaming x2, shuffle x0.333"), "{}", r.source);
+        // A crowd probe that fails keeps the speed probe and says why.
+        let kept = same.clone().crowded(Err("no CPU to run on".into()));
+        assert_eq!(kept.crowd, crowd::REFERENCE);
+        assert!(
+            kept.source.ends_with("as on the development VM: the crowd probe failed: no CPU to run on"),
+            "{}",
+            kept.source
+        );
+        assert_eq!(kept.dram_gbs_per_thread, DRAM_GBS_PER_THREAD);
         // A stalled probe is clamped to 20x.
         let stalled = scaled(Probe { touch_gbs: 1e-6, ..REFERENCE }, 0.1);
         assert!((stalled.touch_gbs_4k - TOUCH_GBS_4K / PROBE_CLAMP).abs() < 1e-12);
